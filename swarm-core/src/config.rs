@@ -1,0 +1,229 @@
+//! `SwarmConfig`: the shape of a swarm (capacity, per-agent memory, stacks, output, fuel).
+
+use crate::WASM_PAGE_BYTES;
+
+/// The WebAssembly limit on linear memory pages for a 32-bit memory.
+const MAX_WASM_PAGES: u32 = 65_536;
+
+/// The shape of a swarm: how many agents it holds and what each agent gets.
+///
+/// Every per-agent region of every GPU buffer is derived from these numbers (see
+/// [`Layout`](crate::Layout)). [`SwarmConfig::validate`] says which field is wrong and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwarmConfig {
+    /// Most agents alive at once (pool slots). The original design's default is 1,024.
+    pub max_agents: u32,
+    /// Linear-memory pages (64 KiB each) reserved per agent; `memory.grow` beyond this fails.
+    pub max_memory_pages: u32,
+    /// 64-bit value slots per agent for the operand stack and locals of all active frames.
+    pub value_stack_slots: u32,
+    /// Call frames per agent; a deeper call traps with "call stack exhausted".
+    pub call_frames: u32,
+    /// Bytes of output per agent (appended by the `swarm.output` import).
+    pub output_bytes: u32,
+    /// 64-bit slots per agent for the module's globals.
+    pub max_globals: u32,
+    /// Table elements per agent, over all of the module's tables.
+    pub max_table_elements: u32,
+    /// 64-bit slots per agent for an entry function's results.
+    pub max_results: u32,
+    /// Instructions an agent may execute in one dispatch before it is suspended.
+    pub fuel_per_dispatch: u64,
+    /// Instructions an agent may execute over its lifetime; `None` is unlimited.
+    pub fuel_total: Option<u64>,
+}
+
+impl Default for SwarmConfig {
+    fn default() -> Self {
+        Self {
+            max_agents: 1_024,
+            max_memory_pages: 1,
+            value_stack_slots: 4_096,
+            call_frames: 256,
+            output_bytes: 4_096,
+            max_globals: 64,
+            max_table_elements: 1_024,
+            max_results: 16,
+            fuel_per_dispatch: 100_000_000,
+            fuel_total: None,
+        }
+    }
+}
+
+/// A field of [`SwarmConfig`] that cannot be used, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A field that must be at least some value is below it.
+    #[error("`{field}` is {value} but must be at least {min}")]
+    TooSmall {
+        /// The offending field.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// The smallest value allowed.
+        min: u64,
+    },
+    /// A field is larger than swarm or WebAssembly allows.
+    #[error("`{field}` is {value} but must be at most {max}: {why}")]
+    TooLarge {
+        /// The offending field.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// The largest value allowed.
+        max: u64,
+        /// Why the bound exists.
+        why: &'static str,
+    },
+    /// An output size that is not a multiple of four bytes.
+    #[error("`output_bytes` is {0} but must be a multiple of 4")]
+    UnalignedOutput(u32),
+}
+
+impl SwarmConfig {
+    /// Checks every field, naming the first one that is out of range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let at_least = |field, value: u64, min: u64| {
+            if value < min {
+                Err(ConfigError::TooSmall { field, value, min })
+            } else {
+                Ok(())
+            }
+        };
+        let at_most = |field, value: u64, max: u64, why| {
+            if value > max {
+                Err(ConfigError::TooLarge {
+                    field,
+                    value,
+                    max,
+                    why,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        at_least("max_agents", self.max_agents.into(), 1)?;
+        at_most(
+            "max_agents",
+            self.max_agents.into(),
+            MAX_AGENTS.into(),
+            "agent slots are addressed with 31 bits",
+        )?;
+        at_most(
+            "max_memory_pages",
+            self.max_memory_pages.into(),
+            MAX_WASM_PAGES.into(),
+            "a 32-bit WebAssembly memory has at most 65,536 pages",
+        )?;
+        // Offsets inside one agent's regions are 32-bit on the GPU.
+        let u32_bytes = u64::from(u32::MAX);
+        at_most(
+            "max_memory_pages",
+            u64::from(self.max_memory_pages) * WASM_PAGE_BYTES,
+            u32_bytes,
+            "one agent's memory must be addressable with 32-bit offsets",
+        )?;
+        at_least("value_stack_slots", self.value_stack_slots.into(), 16)?;
+        at_most(
+            "value_stack_slots",
+            self.value_stack_slots.into(),
+            1 << 24,
+            "stack offsets are 32-bit words on the GPU",
+        )?;
+        at_least("call_frames", self.call_frames.into(), 1)?;
+        at_most(
+            "call_frames",
+            self.call_frames.into(),
+            1 << 20,
+            "frame offsets are 32-bit words on the GPU",
+        )?;
+        at_most(
+            "output_bytes",
+            self.output_bytes.into(),
+            1 << 30,
+            "output offsets are 32-bit on the GPU",
+        )?;
+        if !self.output_bytes.is_multiple_of(4) {
+            return Err(ConfigError::UnalignedOutput(self.output_bytes));
+        }
+        at_most(
+            "max_globals",
+            self.max_globals.into(),
+            1 << 20,
+            "global indices are 32-bit words on the GPU",
+        )?;
+        at_most(
+            "max_table_elements",
+            self.max_table_elements.into(),
+            1 << 24,
+            "table offsets are 32-bit words on the GPU",
+        )?;
+        at_least("max_results", self.max_results.into(), 1)?;
+        at_most(
+            "max_results",
+            self.max_results.into(),
+            1 << 12,
+            "results are read back with every dispatch",
+        )?;
+        at_least("fuel_per_dispatch", self.fuel_per_dispatch, 1)?;
+        if let Some(total) = self.fuel_total {
+            at_least("fuel_total", total, 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// Agent slots are `u32`s whose top bit is kept free for tagging on the GPU.
+pub(crate) const MAX_AGENTS: u32 = 1 << 31;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        SwarmConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (
+                SwarmConfig {
+                    max_agents: 0,
+                    ..Default::default()
+                },
+                "`max_agents` is 0 but must be at least 1",
+            ),
+            (
+                SwarmConfig {
+                    max_memory_pages: 65_537,
+                    ..Default::default()
+                },
+                "`max_memory_pages` is 65537 but must be at most 65536",
+            ),
+            (
+                SwarmConfig {
+                    output_bytes: 6,
+                    ..Default::default()
+                },
+                "`output_bytes` is 6 but must be a multiple of 4",
+            ),
+            (
+                SwarmConfig {
+                    fuel_total: Some(0),
+                    ..Default::default()
+                },
+                "`fuel_total` is 0 but must be at least 1",
+            ),
+        ];
+        for (config, expected) in cases {
+            let message = config.validate().unwrap_err().to_string();
+            assert!(
+                message.starts_with(expected),
+                "{message:?} should start with {expected:?}"
+            );
+        }
+    }
+}

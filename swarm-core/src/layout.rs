@@ -1,0 +1,371 @@
+//! `Layout`: where every per-agent region lives in which GPU buffer, and how a pool splits into
+//! chunks that each fit one storage binding.
+//!
+//! This is the one source of truth for buffer offsets: the host reads and writes agent state
+//! through it, and the WGSL generator takes its strides and region offsets as constants.
+
+use crate::{AgentStatus, DeviceLimits, GpuStruct, SwarmConfig, WASM_PAGE_BYTES};
+
+/// Bytes in one value-stack or global slot (a WebAssembly value, up to 64 bits).
+pub const VALUE_SLOT_BYTES: u64 = 8;
+/// Bytes in one table element (a function index, or a reference's handle).
+pub const TABLE_ELEMENT_BYTES: u64 = 4;
+/// Bytes in one call frame record: return pc, caller's frame pointer, caller's function, and
+/// the caller's stack height to restore.
+pub const CALL_FRAME_BYTES: u64 = 16;
+/// Every region starts on this boundary, so 64-bit values never straddle words oddly.
+const REGION_ALIGN: u64 = 8;
+/// The smallest buffer swarm creates; bindings of zero bytes are not allowed.
+pub const MIN_BUFFER_BYTES: u64 = 16;
+
+/// The per-agent GPU buffers. Each chunk of the pool has one buffer of each kind, in which agent
+/// `local` owns bytes `local * stride .. (local + 1) * stride`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BufferKind {
+    /// Linear memory.
+    Memory,
+    /// Globals, tables, the value stack and call frames: state the host rarely reads.
+    State,
+    /// The status record and results, read back after every dispatch.
+    Status,
+    /// Output bytes.
+    Output,
+}
+
+impl BufferKind {
+    /// Every buffer kind, in binding order.
+    pub const ALL: [Self; 4] = [Self::Memory, Self::State, Self::Status, Self::Output];
+
+    /// A lower-case name for labels and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::State => "state",
+            Self::Status => "status",
+            Self::Output => "output",
+        }
+    }
+}
+
+/// The per-agent regions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegionKind {
+    /// Linear memory, `max_memory_pages` pages.
+    LinearMemory,
+    /// Globals, one 64-bit slot each.
+    Globals,
+    /// Table elements of all tables, 32 bits each.
+    Tables,
+    /// Operand stack and locals, 64-bit slots.
+    ValueStack,
+    /// Call frame records.
+    CallFrames,
+    /// The [`AgentStatus`] record.
+    Status,
+    /// Results of the last finished call, 64-bit slots.
+    Results,
+    /// Output bytes.
+    Output,
+}
+
+impl RegionKind {
+    /// Every region.
+    pub const ALL: [Self; 8] = [
+        Self::LinearMemory,
+        Self::Globals,
+        Self::Tables,
+        Self::ValueStack,
+        Self::CallFrames,
+        Self::Status,
+        Self::Results,
+        Self::Output,
+    ];
+
+    /// The buffer the region lives in.
+    pub fn buffer(self) -> BufferKind {
+        match self {
+            Self::LinearMemory => BufferKind::Memory,
+            Self::Globals | Self::Tables | Self::ValueStack | Self::CallFrames => BufferKind::State,
+            Self::Status | Self::Results => BufferKind::Status,
+            Self::Output => BufferKind::Output,
+        }
+    }
+}
+
+/// A region's place inside an agent's stride of its buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// The region.
+    pub kind: RegionKind,
+    /// Byte offset from the start of the agent's stride.
+    pub offset: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl Region {
+    /// One past the last byte.
+    pub fn end(&self) -> u64 {
+        self.offset + self.size
+    }
+}
+
+/// One buffer kind's per-agent stride.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferLayout {
+    /// The buffer.
+    pub kind: BufferKind,
+    /// Bytes per agent (a multiple of 8; 0 when the buffer holds nothing, e.g. no memory).
+    pub stride: u64,
+}
+
+/// Where a slot lives: its chunk and its index inside the chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SlotLocation {
+    /// The chunk.
+    pub chunk: u32,
+    /// Index inside the chunk's buffers.
+    pub local: u32,
+}
+
+/// One chunk: a run of whole agents whose buffers each fit one binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkLayout {
+    /// Chunk index.
+    pub index: u32,
+    /// Slot of its first agent.
+    pub first_slot: u32,
+    /// Agents in it.
+    pub agents: u32,
+}
+
+/// Why a config cannot be laid out on a device.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayoutError {
+    /// One agent's share of a buffer does not fit one binding.
+    #[error(
+        "one agent needs {stride} bytes of {buffer} buffer but this device binds at most {limit} bytes; {fix}",
+        buffer = buffer.name()
+    )]
+    AgentTooLarge {
+        /// The buffer.
+        buffer: BufferKind,
+        /// Bytes per agent.
+        stride: u64,
+        /// The device's binding limit.
+        limit: u64,
+        /// What to change.
+        fix: &'static str,
+    },
+}
+
+/// The complete placement of a swarm's per-agent state in GPU buffers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    max_agents: u32,
+    buffers: [BufferLayout; 4],
+    regions: [Region; 8],
+    agents_per_chunk: u32,
+}
+
+impl Layout {
+    /// Lays out `config` for a device with `limits`.
+    ///
+    /// The config should be valid ([`SwarmConfig::validate`]); sizes are computed in `u64` and
+    /// cannot overflow for any valid config.
+    pub fn new(config: &SwarmConfig, limits: &DeviceLimits) -> Result<Self, LayoutError> {
+        let mut regions = Vec::with_capacity(RegionKind::ALL.len());
+        let mut strides = [0_u64; 4];
+        let sizes = [
+            (
+                RegionKind::LinearMemory,
+                u64::from(config.max_memory_pages) * WASM_PAGE_BYTES,
+            ),
+            (
+                RegionKind::Globals,
+                u64::from(config.max_globals) * VALUE_SLOT_BYTES,
+            ),
+            (
+                RegionKind::Tables,
+                u64::from(config.max_table_elements) * TABLE_ELEMENT_BYTES,
+            ),
+            (
+                RegionKind::ValueStack,
+                u64::from(config.value_stack_slots) * VALUE_SLOT_BYTES,
+            ),
+            (
+                RegionKind::CallFrames,
+                u64::from(config.call_frames) * CALL_FRAME_BYTES,
+            ),
+            (RegionKind::Status, AgentStatus::SIZE as u64),
+            (
+                RegionKind::Results,
+                u64::from(config.max_results) * VALUE_SLOT_BYTES,
+            ),
+            (RegionKind::Output, u64::from(config.output_bytes)),
+        ];
+        for (kind, size) in sizes {
+            let stride = &mut strides[buffer_index(kind.buffer())];
+            let offset = *stride;
+            *stride = (offset + size).next_multiple_of(REGION_ALIGN);
+            regions.push(Region { kind, offset, size });
+        }
+        let buffers = BufferKind::ALL.map(|kind| BufferLayout {
+            kind,
+            stride: strides[buffer_index(kind)],
+        });
+
+        let limit = limits.max_bound_buffer();
+        let mut agents_per_chunk = config.max_agents;
+        for buffer in buffers {
+            if buffer.stride == 0 {
+                continue;
+            }
+            if buffer.stride > limit {
+                return Err(LayoutError::AgentTooLarge {
+                    buffer: buffer.kind,
+                    stride: buffer.stride,
+                    limit,
+                    fix: match buffer.kind {
+                        BufferKind::Memory => "lower `max_memory_pages`",
+                        BufferKind::State => {
+                            "lower `value_stack_slots`, `call_frames`, `max_globals` or `max_table_elements`"
+                        }
+                        BufferKind::Status => "lower `max_results`",
+                        BufferKind::Output => "lower `output_bytes`",
+                    },
+                });
+            }
+            let fit = u32::try_from(limit / buffer.stride).unwrap_or(u32::MAX);
+            agents_per_chunk = agents_per_chunk.min(fit);
+        }
+
+        Ok(Self {
+            max_agents: config.max_agents,
+            buffers,
+            regions: regions.try_into().expect("one region per kind"),
+            agents_per_chunk,
+        })
+    }
+
+    /// Agents in the whole pool.
+    pub fn max_agents(&self) -> u32 {
+        self.max_agents
+    }
+
+    /// Agents in every chunk but possibly the last.
+    pub fn agents_per_chunk(&self) -> u32 {
+        self.agents_per_chunk
+    }
+
+    /// Number of chunks.
+    pub fn chunk_count(&self) -> u32 {
+        self.max_agents.div_ceil(self.agents_per_chunk)
+    }
+
+    /// Every chunk, in slot order.
+    pub fn chunks(&self) -> impl Iterator<Item = ChunkLayout> + '_ {
+        (0..self.chunk_count()).map(|index| self.chunk(index))
+    }
+
+    /// Chunk `index` (which must be below [`chunk_count`](Self::chunk_count)).
+    pub fn chunk(&self, index: u32) -> ChunkLayout {
+        let first_slot = index * self.agents_per_chunk;
+        ChunkLayout {
+            index,
+            first_slot,
+            agents: self.agents_per_chunk.min(self.max_agents - first_slot),
+        }
+    }
+
+    /// The stride of a buffer kind.
+    pub fn buffer(&self, kind: BufferKind) -> BufferLayout {
+        self.buffers[buffer_index(kind)]
+    }
+
+    /// A region's offset and size inside its buffer's per-agent stride.
+    pub fn region(&self, kind: RegionKind) -> Region {
+        self.regions[RegionKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .expect("every kind has a region")]
+    }
+
+    /// Bytes of a chunk's buffer of `kind`.
+    pub fn buffer_size(&self, chunk: ChunkLayout, kind: BufferKind) -> u64 {
+        (u64::from(chunk.agents) * self.buffer(kind).stride).max(MIN_BUFFER_BYTES)
+    }
+
+    /// Where `slot` lives.
+    pub fn locate(&self, slot: u32) -> SlotLocation {
+        SlotLocation {
+            chunk: slot / self.agents_per_chunk,
+            local: slot % self.agents_per_chunk,
+        }
+    }
+
+    /// The byte range of `slot`'s region `kind` inside its chunk's buffer.
+    pub fn slot_range(&self, slot: u32, kind: RegionKind) -> (SlotLocation, std::ops::Range<u64>) {
+        let location = self.locate(slot);
+        let region = self.region(kind);
+        let base = u64::from(location.local) * self.buffer(kind.buffer()).stride;
+        (location, base + region.offset..base + region.end())
+    }
+}
+
+fn buffer_index(kind: BufferKind) -> usize {
+    kind as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_fits_one_lavapipe_chunk() {
+        let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
+        assert_eq!(layout.chunk_count(), 1);
+        assert_eq!(layout.buffer(BufferKind::Memory).stride, 65_536);
+        assert_eq!(layout.region(RegionKind::Results).offset, 64);
+    }
+
+    #[test]
+    fn a_million_one_page_agents_split_into_binding_sized_chunks() {
+        let config = SwarmConfig {
+            max_agents: 1 << 20,
+            value_stack_slots: 64,
+            call_frames: 16,
+            max_globals: 8,
+            max_table_elements: 0,
+            output_bytes: 0,
+            ..SwarmConfig::default()
+        };
+        let h100 = Layout::new(&config, &DeviceLimits::H100).unwrap();
+        // 2 GiB - 4 bytes holds 32,767 pages of 64 KiB.
+        assert_eq!(h100.agents_per_chunk(), 32_767);
+        assert_eq!(h100.chunk_count(), 33);
+        let lavapipe = Layout::new(&config, &DeviceLimits::LAVAPIPE).unwrap();
+        assert_eq!(lavapipe.agents_per_chunk(), 2_048);
+        assert_eq!(
+            lavapipe.locate(5_000),
+            SlotLocation {
+                chunk: 2,
+                local: 904
+            }
+        );
+    }
+
+    #[test]
+    fn an_agent_larger_than_a_binding_is_refused_with_the_field_to_change() {
+        let config = SwarmConfig {
+            max_memory_pages: 4_096,
+            ..SwarmConfig::default()
+        };
+        let err = Layout::new(&config, &DeviceLimits::LAVAPIPE).unwrap_err();
+        assert!(
+            err.to_string().ends_with("lower `max_memory_pages`"),
+            "{err}"
+        );
+    }
+}

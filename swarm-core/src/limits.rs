@@ -1,0 +1,47 @@
+//! `DeviceLimits`: the adapter limits that shape a pool, as plain numbers.
+
+/// What a GPU allows, as far as the pool layout and dispatch grid care.
+///
+/// `swarm-gpu` fills this from the adapter; CPU-side tools can use the presets to ask how a
+/// swarm would be split on a given device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceLimits {
+    /// Largest range of one storage-buffer binding, in bytes.
+    pub max_storage_buffer_binding_size: u64,
+    /// Largest buffer, in bytes.
+    pub max_buffer_size: u64,
+    /// Most workgroups in one dimension of a dispatch.
+    pub max_compute_workgroups_per_dimension: u32,
+    /// Most invocations in one workgroup.
+    pub max_compute_invocations_per_workgroup: u32,
+    /// Most storage buffers bound in one compute shader.
+    pub max_storage_buffers_per_shader_stage: u32,
+}
+
+impl DeviceLimits {
+    /// Mesa's lavapipe (software Vulkan) as wgpu 30 reports it: the CI device.
+    pub const LAVAPIPE: Self = Self {
+        max_storage_buffer_binding_size: 134_217_728,
+        max_buffer_size: 2_147_483_647,
+        max_compute_workgroups_per_dimension: 65_535,
+        max_compute_invocations_per_workgroup: 1_024,
+        max_storage_buffers_per_shader_stage: 32,
+    };
+
+    /// An NVIDIA H100 on Vulkan as wgpu 30 reports it.
+    pub const H100: Self = Self {
+        max_storage_buffer_binding_size: 2_147_483_644,
+        max_buffer_size: 4_292_870_144,
+        max_compute_workgroups_per_dimension: 65_535,
+        max_compute_invocations_per_workgroup: 1_024,
+        max_storage_buffers_per_shader_stage: 8,
+    };
+
+    /// The largest buffer that can also be bound whole, in bytes, kept below 4 GiB so that
+    /// byte offsets inside it fit a `u32`.
+    pub fn max_bound_buffer(&self) -> u64 {
+        self.max_storage_buffer_binding_size
+            .min(self.max_buffer_size)
+            .min(u64::from(u32::MAX))
+    }
+}

@@ -1,0 +1,214 @@
+//! `SlotPool`: O(1) spawn and kill over a fixed number of slots, with generational ids.
+
+use crate::AgentId;
+
+/// Why the pool refused a spawn or did not recognise an id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PoolError {
+    /// Every slot is taken.
+    #[error(
+        "the swarm is full: all {capacity} agent slots are in use; kill agents or raise `max_agents`"
+    )]
+    Full {
+        /// The pool's capacity (`max_agents`).
+        capacity: u32,
+    },
+    /// Too many agents asked for at once.
+    #[error(
+        "cannot spawn {requested} agents: only {free} of {capacity} slots are free; kill agents or raise `max_agents`"
+    )]
+    NotEnoughSlots {
+        /// How many were asked for.
+        requested: u64,
+        /// How many slots are free.
+        free: u32,
+        /// The pool's capacity.
+        capacity: u32,
+    },
+    /// The id's agent was killed (or never belonged to this pool).
+    #[error("{id} is stale: that agent was killed or belongs to another swarm")]
+    Stale {
+        /// The stale id.
+        id: AgentId,
+    },
+}
+
+/// Slot bookkeeping for a pool of `capacity` agents.
+///
+/// Slots are handed out lowest-first on a fresh pool; freed slots are reused most recently freed
+/// first. Fresh slots are taken lazily, so creating a pool of millions is O(1).
+#[derive(Clone, Debug)]
+pub struct SlotPool {
+    capacity: u32,
+    /// Generation of each slot ever used; a slot is live when its entry in `live` is set.
+    generations: Vec<u32>,
+    live: Vec<bool>,
+    /// Slots freed by kills, reused before fresh ones.
+    free: Vec<u32>,
+    live_count: u32,
+}
+
+impl SlotPool {
+    /// An empty pool of `capacity` slots.
+    pub fn new(capacity: u32) -> Self {
+        Self {
+            capacity,
+            generations: Vec::new(),
+            live: Vec::new(),
+            free: Vec::new(),
+            live_count: 0,
+        }
+    }
+
+    /// Number of slots.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Number of live agents.
+    pub fn len(&self) -> u32 {
+        self.live_count
+    }
+
+    /// Whether no agent is live.
+    pub fn is_empty(&self) -> bool {
+        self.live_count == 0
+    }
+
+    /// Number of free slots.
+    pub fn free_slots(&self) -> u32 {
+        self.capacity - self.live_count
+    }
+
+    /// Takes a free slot.
+    pub fn spawn(&mut self) -> Result<AgentId, PoolError> {
+        if let Some(slot) = self.free.pop() {
+            let index = slot as usize;
+            self.live[index] = true;
+            self.live_count += 1;
+            return Ok(AgentId::new(slot, self.generations[index]));
+        }
+        let fresh = self.generations.len();
+        if fresh as u64 >= u64::from(self.capacity) {
+            return Err(PoolError::Full {
+                capacity: self.capacity,
+            });
+        }
+        let slot = u32::try_from(fresh).expect("capacity is a u32");
+        self.generations.push(0);
+        self.live.push(true);
+        self.live_count += 1;
+        Ok(AgentId::new(slot, 0))
+    }
+
+    /// Takes `count` free slots, or none if fewer are free.
+    pub fn spawn_many(&mut self, count: u64) -> Result<Vec<AgentId>, PoolError> {
+        if count > u64::from(self.free_slots()) {
+            return Err(PoolError::NotEnoughSlots {
+                requested: count,
+                free: self.free_slots(),
+                capacity: self.capacity,
+            });
+        }
+        (0..count).map(|_| self.spawn()).collect()
+    }
+
+    /// The slot of a live agent.
+    pub fn slot(&self, id: AgentId) -> Result<u32, PoolError> {
+        let index = id.slot() as usize;
+        match (self.live.get(index), self.generations.get(index)) {
+            (Some(true), Some(&generation)) if generation == id.generation() => Ok(id.slot()),
+            _ => Err(PoolError::Stale { id }),
+        }
+    }
+
+    /// Whether `id` names a live agent.
+    pub fn contains(&self, id: AgentId) -> bool {
+        self.slot(id).is_ok()
+    }
+
+    /// Frees the agent's slot; its id (and every copy of it) becomes stale.
+    ///
+    /// Returns the freed slot. A slot whose generation counter is exhausted is retired rather
+    /// than reused, so an id can never repeat.
+    pub fn kill(&mut self, id: AgentId) -> Result<u32, PoolError> {
+        let slot = self.slot(id)?;
+        let index = slot as usize;
+        self.live[index] = false;
+        self.live_count -= 1;
+        if let Some(next) = self.generations[index].checked_add(1) {
+            self.generations[index] = next;
+            self.free.push(slot);
+        } else {
+            // Retired: it stays dead, and capacity shrinks by one slot for good.
+            self.capacity -= 1;
+        }
+        Ok(slot)
+    }
+
+    /// The live agents, in slot order.
+    pub fn live(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.live
+            .iter()
+            .enumerate()
+            .filter(|(_, live)| **live)
+            .map(|(slot, _)| AgentId::new(slot as u32, self.generations[slot]))
+    }
+
+    /// The id of the agent in `slot`, if one is live there.
+    pub fn agent_in(&self, slot: u32) -> Option<AgentId> {
+        let index = slot as usize;
+        (*self.live.get(index)?).then(|| AgentId::new(slot, self.generations[index]))
+    }
+
+    /// One more than the highest slot ever used: dispatches need not look past it.
+    pub fn high_water(&self) -> u32 {
+        self.generations.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_1025th_spawn_of_1024_fails_with_the_limit() {
+        let mut pool = SlotPool::new(1_024);
+        for _ in 0..1_024 {
+            pool.spawn().unwrap();
+        }
+        let err = pool.spawn().unwrap_err();
+        assert_eq!(err, PoolError::Full { capacity: 1_024 });
+        assert!(err.to_string().contains("all 1024 agent slots are in use"));
+    }
+
+    #[test]
+    fn killed_ids_go_stale_and_slots_are_reused() {
+        let mut pool = SlotPool::new(2);
+        let a = pool.spawn().unwrap();
+        let _b = pool.spawn().unwrap();
+        assert_eq!(pool.kill(a), Ok(a.slot()));
+        assert_eq!(pool.kill(a), Err(PoolError::Stale { id: a }));
+        let c = pool.spawn().unwrap();
+        assert_eq!(c.slot(), a.slot());
+        assert_ne!(c, a);
+        assert_eq!(pool.slot(a), Err(PoolError::Stale { id: a }));
+        assert_eq!(pool.slot(c), Ok(a.slot()));
+    }
+
+    #[test]
+    fn spawn_many_is_all_or_nothing() {
+        let mut pool = SlotPool::new(10);
+        pool.spawn_many(7).unwrap();
+        assert!(matches!(
+            pool.spawn_many(4),
+            Err(PoolError::NotEnoughSlots {
+                requested: 4,
+                free: 3,
+                ..
+            })
+        ));
+        assert_eq!(pool.len(), 7);
+    }
+}

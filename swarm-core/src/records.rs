@@ -1,0 +1,224 @@
+//! The records the host and the GPU exchange: per-agent status and per-dispatch parameters.
+
+use crate::gpu_struct::gpu_struct;
+
+gpu_struct! {
+    /// One agent's execution state, at the start of its slot in the status buffer.
+    ///
+    /// The host writes it at spawn and reads it back after every dispatch; the GPU updates it
+    /// as the agent runs. Its results follow it in the same region (see `RegionKind::Results`).
+    pub struct AgentStatus {
+        /// An [`AgentState`] code.
+        pub state: u32,
+        /// A [`TrapCode`] when `state` is `Trapped`, else 0.
+        pub trap: u32,
+        /// Index of the function the agent is executing.
+        pub func: u32,
+        /// Next instruction, as a word offset into the code buffer.
+        pub pc: u32,
+        /// Value-stack height in 64-bit slots.
+        pub sp: u32,
+        /// Value-stack slot of the current frame's first local.
+        pub fp: u32,
+        /// Call frames in use.
+        pub depth: u32,
+        /// Current linear-memory size in pages.
+        pub memory_pages: u32,
+        /// Instructions executed over the agent's life, low word.
+        pub fuel_used_lo: u32,
+        /// Instructions executed over the agent's life, high word.
+        pub fuel_used_hi: u32,
+        /// Instructions executed in the last dispatch.
+        pub fuel_last: u32,
+        /// Output bytes written.
+        pub output_len: u32,
+        /// Results written after this record, when finished.
+        pub result_count: u32,
+        /// Import index the agent is waiting on, when `state` is `HostCall`.
+        pub host_call: u32,
+        /// Entry function of the current call.
+        pub entry: u32,
+        /// Reserved; zero.
+        pub reserved: u32,
+    }
+}
+
+gpu_struct! {
+    /// Parameters of one dispatch over one chunk, in a uniform buffer.
+    pub struct DispatchParams {
+        /// Agents in the chunk to consider (local indices `0..agent_count`).
+        pub agent_count: u32,
+        /// Workgroups along x; the agent index is `(group.y * groups_x + group.x) * size + local`.
+        pub groups_x: u32,
+        /// Global slot of the chunk's first agent.
+        pub first_slot: u32,
+        /// Agents in the whole swarm (for `swarm.agent_count`).
+        pub swarm_agents: u32,
+        /// Instructions each agent may execute in this dispatch, low word.
+        pub fuel_slice_lo: u32,
+        /// Instructions each agent may execute in this dispatch, high word.
+        pub fuel_slice_hi: u32,
+        /// Lifetime instruction limit per agent, low word (`u64::MAX` for none).
+        pub fuel_total_lo: u32,
+        /// Lifetime instruction limit per agent, high word.
+        pub fuel_total_hi: u32,
+    }
+}
+
+/// Where an agent is in its life, as stored in [`AgentStatus::state`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum AgentState {
+    /// The slot holds no agent.
+    Empty = 0,
+    /// Spawned with a call that has not started.
+    Ready = 1,
+    /// Out of fuel for this dispatch; resumes in the next.
+    Suspended = 2,
+    /// Stopped at a host import; resumes once the host has answered.
+    HostCall = 3,
+    /// The call returned; results are available.
+    Finished = 4,
+    /// The call trapped.
+    Trapped = 5,
+}
+
+impl AgentState {
+    /// Every state, in code order.
+    pub const ALL: [Self; 6] = [
+        Self::Empty,
+        Self::Ready,
+        Self::Suspended,
+        Self::HostCall,
+        Self::Finished,
+        Self::Trapped,
+    ];
+
+    /// The state with this code.
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.get(code as usize).copied()
+    }
+
+    /// Whether the agent still has work to do in a dispatch.
+    pub fn is_runnable(self) -> bool {
+        matches!(self, Self::Ready | Self::Suspended)
+    }
+}
+
+/// Why an agent trapped, as stored in [`AgentStatus::trap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// `unreachable` executed.
+    Unreachable = 1,
+    /// A load, store or bulk memory operation outside the agent's memory.
+    MemoryOutOfBounds = 2,
+    /// A table access outside the table.
+    TableOutOfBounds = 3,
+    /// `call_indirect` through a null reference.
+    IndirectCallToNull = 4,
+    /// `call_indirect` to a function of another type.
+    IndirectCallTypeMismatch = 5,
+    /// Integer division or remainder by zero.
+    IntegerDivideByZero = 6,
+    /// Signed division overflow, or a float too large for the target integer.
+    IntegerOverflow = 7,
+    /// NaN converted to an integer.
+    InvalidConversionToInteger = 8,
+    /// Too many nested calls, or the value stack is full.
+    CallStackExhausted = 9,
+    /// The agent's total instruction budget is spent.
+    OutOfFuel = 10,
+    /// The agent wrote more output than its output slice holds.
+    OutputOverflow = 11,
+}
+
+impl TrapCode {
+    /// Every trap code, in code order.
+    pub const ALL: [Self; 11] = [
+        Self::Unreachable,
+        Self::MemoryOutOfBounds,
+        Self::TableOutOfBounds,
+        Self::IndirectCallToNull,
+        Self::IndirectCallTypeMismatch,
+        Self::IntegerDivideByZero,
+        Self::IntegerOverflow,
+        Self::InvalidConversionToInteger,
+        Self::CallStackExhausted,
+        Self::OutOfFuel,
+        Self::OutputOverflow,
+    ];
+
+    /// The trap with this code (0 is "no trap").
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.get(code.checked_sub(1)? as usize).copied()
+    }
+
+    /// The code stored on the GPU.
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// A snake_case name, as the `swarm` command prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unreachable => "unreachable",
+            Self::MemoryOutOfBounds => "memory_out_of_bounds",
+            Self::TableOutOfBounds => "table_out_of_bounds",
+            Self::IndirectCallToNull => "indirect_call_to_null",
+            Self::IndirectCallTypeMismatch => "indirect_call_type_mismatch",
+            Self::IntegerDivideByZero => "integer_divide_by_zero",
+            Self::IntegerOverflow => "integer_overflow",
+            Self::InvalidConversionToInteger => "invalid_conversion_to_integer",
+            Self::CallStackExhausted => "call_stack_exhausted",
+            Self::OutOfFuel => "out_of_fuel",
+            Self::OutputOverflow => "output_overflow",
+        }
+    }
+}
+
+impl std::fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Unreachable => "wasm `unreachable` instruction executed",
+            Self::MemoryOutOfBounds => "out of bounds memory access",
+            Self::TableOutOfBounds => "out of bounds table access",
+            Self::IndirectCallToNull => "indirect call to a null table element",
+            Self::IndirectCallTypeMismatch => "indirect call type mismatch",
+            Self::IntegerDivideByZero => "integer divide by zero",
+            Self::IntegerOverflow => "integer overflow",
+            Self::InvalidConversionToInteger => "invalid conversion to integer",
+            Self::CallStackExhausted => "call stack exhausted",
+            Self::OutOfFuel => "all fuel consumed",
+            Self::OutputOverflow => "output slice overflow",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GpuStruct;
+
+    #[test]
+    fn codes_round_trip() {
+        for trap in TrapCode::ALL {
+            assert_eq!(TrapCode::from_code(trap.code()), Some(trap));
+        }
+        assert_eq!(TrapCode::from_code(0), None);
+        assert_eq!(TrapCode::from_code(12), None);
+        for state in AgentState::ALL {
+            assert_eq!(AgentState::from_code(state as u32), Some(state));
+        }
+    }
+
+    #[test]
+    fn wgsl_declares_every_field_in_order() {
+        let wgsl = DispatchParams::wgsl();
+        assert!(wgsl.starts_with("struct DispatchParams {\n    agent_count: u32,\n"));
+        assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
+        assert_eq!(AgentStatus::SIZE, 64);
+        assert_eq!(DispatchParams::SIZE, 32);
+    }
+}

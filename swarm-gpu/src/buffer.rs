@@ -1,0 +1,229 @@
+//! `GpuBuffer`: a device buffer swarm owns, and reading byte ranges of buffers back.
+
+use std::sync::Mutex;
+
+use crate::{GpuContext, GpuError};
+
+/// A buffer on the device.
+#[derive(Debug)]
+pub struct GpuBuffer {
+    pub(crate) buffer: wgpu::Buffer,
+    label: String,
+    size: u64,
+}
+
+impl GpuBuffer {
+    /// The buffer's label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Its size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// A byte range of a buffer to read back. Offsets and sizes are multiples of 4.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadRequest<'a> {
+    /// The buffer.
+    pub buffer: &'a GpuBuffer,
+    /// First byte.
+    pub offset: u64,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// A reusable staging buffer for readbacks, grown on demand.
+#[derive(Debug, Default)]
+pub(crate) struct Staging {
+    buffer: Mutex<Option<wgpu::Buffer>>,
+}
+
+impl Staging {
+    /// A mappable buffer of at least `size` bytes.
+    pub(crate) fn get(&self, device: &wgpu::Device, size: u64) -> wgpu::Buffer {
+        let mut slot = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some(buffer) if buffer.size() >= size => buffer.clone(),
+            _ => {
+                let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("swarm readback"),
+                    size: size.next_power_of_two().max(256),
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                *slot = Some(buffer.clone());
+                buffer
+            }
+        }
+    }
+}
+
+impl GpuContext {
+    /// A zero-filled storage buffer that can be copied to and from.
+    pub fn create_storage_buffer(&self, label: &str, size: u64) -> Result<GpuBuffer, GpuError> {
+        self.create_buffer(
+            label,
+            size,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+        )
+    }
+
+    /// A zero-filled uniform buffer.
+    pub fn create_uniform_buffer(&self, label: &str, size: u64) -> Result<GpuBuffer, GpuError> {
+        self.create_buffer(
+            label,
+            size,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        )
+    }
+
+    fn create_buffer(
+        &self,
+        label: &str,
+        size: u64,
+        usage: wgpu::BufferUsages,
+    ) -> Result<GpuBuffer, GpuError> {
+        let limit = self.limits().max_buffer_size;
+        if size > limit {
+            return Err(GpuError::BufferTooLarge {
+                label: label.to_owned(),
+                size,
+                limit,
+            });
+        }
+        let size = size.next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT).max(16);
+        let buffer = self.scoped("creating a buffer", || {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        })?;
+        Ok(GpuBuffer {
+            buffer,
+            label: label.to_owned(),
+            size,
+        })
+    }
+
+    /// Queues a write of `bytes` at `offset` (a multiple of 4; `bytes.len()` too). It lands
+    /// before the next submission.
+    pub fn write_buffer(
+        &self,
+        buffer: &GpuBuffer,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<(), GpuError> {
+        self.scoped("writing a buffer", || {
+            self.queue.write_buffer(&buffer.buffer, offset, bytes);
+        })
+    }
+
+    /// Queues a fill of `size` bytes at `offset` with zeros.
+    pub fn clear_buffer(&self, buffer: &GpuBuffer, offset: u64, size: u64) -> Result<(), GpuError> {
+        self.scoped("clearing a buffer", || {
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("swarm clear"),
+                });
+            encoder.clear_buffer(&buffer.buffer, offset, Some(size));
+            self.queue.submit([encoder.finish()]);
+        })
+    }
+
+    /// Reads the requested ranges back, in order, after all submitted work.
+    pub fn read_buffers(&self, reads: &[ReadRequest<'_>]) -> Result<Vec<Vec<u8>>, GpuError> {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("swarm readback"),
+            });
+        let staging = self.encode_reads(&mut encoder, reads, 0)?;
+        self.scoped("submitting a readback", || {
+            self.queue.submit([encoder.finish()]);
+        })?;
+        self.finish_reads(staging, reads, 0).map(|(data, _)| data)
+    }
+
+    /// Records copies of `reads` into the staging buffer after `extra` leading bytes.
+    pub(crate) fn encode_reads(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        reads: &[ReadRequest<'_>],
+        extra: u64,
+    ) -> Result<Option<wgpu::Buffer>, GpuError> {
+        let total: u64 = extra + reads.iter().map(|r| r.size).sum::<u64>();
+        if total == 0 {
+            return Ok(None);
+        }
+        let staging = self.staging.get(&self.device, total);
+        let mut at = extra;
+        self.scoped("recording a readback", || {
+            for read in reads {
+                if read.size > 0 {
+                    encoder.copy_buffer_to_buffer(
+                        &read.buffer.buffer,
+                        read.offset,
+                        &staging,
+                        at,
+                        read.size,
+                    );
+                }
+                at += read.size;
+            }
+        })?;
+        Ok(Some(staging))
+    }
+
+    /// Maps the staging buffer once the queue is idle and splits it into the reads, returning
+    /// also the `extra` leading bytes.
+    pub(crate) fn finish_reads(
+        &self,
+        staging: Option<wgpu::Buffer>,
+        reads: &[ReadRequest<'_>],
+        extra: u64,
+    ) -> Result<(Vec<Vec<u8>>, Vec<u8>), GpuError> {
+        let Some(staging) = staging else {
+            self.wait("waiting for the GPU")?;
+            return Ok((reads.iter().map(|_| Vec::new()).collect(), Vec::new()));
+        };
+        let total: u64 = extra + reads.iter().map(|r| r.size).sum::<u64>();
+        let slice = staging.slice(..total);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+        self.wait("reading back")?;
+        receiver
+            .recv()
+            .map_err(|_| GpuError::Readback {
+                reason: "the map callback never ran".to_owned(),
+            })?
+            .map_err(|err| GpuError::Readback {
+                reason: err.to_string(),
+            })?;
+        let view = slice.get_mapped_range().map_err(|err| GpuError::Readback {
+            reason: err.to_string(),
+        })?;
+        let head = view[..extra as usize].to_vec();
+        let mut at = extra as usize;
+        let out = reads
+            .iter()
+            .map(|read| {
+                let bytes = view[at..at + read.size as usize].to_vec();
+                at += read.size as usize;
+                bytes
+            })
+            .collect();
+        drop(view);
+        staging.unmap();
+        Ok((out, head))
+    }
+}

@@ -1,0 +1,329 @@
+//! `GpuContext`: the adapter, device and queue, opened with swarm's features and the adapter's
+//! real limits, and the error plumbing that turns wgpu's complaints into `GpuError`s.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use swarm_core::DeviceLimits;
+use swarm_shader::ShaderCapabilities;
+
+use crate::buffer::Staging;
+use crate::{AdapterError, GpuError};
+
+/// Optional features swarm uses when the adapter has them.
+const WANTED_FEATURES: wgpu::Features =
+    wgpu::Features::SHADER_INT64.union(wgpu::Features::TIMESTAMP_QUERY);
+
+/// Which adapter to open.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdapterRequest {
+    /// Backends to search, as `WGPU_BACKEND` spells them (`vulkan`, `metal`, `dx12`, `gl`, or a
+    /// comma-separated list); `None` for the platform's primary backends.
+    pub backends: Option<String>,
+    /// A substring of the adapter's name (case-insensitive); `None` for the high-performance
+    /// adapter.
+    pub name: Option<String>,
+}
+
+impl AdapterRequest {
+    /// The request that `WGPU_BACKEND` and `WGPU_ADAPTER_NAME` describe.
+    pub fn from_env() -> Self {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        Self {
+            backends: var("WGPU_BACKEND"),
+            name: var("WGPU_ADAPTER_NAME"),
+        }
+    }
+
+    fn backends(&self) -> wgpu::Backends {
+        self.backends
+            .as_deref()
+            .map(wgpu::Backends::from_comma_list)
+            .unwrap_or(wgpu::Backends::PRIMARY)
+    }
+}
+
+/// What an adapter is and what swarm asked of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdapterReport {
+    /// The adapter's name.
+    pub name: String,
+    /// The backend (Vulkan, Metal, ...).
+    pub backend: String,
+    /// Discrete, integrated, CPU, ...
+    pub device_type: String,
+    /// Driver name and version.
+    pub driver: String,
+    /// The limits swarm requested (the adapter's own).
+    pub limits: DeviceLimits,
+    /// Optional features swarm requested and got.
+    pub features: Vec<String>,
+    /// Optional features swarm would use but the adapter lacks.
+    pub missing_features: Vec<String>,
+}
+
+impl AdapterReport {
+    fn new(adapter: &wgpu::Adapter) -> Self {
+        let info = adapter.get_info();
+        let features = adapter.features();
+        let names = |set: wgpu::Features| set.iter_names().map(|(n, _)| n.to_owned()).collect();
+        Self {
+            name: info.name,
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_owned(),
+            limits: device_limits(&adapter.limits()),
+            features: names(features & WANTED_FEATURES),
+            missing_features: names(WANTED_FEATURES - features),
+        }
+    }
+}
+
+impl fmt::Display for AdapterReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.limits;
+        writeln!(
+            f,
+            "{} ({}, {}, driver {})",
+            self.name, self.backend, self.device_type, self.driver
+        )?;
+        writeln!(
+            f,
+            "  features requested: {}",
+            if self.features.is_empty() {
+                "none".to_owned()
+            } else {
+                self.features.join(", ")
+            }
+        )?;
+        if !self.missing_features.is_empty() {
+            writeln!(
+                f,
+                "  features missing: {}",
+                self.missing_features.join(", ")
+            )?;
+        }
+        writeln!(
+            f,
+            "  max_storage_buffer_binding_size {}",
+            l.max_storage_buffer_binding_size
+        )?;
+        writeln!(f, "  max_buffer_size {}", l.max_buffer_size)?;
+        writeln!(
+            f,
+            "  max_compute_workgroups_per_dimension {}",
+            l.max_compute_workgroups_per_dimension
+        )?;
+        writeln!(
+            f,
+            "  max_compute_invocations_per_workgroup {}",
+            l.max_compute_invocations_per_workgroup
+        )?;
+        write!(
+            f,
+            "  max_storage_buffers_per_shader_stage {}",
+            l.max_storage_buffers_per_shader_stage
+        )
+    }
+}
+
+fn device_limits(limits: &wgpu::Limits) -> DeviceLimits {
+    DeviceLimits {
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+        max_buffer_size: limits.max_buffer_size,
+        max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+        max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+        max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
+    }
+}
+
+fn instance(request: &AdapterRequest) -> wgpu::Instance {
+    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle();
+    descriptor.backends = request.backends();
+    wgpu::Instance::new(descriptor)
+}
+
+/// Every adapter on the requested backends.
+pub fn list_adapters(request: &AdapterRequest) -> Vec<AdapterReport> {
+    let instance = instance(request);
+    pollster::block_on(instance.enumerate_adapters(request.backends()))
+        .iter()
+        .map(AdapterReport::new)
+        .collect()
+}
+
+/// An open device and what swarm knows about it.
+pub struct GpuContext {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    report: AdapterReport,
+    timestamps: bool,
+    int64: bool,
+    /// Set by the device-lost callback.
+    lost: Arc<Mutex<Option<String>>>,
+    /// Errors raised outside any error scope (on other threads, or by the driver later).
+    uncaptured: Arc<Mutex<Vec<wgpu::Error>>>,
+    pub(crate) staging: Staging,
+    /// Timestamp query set and resolve buffer, made on first use.
+    pub(crate) timer: Mutex<Option<(wgpu::QuerySet, wgpu::Buffer)>>,
+}
+
+impl fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("adapter", &self.report.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GpuContext {
+    /// Opens the adapter the request names, with the adapter's full limits and every optional
+    /// feature swarm uses that it has.
+    pub fn new(request: &AdapterRequest) -> Result<Self, AdapterError> {
+        let instance = instance(request);
+        let backends = request.backends();
+        let adapter = match &request.name {
+            Some(name) => {
+                let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+                let wanted = name.to_lowercase();
+                let found = adapters
+                    .iter()
+                    .position(|a| a.get_info().name.to_lowercase().contains(&wanted));
+                match found {
+                    Some(index) => adapters.into_iter().nth(index).expect("index is in range"),
+                    None => {
+                        return Err(AdapterError::NoMatchingName {
+                            name: name.clone(),
+                            available: adapters.iter().map(|a| a.get_info().name).collect(),
+                        });
+                    }
+                }
+            }
+            None => pollster::block_on(
+                instance.request_adapter(&wgpu::RequestAdapterOptions {
+                    power_preference: wgpu::PowerPreference::from_env()
+                        .unwrap_or(wgpu::PowerPreference::HighPerformance),
+                    ..Default::default()
+                }),
+            )
+            .map_err(|_| AdapterError::NoAdapter {
+                backends: format!("{backends:?}"),
+            })?,
+        };
+
+        let report = AdapterReport::new(&adapter);
+        let features = adapter.features() & WANTED_FEATURES;
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("swarm"),
+            required_features: features,
+            required_limits: adapter.limits(),
+            ..Default::default()
+        }))
+        .map_err(|err| AdapterError::RequestDevice {
+            adapter: report.name.clone(),
+            reason: err.to_string(),
+        })?;
+
+        let lost = Arc::new(Mutex::new(None));
+        let lost_flag = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            *lost_flag.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(format!("{reason:?}: {message}"));
+        });
+        let uncaptured = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&uncaptured);
+        device.on_uncaptured_error(Arc::new(move |error| {
+            sink.lock().unwrap_or_else(|p| p.into_inner()).push(error);
+        }));
+
+        Ok(Self {
+            device,
+            queue,
+            report,
+            timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
+            int64: features.contains(wgpu::Features::SHADER_INT64),
+            lost,
+            uncaptured,
+            staging: Staging::default(),
+            timer: Mutex::new(None),
+        })
+    }
+
+    /// The adapter and what swarm requested of it.
+    pub fn report(&self) -> &AdapterReport {
+        &self.report
+    }
+
+    /// The device's limits.
+    pub fn limits(&self) -> DeviceLimits {
+        self.report.limits
+    }
+
+    /// What generated shaders may use on this device.
+    pub fn capabilities(&self) -> ShaderCapabilities {
+        ShaderCapabilities { int64: self.int64 }
+    }
+
+    /// Whether dispatches can be timed on the GPU.
+    pub fn has_timestamps(&self) -> bool {
+        self.timestamps
+    }
+
+    /// Fails if the device was lost.
+    pub(crate) fn check_alive(&self) -> Result<(), GpuError> {
+        match &*self.lost.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(reason) => Err(GpuError::DeviceLost {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `work` inside error scopes and returns the first error wgpu raised in it.
+    pub(crate) fn scoped<T>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce() -> T,
+    ) -> Result<T, GpuError> {
+        self.check_alive()?;
+        let internal = self.device.push_error_scope(wgpu::ErrorFilter::Internal);
+        let memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let value = work();
+        let errors = [
+            pollster::block_on(validation.pop()),
+            pollster::block_on(memory.pop()),
+            pollster::block_on(internal.pop()),
+        ];
+        if let Some(error) = errors.into_iter().flatten().next() {
+            return Err(GpuError::from_wgpu(operation, error));
+        }
+        if let Some(error) = self
+            .uncaptured
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .next()
+        {
+            return Err(GpuError::from_wgpu(operation, error));
+        }
+        self.check_alive()?;
+        Ok(value)
+    }
+
+    /// Waits for all submitted work.
+    pub(crate) fn wait(&self, operation: &'static str) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|err| match self.check_alive() {
+                Err(lost) => lost,
+                Ok(()) => GpuError::Internal {
+                    operation,
+                    description: err.to_string(),
+                },
+            })?;
+        self.check_alive()
+    }
+}

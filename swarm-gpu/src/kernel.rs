@@ -1,0 +1,254 @@
+//! `Kernel`: a compute pipeline built from validated WGSL, its bind groups, and submitting a
+//! batch of dispatches (plus the readbacks that go with them) as one submission.
+
+use std::time::{Duration, Instant};
+
+use swarm_core::DispatchGrid;
+use swarm_shader::ValidatedWgsl;
+
+use crate::{GpuBuffer, GpuContext, GpuError, ReadRequest};
+
+/// How a kernel uses one binding (binding `i` of group 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindingKind {
+    /// `var<storage, read>`.
+    StorageRead,
+    /// `var<storage, read_write>`.
+    StorageReadWrite,
+    /// `var<uniform>`.
+    Uniform,
+}
+
+/// One binding of a kernel's group 0, in binding order.
+pub type Binding = BindingKind;
+
+/// A compute pipeline and its bind group layout.
+#[derive(Debug)]
+pub struct Kernel {
+    label: String,
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+    bindings: Vec<BindingKind>,
+}
+
+impl Kernel {
+    /// The kernel's label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+/// Buffers bound to a kernel's bindings.
+#[derive(Debug)]
+pub struct KernelBindings {
+    group: wgpu::BindGroup,
+}
+
+/// One dispatch of a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct Dispatch<'a> {
+    /// The kernel to run.
+    pub kernel: &'a Kernel,
+    /// Its buffers.
+    pub bindings: &'a KernelBindings,
+    /// The workgroup grid.
+    pub grid: DispatchGrid,
+}
+
+/// How long a batch took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DispatchTiming {
+    /// From submission to results on the host, readback included.
+    pub wall: Duration,
+    /// Between the first and last dispatch's timestamps, when the device has timestamp queries.
+    pub gpu: Option<Duration>,
+}
+
+/// Bytes the two pass timestamps take at the start of the staging buffer.
+const TIMESTAMP_BYTES: u64 = 16;
+
+impl GpuContext {
+    /// Builds a compute pipeline for `entry` of `wgsl`, whose group 0 has `bindings`.
+    pub fn create_kernel(
+        &self,
+        wgsl: &ValidatedWgsl,
+        entry: &str,
+        bindings: &[BindingKind],
+    ) -> Result<Kernel, GpuError> {
+        let entries: Vec<_> = bindings
+            .iter()
+            .enumerate()
+            .map(|(index, kind)| wgpu::BindGroupLayoutEntry {
+                binding: index as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: match kind {
+                        BindingKind::StorageRead => {
+                            wgpu::BufferBindingType::Storage { read_only: true }
+                        }
+                        BindingKind::StorageReadWrite => {
+                            wgpu::BufferBindingType::Storage { read_only: false }
+                        }
+                        BindingKind::Uniform => wgpu::BufferBindingType::Uniform,
+                    },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            })
+            .collect();
+        let (pipeline, layout) = self.scoped("building a compute pipeline", || {
+            let module = self
+                .device
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(wgsl.label()),
+                    source: wgpu::ShaderSource::Wgsl(wgsl.source().into()),
+                });
+            let layout = self
+                .device
+                .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: Some(wgsl.label()),
+                    entries: &entries,
+                });
+            let pipeline_layout =
+                self.device
+                    .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                        label: Some(wgsl.label()),
+                        bind_group_layouts: &[Some(&layout)],
+                        immediate_size: 0,
+                    });
+            let pipeline = self
+                .device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(wgsl.label()),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                });
+            (pipeline, layout)
+        })?;
+        Ok(Kernel {
+            label: wgsl.label().to_owned(),
+            pipeline,
+            layout,
+            bindings: bindings.to_vec(),
+        })
+    }
+
+    /// Binds `buffers`, whole, to the kernel's bindings in order.
+    pub fn bind(
+        &self,
+        kernel: &Kernel,
+        buffers: &[&GpuBuffer],
+    ) -> Result<KernelBindings, GpuError> {
+        if buffers.len() != kernel.bindings.len() {
+            return Err(GpuError::BindingCount {
+                kernel: kernel.label.clone(),
+                expected: kernel.bindings.len(),
+                given: buffers.len(),
+            });
+        }
+        let entries: Vec<_> = buffers
+            .iter()
+            .enumerate()
+            .map(|(index, buffer)| wgpu::BindGroupEntry {
+                binding: index as u32,
+                resource: buffer.buffer.as_entire_binding(),
+            })
+            .collect();
+        let group = self.scoped("binding buffers", || {
+            self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(&kernel.label),
+                layout: &kernel.layout,
+                entries: &entries,
+            })
+        })?;
+        Ok(KernelBindings { group })
+    }
+
+    /// Runs `dispatches` in order in one compute pass and one submission, then reads `reads`
+    /// back, and waits for both.
+    pub fn dispatch(
+        &self,
+        dispatches: &[Dispatch<'_>],
+        reads: &[ReadRequest<'_>],
+    ) -> Result<(DispatchTiming, Vec<Vec<u8>>), GpuError> {
+        let start = Instant::now();
+        let timing = self.timer();
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("swarm dispatch"),
+            });
+        self.scoped("recording dispatches", || {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("swarm"),
+                timestamp_writes: timing.as_ref().map(|(set, _)| {
+                    wgpu::ComputePassTimestampWrites {
+                        query_set: set,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }
+                }),
+            });
+            for dispatch in dispatches {
+                if dispatch.grid.x == 0 || dispatch.grid.y == 0 {
+                    continue;
+                }
+                pass.set_pipeline(&dispatch.kernel.pipeline);
+                pass.set_bind_group(0, &dispatch.bindings.group, &[]);
+                pass.dispatch_workgroups(dispatch.grid.x, dispatch.grid.y, 1);
+            }
+        })?;
+        let extra = if timing.is_some() { TIMESTAMP_BYTES } else { 0 };
+        let staging = self.encode_reads(&mut encoder, reads, extra)?;
+        if let (Some((set, resolve)), Some(staging)) = (&timing, &staging) {
+            encoder.resolve_query_set(set, 0..2, resolve, 0);
+            encoder.copy_buffer_to_buffer(resolve, 0, staging, 0, TIMESTAMP_BYTES);
+        }
+        self.scoped("submitting dispatches", || {
+            self.queue.submit([encoder.finish()]);
+        })?;
+        let (data, head) = self.finish_reads(staging, reads, extra)?;
+        let gpu = (head.len() == TIMESTAMP_BYTES as usize).then(|| {
+            let begin = u64::from_le_bytes(head[0..8].try_into().expect("8 bytes"));
+            let end = u64::from_le_bytes(head[8..16].try_into().expect("8 bytes"));
+            let period = f64::from(self.queue.get_timestamp_period());
+            Duration::from_nanos((end.saturating_sub(begin) as f64 * period) as u64)
+        });
+        Ok((
+            DispatchTiming {
+                wall: start.elapsed(),
+                gpu,
+            },
+            data,
+        ))
+    }
+
+    /// The timestamp query set and its resolve buffer, when the device has timestamps.
+    fn timer(&self) -> Option<(wgpu::QuerySet, wgpu::Buffer)> {
+        if !self.has_timestamps() {
+            return None;
+        }
+        let mut slot = self.timer.lock().unwrap_or_else(|p| p.into_inner());
+        Some(
+            slot.get_or_insert_with(|| {
+                let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("swarm timestamps"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 2,
+                });
+                let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("swarm timestamps"),
+                    size: TIMESTAMP_BYTES,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                });
+                (set, resolve)
+            })
+            .clone(),
+        )
+    }
+}

@@ -1,0 +1,17 @@
+//! swarm's wgpu backend: the only crate that talks to wgpu.
+//!
+//! It opens an adapter and device with the limits and features swarm uses, turns wgpu's
+//! validation errors and device loss into typed errors, and offers the handful of operations
+//! the host needs: create and fill buffers, build compute kernels from validated WGSL, submit a
+//! batch of dispatches as one submission, and read back byte ranges.
+#![forbid(unsafe_code)]
+
+mod buffer;
+mod context;
+mod error;
+mod kernel;
+
+pub use buffer::{GpuBuffer, ReadRequest};
+pub use context::{AdapterReport, AdapterRequest, GpuContext, list_adapters};
+pub use error::{AdapterError, GpuError};
+pub use kernel::{Binding, BindingKind, Dispatch, DispatchTiming, Kernel, KernelBindings};
