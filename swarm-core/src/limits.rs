@@ -34,7 +34,7 @@ impl DeviceLimits {
         max_buffer_size: 4_292_870_144,
         max_compute_workgroups_per_dimension: 65_535,
         max_compute_invocations_per_workgroup: 1_024,
-        max_storage_buffers_per_shader_stage: 8,
+        max_storage_buffers_per_shader_stage: 524_288,
     };
 
     /// The largest buffer that can also be bound whole, in bytes, kept below 4 GiB so that

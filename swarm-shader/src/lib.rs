@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 mod records;
+mod softfloat;
 mod wgsl;
 
 pub use records::records_wgsl;
+pub use softfloat::SOFTFLOAT_WGSL;
 pub use wgsl::{ShaderCapabilities, ValidatedWgsl, WgslError, validate_wgsl};
