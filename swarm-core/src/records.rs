@@ -38,8 +38,8 @@ gpu_struct! {
         pub host_call: u32,
         /// Entry function of the current call.
         pub entry: u32,
-        /// Reserved; zero.
-        pub reserved: u32,
+        /// Nonzero when the last dispatch changed memory, globals, tables or segments.
+        pub dirty: u32,
     }
 }
 

@@ -1,8 +1,35 @@
 //! Run thousands to millions of WebAssembly agents of one module on a GPU.
 //!
-//! This crate is swarm's public API. It re-exports the configuration and id types from the
-//! lower layers and opens GPU adapters; the lower crates are implementation details.
+//! A [`Swarm`] holds one module and a pool of agents. Each agent has its own linear memory,
+//! globals, tables and stacks; [`Swarm::dispatch`] runs every runnable agent in one GPU
+//! submission, one agent per GPU invocation, and reports each agent's results, trap and
+//! instruction count.
+//!
+//! ```no_run
+//! use swarm_host::{Imports, Swarm, SwarmConfig, Value};
+//!
+//! let wasm = wat::parse_str(r#"(module (func (export "sq") (param i32) (result i32)
+//!     local.get 0 local.get 0 i32.mul))"#).unwrap();
+//! let mut swarm = Swarm::new(SwarmConfig::default())?;
+//! swarm.load_module(&wasm, &Imports::new())?;
+//! for i in 0..1_000 {
+//!     swarm.spawn("sq", &[Value::I32(i)])?;
+//! }
+//! let report = swarm.run()?;
+//! assert_eq!(report.agents.len(), 1_000);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
+mod error;
+mod instance;
+mod swarm;
+mod value;
+
+pub use error::{AccessError, CreateError, DispatchError, LoadError, SpawnError};
+pub use instance::Imports;
+pub use swarm::{AgentReport, DispatchReport, Outcome, Swarm};
 pub use swarm_core::{AgentId, ConfigError, PoolError, SwarmConfig, TrapCode};
 pub use swarm_gpu::{AdapterError, AdapterReport, AdapterRequest, list_adapters};
+pub use swarm_shader::program::ValType;
+pub use value::Value;

@@ -1,11 +1,22 @@
-//! Everything about what runs on the GPU that needs no GPU: validation of the WGSL that swarm
-//! generates (through naga) and the WGSL declarations of the records shared with the host.
+//! Everything about what runs on the GPU that needs no GPU: validation and lowering of
+//! WebAssembly to swarm's instruction stream, the code image, the generated WGSL interpreter,
+//! and naga validation of every WGSL source.
 #![forbid(unsafe_code)]
 
+pub mod disasm;
+pub mod image;
+pub mod interp;
+pub mod isa;
+mod lower;
+pub mod program;
 mod records;
 mod softfloat;
 mod wgsl;
 
+pub use image::{CodeImage, FitError};
+pub use interp::{INTERPRETER_BINDINGS, WORKGROUP_SIZE, interpreter_wgsl};
+pub use lower::{CODE_BASE, LoadError, RETURN_TARGET, lower, supported_features};
+pub use program::Program;
 pub use records::records_wgsl;
 pub use softfloat::SOFTFLOAT_WGSL;
 pub use wgsl::{ShaderCapabilities, ValidatedWgsl, WgslError, validate_wgsl};

@@ -1,0 +1,148 @@
+//! The public API's errors, one enum per operation.
+
+use swarm_core::{AgentId, ConfigError, LayoutError, PoolError, TrapCode};
+use swarm_gpu::{AdapterError, GpuError};
+use swarm_shader::{FitError, LoadError as ShaderLoadError, WgslError};
+
+use crate::Value;
+
+/// Creating a swarm failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No adapter or device.
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    /// The configuration does not fit the device.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// The adapter lacks 64-bit integers in shaders.
+    #[error(
+        "adapter {adapter:?} lacks SHADER_INT64, which swarm's interpreter needs for i64 and f64; \
+         choose another adapter with WGPU_ADAPTER_NAME"
+    )]
+    NoInt64 {
+        /// The adapter's name.
+        adapter: String,
+    },
+    /// The generated interpreter failed naga validation (a bug in swarm).
+    #[error(transparent)]
+    Shader(#[from] WgslError),
+    /// A GPU error.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
+/// Loading a module failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The module is malformed, invalid, or uses an unsupported feature.
+    #[error(transparent)]
+    Module(#[from] ShaderLoadError),
+    /// The module does not fit the swarm's per-agent budgets.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// An import nobody provides.
+    #[error("unresolved import {module}.{name}: {why}")]
+    Link {
+        /// Import module.
+        module: String,
+        /// Import name.
+        name: String,
+        /// What is missing.
+        why: String,
+    },
+    /// Agents of a previous module are still alive.
+    #[error("the swarm still has {0} live agents; kill them before loading another module")]
+    AgentsAlive(u32),
+    /// A GPU error.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
+/// Spawning an agent or giving it a call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// No module is loaded.
+    #[error("no module is loaded; call `load_module` first")]
+    NoModule,
+    /// The pool is full, or the id is stale.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// No exported function of that name.
+    #[error("the module exports no function named {0:?}")]
+    UnknownExport(String),
+    /// Wrong arguments.
+    #[error("{export} takes {expected} but was given {given:?}")]
+    Arguments {
+        /// The export.
+        export: String,
+        /// Its parameter types.
+        expected: String,
+        /// What was given.
+        given: Vec<Value>,
+    },
+    /// Initial memory outside the agent's memory.
+    #[error(
+        "initial memory of {len} bytes at offset {offset} ends beyond the agent's {size}-byte memory"
+    )]
+    MemoryOutOfRange {
+        /// Offset.
+        offset: u64,
+        /// Bytes.
+        len: u64,
+        /// The agent's memory size in bytes.
+        size: u64,
+    },
+    /// Instantiation trapped (an active segment out of bounds).
+    #[error("instantiation failed: {0}")]
+    Instantiation(TrapCode),
+    /// The agent is still running a call.
+    #[error("{0} is still running a call; dispatch until it finishes")]
+    Busy(AgentId),
+    /// A GPU error.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
+/// A dispatch failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DispatchError {
+    /// An id is stale.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// A GPU error.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
+/// Reading or writing agent state failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessError {
+    /// The id is stale.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// The range is outside the agent's memory.
+    #[error("{len} bytes at offset {offset} are outside the agent's {size}-byte memory")]
+    OutOfBounds {
+        /// Offset.
+        offset: u64,
+        /// Bytes.
+        len: u64,
+        /// The memory's size in bytes.
+        size: u64,
+    },
+    /// No global of that name is exported.
+    #[error("the module exports no global named {0:?}")]
+    UnknownGlobal(String),
+    /// A GPU error.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}

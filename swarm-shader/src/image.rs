@@ -1,0 +1,239 @@
+//! The code image: the read-only buffer every agent of a swarm shares (header, lowered code,
+//! function table, table and segment metadata, segment contents), fitted to a swarm's config.
+
+use swarm_core::SwarmConfig;
+
+use crate::lower::CODE_BASE;
+use crate::program::{ConstExpr, FuncKind, Program};
+
+/// Header words of the code image, by index.
+pub mod header {
+    /// Word offset of the function table (8 words per function).
+    pub const FUNCS: usize = 0;
+    /// Number of functions.
+    pub const FUNC_COUNT: usize = 1;
+    /// Word offset of the table metadata (4 words per table).
+    pub const TABLES: usize = 2;
+    /// Number of tables.
+    pub const TABLE_COUNT: usize = 3;
+    /// Word offset of the segment metadata (2 words per segment: word offset, length).
+    pub const SEGMENTS: usize = 4;
+    /// Number of segments (data first, then element).
+    pub const SEGMENT_COUNT: usize = 5;
+    /// Number of data segments.
+    pub const DATA_COUNT: usize = 6;
+    /// Number of globals; segment drop flags follow the globals' words.
+    pub const GLOBAL_COUNT: usize = 7;
+    /// Largest memory size in pages (the module's maximum, within the agent's budget).
+    pub const MEMORY_MAX_PAGES: usize = 8;
+}
+
+/// Words per function-table entry.
+pub const FUNC_ENTRY_WORDS: u32 = 8;
+/// Words per table-metadata entry.
+pub const TABLE_ENTRY_WORDS: u32 = 4;
+/// The entry word of an imported function (run by the host).
+pub const IMPORTED_ENTRY: u32 = u32::MAX;
+/// The bits of a null reference.
+pub const REF_NULL: u32 = u32::MAX;
+
+/// How one table is placed in each agent's tables region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TablePlacement {
+    /// Word offset of the first element inside the region.
+    pub base: u32,
+    /// Elements it can grow to.
+    pub capacity: u32,
+}
+
+/// A module that does not fit a swarm's per-agent budgets.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FitError {
+    /// Initial memory larger than the agent's memory.
+    #[error(
+        "module needs {needed} pages of initial memory but agents are configured with {configured}; \
+         raise `max_memory_pages` or, for a Rust guest, link with a smaller stack \
+         (`-C link-arg=-zstack-size=…`)"
+    )]
+    Memory {
+        /// Pages the module starts with.
+        needed: u64,
+        /// `max_memory_pages`.
+        configured: u32,
+    },
+    /// Tables larger than the table budget.
+    #[error(
+        "module's tables need {needed} elements (with one size word per table) but agents are \
+         configured with {configured}; raise `max_table_elements`"
+    )]
+    Tables {
+        /// Words needed.
+        needed: u64,
+        /// `max_table_elements`.
+        configured: u32,
+    },
+    /// More globals (and segment flags) than the global budget.
+    #[error(
+        "module has {globals} globals and {segments} segments, needing {needed} global slots, but \
+         agents are configured with {configured}; raise `max_globals`"
+    )]
+    Globals {
+        /// Globals in the module.
+        globals: usize,
+        /// Segments in the module.
+        segments: usize,
+        /// Slots needed.
+        needed: u64,
+        /// `max_globals`.
+        configured: u32,
+    },
+}
+
+/// The code image and the placements it encodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeImage {
+    /// The words to upload.
+    pub words: Vec<u32>,
+    /// Where each table lives in the tables region.
+    pub tables: Vec<TablePlacement>,
+    /// Effective maximum memory pages.
+    pub memory_max_pages: u32,
+}
+
+impl CodeImage {
+    /// Builds the image of `program` for agents shaped by `config`.
+    pub fn build(program: &Program, config: &SwarmConfig) -> Result<Self, FitError> {
+        let memory_max_pages = match &program.memory {
+            None => 0,
+            Some(memory) => {
+                if memory.min_pages > u64::from(config.max_memory_pages) {
+                    return Err(FitError::Memory {
+                        needed: memory.min_pages,
+                        configured: config.max_memory_pages,
+                    });
+                }
+                memory
+                    .max_pages
+                    .unwrap_or(u64::MAX)
+                    .min(u64::from(config.max_memory_pages)) as u32
+            }
+        };
+
+        let tables = place_tables(program, config.max_table_elements)?;
+
+        let segments = program.data.len() + program.elems.len();
+        let global_words = 2 * program.globals.len() as u64 + segments as u64;
+        if global_words > 2 * u64::from(config.max_globals) {
+            return Err(FitError::Globals {
+                globals: program.globals.len(),
+                segments,
+                needed: global_words.div_ceil(2),
+                configured: config.max_globals,
+            });
+        }
+
+        let mut words = vec![0_u32; CODE_BASE as usize];
+        words.extend_from_slice(&program.code);
+
+        words[header::FUNCS] = words.len() as u32;
+        words[header::FUNC_COUNT] = program.funcs.len() as u32;
+        for func in &program.funcs {
+            let (entry, locals, max_height) = match func.kind {
+                FuncKind::Defined {
+                    entry,
+                    locals,
+                    max_height,
+                } => (entry, locals, max_height),
+                FuncKind::Import { .. } => (
+                    IMPORTED_ENTRY,
+                    0,
+                    func.ty.params.len().max(func.ty.results.len()) as u32,
+                ),
+            };
+            words.extend([
+                entry,
+                func.ty.params.len() as u32,
+                locals,
+                func.ty.results.len() as u32,
+                max_height,
+                func.type_id,
+                0,
+                0,
+            ]);
+        }
+
+        words[header::TABLES] = words.len() as u32;
+        words[header::TABLE_COUNT] = tables.len() as u32;
+        for placement in &tables {
+            words.extend([placement.base, placement.capacity, 0, 0]);
+        }
+
+        words[header::SEGMENTS] = words.len() as u32;
+        words[header::SEGMENT_COUNT] = segments as u32;
+        words[header::DATA_COUNT] = program.data.len() as u32;
+        let meta = words.len();
+        words.resize(meta + 2 * segments, 0);
+        for (index, data) in program.data.iter().enumerate() {
+            words[meta + 2 * index] = words.len() as u32;
+            words[meta + 2 * index + 1] = data.bytes.len() as u32;
+            words.extend(data.bytes.chunks(4).map(|c| {
+                c.iter()
+                    .rev()
+                    .fold(0_u32, |acc, &b| (acc << 8) | u32::from(b))
+            }));
+        }
+        for (index, elem) in program.elems.iter().enumerate() {
+            let at = meta + 2 * (program.data.len() + index);
+            words[at] = words.len() as u32;
+            words[at + 1] = elem.items.len() as u32;
+            words.extend(elem.items.iter().map(|item| match item {
+                ConstExpr::Func(f) => *f,
+                // Globals in element expressions are resolved by the host at instantiation;
+                // `table.init` of a passive segment with them reads null.
+                ConstExpr::Null | ConstExpr::Global(_) | ConstExpr::Bits(_) => REF_NULL,
+            }));
+        }
+        words[header::GLOBAL_COUNT] = program.globals.len() as u32;
+        words[header::MEMORY_MAX_PAGES] = memory_max_pages;
+
+        Ok(Self {
+            words,
+            tables,
+            memory_max_pages,
+        })
+    }
+}
+
+fn place_tables(program: &Program, budget: u32) -> Result<Vec<TablePlacement>, FitError> {
+    let count = program.tables.len() as u64;
+    let needed: u64 = count + program.tables.iter().map(|t| t.min).sum::<u64>();
+    if needed > u64::from(budget) {
+        return Err(FitError::Tables {
+            needed,
+            configured: budget,
+        });
+    }
+    // Each table gets its minimum, then an equal share of what is left (up to its maximum), so
+    // `table.grow` can succeed within the budget.
+    let mut leftover = u64::from(budget) - needed;
+    let mut base = count;
+    let mut placements = Vec::new();
+    for (index, table) in program.tables.iter().enumerate() {
+        let remaining = count - index as u64;
+        let share = leftover / remaining;
+        let room = table
+            .max
+            .unwrap_or(u64::from(u32::MAX))
+            .saturating_sub(table.min);
+        let extra = share.min(room);
+        leftover -= extra;
+        let capacity = table.min + extra;
+        placements.push(TablePlacement {
+            base: base as u32,
+            capacity: capacity as u32,
+        });
+        base += capacity;
+    }
+    Ok(placements)
+}

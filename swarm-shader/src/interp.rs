@@ -1,0 +1,239 @@
+//! The WGSL interpreter, generated from the instruction table and a swarm's layout.
+//!
+//! One invocation runs one agent. Its registers (`pc`, `sp`, `fp`, call depth, memory size) live
+//! in private variables during a dispatch and in the agent's status record between dispatches,
+//! so an agent suspended for fuel resumes exactly where it stopped. The module is read from the
+//! code image (`crate::image`), so one compiled pipeline serves every module of a swarm config.
+
+use std::fmt::Write;
+
+use swarm_core::{
+    AgentState, AgentStatus, BufferKind, GpuStruct, Layout, RegionKind, TrapCode, WgslField,
+};
+
+use crate::image::{FUNC_ENTRY_WORDS, IMPORTED_ENTRY, REF_NULL, TABLE_ENTRY_WORDS, header};
+use crate::isa::{FUEL_SHIFT, OPCODE_MASK, OPS};
+use crate::lower::RETURN_TARGET;
+use crate::{SOFTFLOAT_WGSL, records_wgsl};
+
+/// Invocations per workgroup (one agent each).
+pub const WORKGROUP_SIZE: u32 = 64;
+
+/// The interpreter's bindings, in order: params (uniform), code (read), memory, state, status,
+/// output (read-write storage).
+pub const INTERPRETER_BINDINGS: usize = 6;
+
+fn field_index(name: &str) -> u32 {
+    let fields: &[WgslField] = AgentStatus::FIELDS;
+    fields
+        .iter()
+        .position(|f| f.name == name)
+        .unwrap_or_else(|| panic!("AgentStatus has no field {name}")) as u32
+}
+
+/// The interpreter's WGSL for a swarm laid out as `layout`.
+pub fn interpreter_wgsl(layout: &Layout) -> String {
+    let words = |bytes: u64| (bytes / 4) as u32;
+    let region = |kind| layout.region(kind);
+    let mut constants = String::new();
+    let mut constant = |name: &str, value: u32| {
+        writeln!(constants, "const {name}: u32 = {value}u;").expect("writing to a String");
+    };
+    constant("WG", WORKGROUP_SIZE);
+    constant(
+        "STATUS_STRIDE",
+        words(layout.buffer(BufferKind::Status).stride),
+    );
+    constant("RESULTS_OFF", words(region(RegionKind::Results).offset));
+    constant("MAX_RESULTS", (region(RegionKind::Results).size / 8) as u32);
+    constant(
+        "STATE_STRIDE",
+        words(layout.buffer(BufferKind::State).stride),
+    );
+    constant("GLOBALS_OFF", words(region(RegionKind::Globals).offset));
+    constant("TABLES_OFF", words(region(RegionKind::Tables).offset));
+    constant("STACK_OFF", words(region(RegionKind::ValueStack).offset));
+    constant(
+        "STACK_SLOTS",
+        (region(RegionKind::ValueStack).size / 8) as u32,
+    );
+    constant("FRAMES_OFF", words(region(RegionKind::CallFrames).offset));
+    constant(
+        "CALL_FRAMES",
+        (region(RegionKind::CallFrames).size / swarm_core::CALL_FRAME_BYTES) as u32,
+    );
+    constant(
+        "MEM_STRIDE",
+        words(layout.buffer(BufferKind::Memory).stride),
+    );
+    constant(
+        "OUTPUT_STRIDE",
+        words(layout.buffer(BufferKind::Output).stride),
+    );
+    constant("OUTPUT_BYTES", region(RegionKind::Output).size as u32);
+    for field in AgentStatus::FIELDS {
+        constant(
+            &format!("S_{}", field.name.to_uppercase()),
+            field_index(field.name),
+        );
+    }
+    for state in AgentState::ALL {
+        constant(
+            &format!("ST_{}", format!("{state:?}").to_uppercase()),
+            state as u32,
+        );
+    }
+    for trap in TrapCode::ALL {
+        constant(&format!("TRAP_{}", trap.name().to_uppercase()), trap.code());
+    }
+    constant("H_FUNCS", header::FUNCS as u32);
+    constant("H_TABLES", header::TABLES as u32);
+    constant("H_SEGMENTS", header::SEGMENTS as u32);
+    constant("H_GLOBAL_COUNT", header::GLOBAL_COUNT as u32);
+    constant("H_MEMORY_MAX_PAGES", header::MEMORY_MAX_PAGES as u32);
+    constant("FUNC_WORDS", FUNC_ENTRY_WORDS);
+    constant("TABLE_WORDS", TABLE_ENTRY_WORDS);
+    constant("IMPORTED", IMPORTED_ENTRY);
+    constant("REF_NULL", REF_NULL);
+    constant("RETURN_TARGET", RETURN_TARGET);
+    constant("OPCODE_MASK", OPCODE_MASK);
+    constant("FUEL_SHIFT", FUEL_SHIFT);
+
+    // Mesa's lavapipe (22.3) miscompiles a `switch` of a few hundred cases, so dispatch is two
+    // levels deep: an outer switch on `op / CASES_PER_GROUP`, inner switches of at most
+    // `CASES_PER_GROUP` cases. Float-unit rows are contiguous and handled before the switch.
+    let float_range = float_range();
+    let mut groups: Vec<String> = Vec::new();
+    let mut float_arms: Vec<String> = Vec::new();
+    let mut float_binary = Vec::new();
+    for (code, info) in OPS.iter().enumerate() {
+        let body = info.body;
+        if float_range.contains(&code) {
+            float_binary.push(if info.shape == "fu2" { "1u" } else { "0u" });
+            float_arms.push(format!(
+                "            case {code}u: {{ return {body}; }} // {}\n",
+                info.mnemonic
+            ));
+            continue;
+        }
+        let mut arm = format!("            case {code}u: {{ // {}\n", info.mnemonic);
+        for (index, _) in info.immediates.iter().enumerate() {
+            writeln!(arm, "                let imm{index} = code[pc + {index}u];").expect("String");
+        }
+        if !info.immediates.is_empty() {
+            writeln!(arm, "                pc += {}u;", info.immediates.len()).expect("String");
+        }
+        let statement = match info.shape {
+            "raw" => body.to_owned(),
+            "un32" => format!("let a = pop32(); push32({body});"),
+            "un64" => format!("let a = pop64(); push64({body});"),
+            "bin32" => format!("let b = pop32(); let a = pop32(); push32({body});"),
+            "bin64" => format!("let b = pop64(); let a = pop64(); push64({body});"),
+            "rel32" => format!("let b = pop32(); let a = pop32(); push32(select(0u, 1u, {body}));"),
+            "rel64" => format!("let b = pop64(); let a = pop64(); push32(select(0u, 1u, {body}));"),
+            "test32" => format!("let a = pop32(); push32(select(0u, 1u, {body}));"),
+            "test64" => format!("let a = pop64(); push32(select(0u, 1u, {body}));"),
+            "w32to64" => format!("let a = pop32(); push64({body});"),
+            "w64to32" => format!("let a = pop64(); push32({body});"),
+            "f64rel" => format!("let b = pop64(); let a = pop64(); push32({body});"),
+            other => unreachable!("unknown shape {other}"),
+        };
+        writeln!(arm, "                {statement}\n            }}").expect("String");
+        let group = code / CASES_PER_GROUP;
+        if groups.len() <= group {
+            groups.resize(group + 1, String::new());
+        }
+        groups[group].push_str(&arm);
+    }
+    let arms = nested_switch("op", 0, &groups, "trap(TRAP_UNREACHABLE);");
+    let float_groups: Vec<String> = float_arms
+        .chunks(CASES_PER_GROUP)
+        .map(|chunk| chunk.concat())
+        .collect();
+    let float_switch = nested_switch("op", float_range.start, &float_groups, "return 0lu;");
+    let float_unit = format!(
+        "const FIRST_FLOAT: u32 = {first}u;\n\
+         const LAST_FLOAT: u32 = {last}u;\n\
+         const FLOAT_BINARY = array<u32, {count}>({binary});\n\n\
+         fn float_unit(op: u32, a: u64, b: u64) -> u64 {{\n\
+         \x20   let a32 = u32(a & 0xfffffffflu);\n\
+         \x20   let b32 = u32(b & 0xfffffffflu);\n\
+         {float_switch}\
+         \x20   return 0lu;\n\
+         }}\n",
+        first = float_range.start,
+        last = float_range.end - 1,
+        count = float_binary.len(),
+        binary = float_binary.join(", "),
+    );
+
+    format!(
+        "// swarm interpreter: generated from the instruction table; do not edit.\n\
+         {records}\n{constants}\n{softfloat}\n{runtime}\n{float_unit}\n\
+         fn step() {{\n\
+         \x20   let word = code[pc];\n\
+         \x20   pc += 1u;\n\
+         \x20   let op = word & OPCODE_MASK;\n\
+         \x20   if op >= FIRST_FLOAT && op <= LAST_FLOAT {{\n\
+         \x20       // Every float instruction reaches `float_unit` from here alone.\n\
+         \x20       var b = 0lu;\n\
+         \x20       if FLOAT_BINARY[op - FIRST_FLOAT] != 0u {{\n\
+         \x20           b = pop64();\n\
+         \x20       }}\n\
+         \x20       let a = pop64();\n\
+         \x20       push64(float_unit(op, a, b));\n\
+         \x20       return;\n\
+         \x20   }}\n\
+         {arms}\
+         }}\n\n{main}",
+        records = records_wgsl(),
+        softfloat = SOFTFLOAT_WGSL,
+        runtime = RUNTIME_WGSL,
+        main = MAIN_WGSL,
+    )
+}
+
+/// Most cases in one `switch` (see `interpreter_wgsl`).
+const CASES_PER_GROUP: usize = 16;
+
+/// Opcodes of the float-unit rows (`fu1`/`fu2`), which the table keeps contiguous.
+fn float_range() -> std::ops::Range<usize> {
+    let first = OPS
+        .iter()
+        .position(|i| i.shape.starts_with("fu"))
+        .expect("the table has float rows");
+    let count = OPS[first..]
+        .iter()
+        .take_while(|i| i.shape.starts_with("fu"))
+        .count();
+    assert!(
+        OPS[first + count..]
+            .iter()
+            .all(|i| !i.shape.starts_with("fu")),
+        "float-unit rows must be contiguous in the instruction table"
+    );
+    first..first + count
+}
+
+/// `switch (selector - base) / CASES_PER_GROUP { case g: { switch selector { arms } } }`.
+fn nested_switch(selector: &str, base: usize, groups: &[String], otherwise: &str) -> String {
+    let mut out = format!("    switch ({selector} - {base}u) / {CASES_PER_GROUP}u {{\n");
+    for (index, arms) in groups.iter().enumerate() {
+        if arms.is_empty() {
+            continue;
+        }
+        writeln!(
+            out,
+            "        case {index}u: {{\n        switch {selector} {{\n{arms}\
+             \x20           default: {{ {otherwise} }}\n        }}\n        }}"
+        )
+        .expect("String");
+    }
+    writeln!(out, "        default: {{ {otherwise} }}\n    }}").expect("String");
+    out
+}
+
+/// Bindings, registers and the helpers the instruction bodies call.
+const RUNTIME_WGSL: &str = include_str!("interp/runtime.wgsl");
+/// The entry point: load registers, run until done or out of fuel, store registers.
+const MAIN_WGSL: &str = include_str!("interp/main.wgsl");

@@ -1,0 +1,82 @@
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let local = (group.y * params.groups_x + group.x) * WG + lid;
+    if local >= params.agent_count {
+        return;
+    }
+    stbase = local * STATUS_STRIDE;
+    let start_state = status[stbase + S_STATE];
+    if start_state != ST_READY && start_state != ST_SUSPENDED {
+        return;
+    }
+    agent = local;
+    sbase = local * STATE_STRIDE + STACK_OFF;
+    fbase = local * STATE_STRIDE + FRAMES_OFF;
+    gbase = local * STATE_STRIDE + GLOBALS_OFF;
+    tbase = local * STATE_STRIDE + TABLES_OFF;
+    mbase = local * MEM_STRIDE;
+    obase = local * OUTPUT_STRIDE;
+    pc = status[stbase + S_PC];
+    sp = status[stbase + S_SP];
+    fp = status[stbase + S_FP];
+    depth = status[stbase + S_DEPTH];
+    func = status[stbase + S_FUNC];
+    mem_pages = status[stbase + S_MEMORY_PAGES];
+    output_len = status[stbase + S_OUTPUT_LEN];
+    halt = false;
+    dirty = false;
+    trap_code = 0u;
+    next_state = ST_SUSPENDED;
+
+    // Fuel: this dispatch's slice, or what is left of the lifetime budget if that is smaller.
+    let used_before = u64(status[stbase + S_FUEL_USED_LO]) | (u64(status[stbase + S_FUEL_USED_HI]) << 32u);
+    let slice = u64(params.fuel_slice_lo) | (u64(params.fuel_slice_hi) << 32u);
+    let total = u64(params.fuel_total_lo) | (u64(params.fuel_total_hi) << 32u);
+    var budget = slice;
+    var budget_is_total = false;
+    if total - min(used_before, total) <= slice {
+        budget = total - min(used_before, total);
+        budget_is_total = true;
+    }
+
+    if start_state == ST_READY {
+        // A new call: the arguments are at the bottom of the stack; the entry frame returns to
+        // the host.
+        depth = 0u;
+        fp = 0u;
+        pc = RETURN_TARGET;
+        enter(status[stbase + S_ENTRY]);
+    }
+
+    var used = 0lu;
+    loop {
+        if halt {
+            break;
+        }
+        let cost = u64(code[pc] >> FUEL_SHIFT);
+        if used + cost > budget {
+            if budget_is_total {
+                trap(TRAP_OUT_OF_FUEL);
+            }
+            break;
+        }
+        used += cost;
+        step();
+    }
+
+    status[stbase + S_STATE] = next_state;
+    status[stbase + S_TRAP] = trap_code;
+    status[stbase + S_PC] = pc;
+    status[stbase + S_SP] = sp;
+    status[stbase + S_FP] = fp;
+    status[stbase + S_DEPTH] = depth;
+    status[stbase + S_FUNC] = func;
+    status[stbase + S_MEMORY_PAGES] = mem_pages;
+    status[stbase + S_OUTPUT_LEN] = output_len;
+    let used_after = used_before + used;
+    status[stbase + S_FUEL_USED_LO] = u32(used_after & 0xfffffffflu);
+    status[stbase + S_FUEL_USED_HI] = u32(used_after >> 32u);
+    status[stbase + S_FUEL_LAST] = u32(min(used, 0xfffffffflu));
+    status[stbase + S_HOST_CALL] = host_import;
+    status[stbase + S_DIRTY] = select(0u, 1u, dirty);
+}

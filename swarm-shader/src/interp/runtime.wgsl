@@ -1,0 +1,470 @@
+// Bindings, per-invocation registers and the helpers instruction bodies call.
+
+@group(0) @binding(0) var<uniform> params: DispatchParams;
+@group(0) @binding(1) var<storage, read> code: array<u32>;
+@group(0) @binding(2) var<storage, read_write> memory: array<u32>;
+@group(0) @binding(3) var<storage, read_write> state: array<u32>;
+@group(0) @binding(4) var<storage, read_write> status: array<u32>;
+@group(0) @binding(5) var<storage, read_write> output: array<u32>;
+
+var<private> agent: u32;
+var<private> pc: u32;
+var<private> sp: u32;
+var<private> fp: u32;
+var<private> depth: u32;
+var<private> func: u32;
+var<private> mem_pages: u32;
+var<private> output_len: u32;
+var<private> halt: bool;
+var<private> dirty: bool;
+var<private> trap_code: u32;
+var<private> next_state: u32;
+var<private> host_import: u32;
+// Word offsets of this agent's regions.
+var<private> stbase: u32;
+var<private> sbase: u32;
+var<private> fbase: u32;
+var<private> gbase: u32;
+var<private> tbase: u32;
+var<private> mbase: u32;
+var<private> obase: u32;
+
+fn trap(code_: u32) {
+    if !halt {
+        trap_code = code_;
+        next_state = ST_TRAPPED;
+    }
+    halt = true;
+}
+
+// Value stack: 64-bit slots of two words, indexed from the agent's stack base.
+fn slot(i: u32) -> u64 {
+    let w = sbase + 2u * i;
+    return u64(state[w]) | (u64(state[w + 1u]) << 32u);
+}
+fn set_slot(i: u32, v: u64) {
+    let w = sbase + 2u * i;
+    state[w] = u32(v & 0xfffffffflu);
+    state[w + 1u] = u32(v >> 32u);
+}
+fn push32(v: u32) {
+    state[sbase + 2u * sp] = v;
+    sp += 1u;
+}
+fn push64(v: u64) {
+    set_slot(sp, v);
+    sp += 1u;
+}
+fn pop32() -> u32 {
+    sp -= 1u;
+    return state[sbase + 2u * sp];
+}
+fn pop64() -> u64 {
+    sp -= 1u;
+    return slot(sp);
+}
+
+// Integer helpers.
+fn sext(v: u32, bits: u32) -> u32 {
+    return bitcast<u32>(bitcast<i32>(v << (32u - bits)) >> (32u - bits));
+}
+fn sext64(v: u32) -> u64 {
+    return bitcast<u64>(i64(bitcast<i32>(v)));
+}
+fn rotl32(a: u32, b: u32) -> u32 {
+    let s = b & 31u;
+    if s == 0u {
+        return a;
+    }
+    return (a << s) | (a >> (32u - s));
+}
+fn rotl64(a: u64, s: u32) -> u64 {
+    if s == 0u {
+        return a;
+    }
+    return (a << s) | (a >> (64u - s));
+}
+fn clz64(a: u64) -> u64 {
+    let hi = u32(a >> 32u);
+    if hi != 0u {
+        return u64(countLeadingZeros(hi));
+    }
+    return 32lu + u64(countLeadingZeros(u32(a & 0xfffffffflu)));
+}
+fn ctz64(a: u64) -> u64 {
+    let lo = u32(a & 0xfffffffflu);
+    if lo != 0u {
+        return u64(countTrailingZeros(lo));
+    }
+    return 32lu + u64(countTrailingZeros(u32(a >> 32u)));
+}
+fn div32_s(a: u32, b: u32) -> u32 {
+    if b == 0u {
+        trap(TRAP_INTEGER_DIVIDE_BY_ZERO);
+        return 0u;
+    }
+    if a == 0x80000000u && b == 0xffffffffu {
+        trap(TRAP_INTEGER_OVERFLOW);
+        return 0u;
+    }
+    return bitcast<u32>(bitcast<i32>(a) / bitcast<i32>(b));
+}
+fn rem32_s(a: u32, b: u32) -> u32 {
+    if b == 0u {
+        trap(TRAP_INTEGER_DIVIDE_BY_ZERO);
+        return 0u;
+    }
+    if b == 0xffffffffu {
+        return 0u;
+    }
+    return bitcast<u32>(bitcast<i32>(a) % bitcast<i32>(b));
+}
+fn div64_s(a: u64, b: u64) -> u64 {
+    if b == 0lu {
+        trap(TRAP_INTEGER_DIVIDE_BY_ZERO);
+        return 0lu;
+    }
+    if a == 0x8000000000000000lu && b == 0xfffffffffffffffflu {
+        trap(TRAP_INTEGER_OVERFLOW);
+        return 0lu;
+    }
+    return bitcast<u64>(bitcast<i64>(a) / bitcast<i64>(b));
+}
+fn rem64_s(a: u64, b: u64) -> u64 {
+    if b == 0lu {
+        trap(TRAP_INTEGER_DIVIDE_BY_ZERO);
+        return 0lu;
+    }
+    if b == 0xfffffffffffffffflu {
+        return 0lu;
+    }
+    return bitcast<u64>(bitcast<i64>(a) % bitcast<i64>(b));
+}
+fn trunc32(r: SfTrunc32) -> u32 {
+    if r.trap != 0u {
+        trap(r.trap);
+    }
+    return r.value;
+}
+fn trunc64(r: SfTrunc64) -> u64 {
+    if r.trap != 0u {
+        trap(r.trap);
+    }
+    return r.value;
+}
+
+// Linear memory: bytes little-endian in words, bounds-checked against the current size.
+fn mem_bytes() -> u64 {
+    return u64(mem_pages) * 65536lu;
+}
+fn ea(addr: u32, offset: u32, size: u32) -> u32 {
+    if u64(addr) + u64(offset) + u64(size) > mem_bytes() {
+        trap(TRAP_MEMORY_OUT_OF_BOUNDS);
+        return 0u;
+    }
+    return addr + offset;
+}
+fn load8(a: u32) -> u32 {
+    if halt {
+        return 0u;
+    }
+    return (memory[mbase + (a >> 2u)] >> ((a & 3u) * 8u)) & 0xffu;
+}
+fn load16(a: u32) -> u32 {
+    return load8(a) | (load8(a + 1u) << 8u);
+}
+fn load32(a: u32) -> u32 {
+    if halt {
+        return 0u;
+    }
+    let w = mbase + (a >> 2u);
+    let s = (a & 3u) * 8u;
+    if s == 0u {
+        return memory[w];
+    }
+    return (memory[w] >> s) | (memory[w + 1u] << (32u - s));
+}
+fn store8(a: u32, v: u32) {
+    if halt {
+        return;
+    }
+    let w = mbase + (a >> 2u);
+    let s = (a & 3u) * 8u;
+    memory[w] = (memory[w] & ~(0xffu << s)) | ((v & 0xffu) << s);
+    dirty = true;
+}
+fn store16(a: u32, v: u32) {
+    store8(a, v);
+    store8(a + 1u, v >> 8u);
+}
+fn store32(a: u32, v: u32) {
+    if halt {
+        return;
+    }
+    if (a & 3u) == 0u {
+        memory[mbase + (a >> 2u)] = v;
+        dirty = true;
+        return;
+    }
+    store8(a, v);
+    store8(a + 1u, v >> 8u);
+    store8(a + 2u, v >> 16u);
+    store8(a + 3u, v >> 24u);
+}
+fn memory_grow(n: u32) -> u32 {
+    let old = mem_pages;
+    if u64(old) + u64(n) > u64(code[H_MEMORY_MAX_PAGES]) {
+        return 0xffffffffu;
+    }
+    mem_pages = old + n;
+    dirty = true;
+    return old;
+}
+fn memory_fill(d: u32, v: u32, n: u32) {
+    if u64(d) + u64(n) > mem_bytes() {
+        trap(TRAP_MEMORY_OUT_OF_BOUNDS);
+        return;
+    }
+    for (var i = 0u; i < n; i += 1u) {
+        store8(d + i, v);
+    }
+}
+fn memory_copy(d: u32, s: u32, n: u32) {
+    if u64(d) + u64(n) > mem_bytes() || u64(s) + u64(n) > mem_bytes() {
+        trap(TRAP_MEMORY_OUT_OF_BOUNDS);
+        return;
+    }
+    if d <= s {
+        for (var i = 0u; i < n; i += 1u) {
+            store8(d + i, load8(s + i));
+        }
+    } else {
+        for (var i = n; i > 0u; i -= 1u) {
+            store8(d + i - 1u, load8(s + i - 1u));
+        }
+    }
+}
+
+// Segments: data segments first, then element segments; a dropped segment has length 0.
+fn segment_flag(seg: u32) -> u32 {
+    return gbase + 2u * code[H_GLOBAL_COUNT] + seg;
+}
+fn segment_len(seg: u32) -> u32 {
+    if state[segment_flag(seg)] != 0u {
+        return 0u;
+    }
+    return code[code[H_SEGMENTS] + 2u * seg + 1u];
+}
+fn drop_segment(seg: u32) {
+    state[segment_flag(seg)] = 1u;
+    dirty = true;
+}
+fn memory_init(seg: u32, d: u32, s: u32, n: u32) {
+    if u64(s) + u64(n) > u64(segment_len(seg)) || u64(d) + u64(n) > mem_bytes() {
+        trap(TRAP_MEMORY_OUT_OF_BOUNDS);
+        return;
+    }
+    let base = code[code[H_SEGMENTS] + 2u * seg];
+    for (var i = 0u; i < n; i += 1u) {
+        let b = s + i;
+        store8(d + i, code[base + (b >> 2u)] >> ((b & 3u) * 8u));
+    }
+}
+
+// Globals: 64-bit slots.
+fn global_get(i: u32) -> u64 {
+    let w = gbase + 2u * i;
+    return u64(state[w]) | (u64(state[w + 1u]) << 32u);
+}
+fn global_set(i: u32, v: u64) {
+    let w = gbase + 2u * i;
+    state[w] = u32(v & 0xfffffffflu);
+    state[w + 1u] = u32(v >> 32u);
+}
+
+// Tables: the region starts with one size word per table, then each table's elements.
+fn table_size(t: u32) -> u32 {
+    return state[tbase + t];
+}
+fn table_word(t: u32, i: u32) -> u32 {
+    return tbase + code[code[H_TABLES] + t * TABLE_WORDS] + i;
+}
+fn table_get(t: u32, i: u32) -> u32 {
+    if i >= table_size(t) {
+        trap(TRAP_TABLE_OUT_OF_BOUNDS);
+        return REF_NULL;
+    }
+    return state[table_word(t, i)];
+}
+fn table_set(t: u32, i: u32, v: u32) {
+    if i >= table_size(t) {
+        trap(TRAP_TABLE_OUT_OF_BOUNDS);
+        return;
+    }
+    state[table_word(t, i)] = v;
+    dirty = true;
+}
+fn table_grow(t: u32, v: u32, n: u32) -> u32 {
+    let old = table_size(t);
+    let capacity = code[code[H_TABLES] + t * TABLE_WORDS + 1u];
+    if u64(old) + u64(n) > u64(capacity) {
+        return 0xffffffffu;
+    }
+    for (var i = 0u; i < n; i += 1u) {
+        state[table_word(t, old + i)] = v;
+    }
+    state[tbase + t] = old + n;
+    dirty = true;
+    return old;
+}
+fn table_fill(t: u32, d: u32, v: u32, n: u32) {
+    if u64(d) + u64(n) > u64(table_size(t)) {
+        trap(TRAP_TABLE_OUT_OF_BOUNDS);
+        return;
+    }
+    for (var i = 0u; i < n; i += 1u) {
+        state[table_word(t, d + i)] = v;
+    }
+    dirty = true;
+}
+fn table_copy(dt: u32, st: u32, d: u32, s: u32, n: u32) {
+    if u64(d) + u64(n) > u64(table_size(dt)) || u64(s) + u64(n) > u64(table_size(st)) {
+        trap(TRAP_TABLE_OUT_OF_BOUNDS);
+        return;
+    }
+    if d <= s {
+        for (var i = 0u; i < n; i += 1u) {
+            state[table_word(dt, d + i)] = state[table_word(st, s + i)];
+        }
+    } else {
+        for (var i = n; i > 0u; i -= 1u) {
+            state[table_word(dt, d + i - 1u)] = state[table_word(st, s + i - 1u)];
+        }
+    }
+    dirty = true;
+}
+fn table_init(seg: u32, t: u32, d: u32, s: u32, n: u32) {
+    if u64(s) + u64(n) > u64(segment_len(seg)) || u64(d) + u64(n) > u64(table_size(t)) {
+        trap(TRAP_TABLE_OUT_OF_BOUNDS);
+        return;
+    }
+    let base = code[code[H_SEGMENTS] + 2u * seg];
+    for (var i = 0u; i < n; i += 1u) {
+        state[table_word(t, d + i)] = code[base + s + i];
+    }
+    dirty = true;
+}
+
+// Output: bytes appended to the agent's output slice.
+fn write_output(p: u32, n: u32) {
+    if u64(p) + u64(n) > mem_bytes() {
+        trap(TRAP_MEMORY_OUT_OF_BOUNDS);
+        return;
+    }
+    if u64(output_len) + u64(n) > u64(OUTPUT_BYTES) {
+        trap(TRAP_OUTPUT_OVERFLOW);
+        return;
+    }
+    for (var i = 0u; i < n; i += 1u) {
+        let o = output_len + i;
+        let w = obase + (o >> 2u);
+        let s = (o & 3u) * 8u;
+        output[w] = (output[w] & ~(0xffu << s)) | (load8(p + i) << s);
+    }
+    output_len += n;
+}
+
+// Calls. A frame record holds the caller's pc, frame pointer and function.
+fn enter(f: u32) {
+    let e = code[H_FUNCS] + f * FUNC_WORDS;
+    if code[e] == IMPORTED {
+        // The host runs imported functions between dispatches; the agent resumes after it.
+        host_import = f;
+        next_state = ST_HOSTCALL;
+        halt = true;
+        return;
+    }
+    if depth >= CALL_FRAMES {
+        trap(TRAP_CALL_STACK_EXHAUSTED);
+        return;
+    }
+    let np = code[e + 1u];
+    let nl = code[e + 2u];
+    let new_fp = sp - np;
+    if new_fp + code[e + 4u] > STACK_SLOTS {
+        trap(TRAP_CALL_STACK_EXHAUSTED);
+        return;
+    }
+    let w = fbase + depth * 4u;
+    state[w] = pc;
+    state[w + 1u] = fp;
+    state[w + 2u] = func;
+    depth += 1u;
+    for (var i = 0u; i < nl; i += 1u) {
+        set_slot(new_fp + np + i, 0lu);
+    }
+    fp = new_fp;
+    sp = new_fp + np + nl;
+    func = f;
+    pc = code[e];
+}
+fn do_call(f: u32) {
+    enter(f);
+}
+fn call_indirect(type_id: u32, t: u32, i: u32) {
+    if i >= table_size(t) {
+        trap(TRAP_TABLE_OUT_OF_BOUNDS);
+        return;
+    }
+    let f = state[table_word(t, i)];
+    if f == REF_NULL {
+        trap(TRAP_INDIRECT_CALL_TO_NULL);
+        return;
+    }
+    if code[code[H_FUNCS] + f * FUNC_WORDS + 5u] != type_id {
+        trap(TRAP_INDIRECT_CALL_TYPE_MISMATCH);
+        return;
+    }
+    enter(f);
+}
+fn do_return() {
+    let nr = code[code[H_FUNCS] + func * FUNC_WORDS + 3u];
+    let src = sp - nr;
+    if src != fp {
+        for (var i = 0u; i < nr; i += 1u) {
+            set_slot(fp + i, slot(src + i));
+        }
+    }
+    sp = fp + nr;
+    depth -= 1u;
+    if depth == 0u {
+        for (var i = 0u; i < min(nr, MAX_RESULTS); i += 1u) {
+            let v = slot(fp + i);
+            status[stbase + RESULTS_OFF + 2u * i] = u32(v & 0xfffffffflu);
+            status[stbase + RESULTS_OFF + 2u * i + 1u] = u32(v >> 32u);
+        }
+        status[stbase + S_RESULT_COUNT] = nr;
+        next_state = ST_FINISHED;
+        halt = true;
+        return;
+    }
+    let w = fbase + depth * 4u;
+    pc = state[w];
+    fp = state[w + 1u];
+    func = state[w + 2u];
+}
+fn branch_adjust(to: u32, height: u32, keep: u32) {
+    if to == RETURN_TARGET {
+        do_return();
+        return;
+    }
+    let dst = fp + height;
+    let src = sp - keep;
+    if dst != src {
+        for (var i = 0u; i < keep; i += 1u) {
+            set_slot(dst + i, slot(src + i));
+        }
+    }
+    sp = dst + keep;
+    pc = to;
+}

@@ -1,0 +1,814 @@
+//! Validation with wasmparser and lowering of every function body to swarm's instruction stream.
+//!
+//! Branch targets, stack heights and call targets are resolved here, once: the GPU never decodes
+//! LEB128 or searches for an `end`. Heights are counted in value slots from the frame pointer
+//! (locals included), which the validator guarantees are static at every instruction.
+
+use std::collections::HashMap;
+
+use wasmparser::{
+    BlockType, CompositeInnerType, ConstExpr as WasmConstExpr, DataKind, ElementItems, ElementKind,
+    ExternalKind, Operator, Parser, Payload, TableInit, TypeRef, Validator, WasmFeatures,
+};
+
+use crate::isa::{FUEL_SHIFT, Op};
+use crate::program::{
+    ConstExpr, DataSegment, ElemSegment, Export, FuncInfo, FuncKind, FuncType, GlobalInfo,
+    GlobalInit, MemoryInfo, Program, TableInfo, ValType,
+};
+
+/// Word at which lowered code starts in the code buffer (the header comes first).
+pub const CODE_BASE: u32 = 16;
+
+/// The WebAssembly features swarm runs: 2.0 without SIMD.
+pub fn supported_features() -> WasmFeatures {
+    WasmFeatures::WASM2 - WasmFeatures::SIMD - WasmFeatures::RELAXED_SIMD
+}
+
+/// A module swarm cannot load.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// Malformed or invalid WebAssembly.
+    #[error("invalid module at byte offset {offset:#x}: {message}")]
+    Invalid {
+        /// wasmparser's message.
+        message: String,
+        /// Byte offset in the module.
+        offset: u64,
+    },
+    /// Valid WebAssembly that uses a feature swarm does not run.
+    #[error(
+        "unsupported feature at byte offset {offset:#x}: {message} (swarm runs WebAssembly 2.0 \
+         without SIMD, threads, exceptions, GC, tail calls, memory64 or multi-memory)"
+    )]
+    Unsupported {
+        /// What is unsupported.
+        message: String,
+        /// Byte offset in the module.
+        offset: u64,
+    },
+    /// A function too large for swarm's 32-bit code offsets.
+    #[error("the module's code is too large: {words} words")]
+    TooLarge {
+        /// Words of code.
+        words: usize,
+    },
+}
+
+impl LoadError {
+    fn from_parser(err: wasmparser::BinaryReaderError) -> Self {
+        Self::Invalid {
+            message: err.message().to_owned(),
+            offset: err.offset(),
+        }
+    }
+}
+
+/// Validates `bytes` and lowers it for the GPU.
+pub fn lower(bytes: &[u8]) -> Result<Program, LoadError> {
+    if let Err(err) = Validator::new_with_features(supported_features()).validate_all(bytes) {
+        // Valid with every feature on: the module uses something swarm does not run.
+        return Err(
+            if Validator::new_with_features(WasmFeatures::all())
+                .validate_all(bytes)
+                .is_ok()
+            {
+                LoadError::Unsupported {
+                    message: err.message().to_owned(),
+                    offset: err.offset(),
+                }
+            } else {
+                LoadError::from_parser(err)
+            },
+        );
+    }
+    Reader::default().read(bytes)
+}
+
+#[derive(Default)]
+struct Reader {
+    types: Vec<FuncType>,
+    type_ids: HashMap<FuncType, u32>,
+    program: Program,
+    /// Function index of each body, in order.
+    next_body: u32,
+}
+
+fn val_type(ty: wasmparser::ValType) -> ValType {
+    match ty {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::Ref(r) if r.is_func_ref() => ValType::FuncRef,
+        // Validation with 2.0 features leaves only externref (and v128, refused earlier).
+        wasmparser::ValType::Ref(_) | wasmparser::ValType::V128 => ValType::ExternRef,
+    }
+}
+
+fn const_expr(expr: &WasmConstExpr<'_>) -> Result<ConstExpr, LoadError> {
+    let mut reader = expr.get_operators_reader();
+    let op = reader.read().map_err(LoadError::from_parser)?;
+    Ok(match op {
+        Operator::I32Const { value } => ConstExpr::Bits(u64::from(value as u32)),
+        Operator::I64Const { value } => ConstExpr::Bits(value as u64),
+        Operator::F32Const { value } => ConstExpr::Bits(u64::from(value.bits())),
+        Operator::F64Const { value } => ConstExpr::Bits(value.bits()),
+        Operator::RefNull { .. } => ConstExpr::Null,
+        Operator::RefFunc { function_index } => ConstExpr::Func(function_index),
+        Operator::GlobalGet { global_index } => ConstExpr::Global(global_index),
+        other => {
+            return Err(LoadError::Unsupported {
+                message: format!("constant expression {other:?}"),
+                offset: reader.original_position(),
+            });
+        }
+    })
+}
+
+impl Reader {
+    fn type_id(&mut self, ty: &FuncType) -> u32 {
+        let next = self.type_ids.len() as u32;
+        *self.type_ids.entry(ty.clone()).or_insert(next)
+    }
+
+    fn add_func(&mut self, type_index: u32, kind: FuncKind) {
+        let ty = self.types[type_index as usize].clone();
+        let type_id = self.type_id(&ty);
+        self.program.funcs.push(FuncInfo { ty, type_id, kind });
+    }
+
+    fn read(mut self, bytes: &[u8]) -> Result<Program, LoadError> {
+        let mut defined = Vec::new();
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload.map_err(LoadError::from_parser)? {
+                Payload::TypeSection(reader) => {
+                    for group in reader {
+                        for sub in group.map_err(LoadError::from_parser)?.into_types() {
+                            let CompositeInnerType::Func(f) = &sub.composite_type.inner else {
+                                return Err(LoadError::Unsupported {
+                                    message: "non-function types".to_owned(),
+                                    offset: 0,
+                                });
+                            };
+                            self.types.push(FuncType {
+                                params: f.params().iter().copied().map(val_type).collect(),
+                                results: f.results().iter().copied().map(val_type).collect(),
+                            });
+                        }
+                    }
+                }
+                Payload::ImportSection(reader) => {
+                    for import in reader.into_imports() {
+                        let import = import.map_err(LoadError::from_parser)?;
+                        let names = (import.module.to_owned(), import.name.to_owned());
+                        match import.ty {
+                            TypeRef::Func(index) => self.add_func(
+                                index,
+                                FuncKind::Import {
+                                    module: names.0,
+                                    name: names.1,
+                                },
+                            ),
+                            TypeRef::Global(g) => self.program.globals.push(GlobalInfo {
+                                ty: val_type(g.content_type),
+                                mutable: g.mutable,
+                                init: GlobalInit::Import {
+                                    module: names.0,
+                                    name: names.1,
+                                },
+                            }),
+                            TypeRef::Memory(m) => {
+                                self.program.memory = Some(MemoryInfo {
+                                    min_pages: m.initial,
+                                    max_pages: m.maximum,
+                                    import: Some(names),
+                                });
+                            }
+                            TypeRef::Table(t) => self.program.tables.push(TableInfo {
+                                elem: val_type(wasmparser::ValType::Ref(t.element_type)),
+                                min: t.initial,
+                                max: t.maximum,
+                                import: Some(names),
+                                init: ConstExpr::Null,
+                            }),
+                            other => {
+                                return Err(LoadError::Unsupported {
+                                    message: format!("import of {other:?}"),
+                                    offset: 0,
+                                });
+                            }
+                        }
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    for index in reader {
+                        let index = index.map_err(LoadError::from_parser)?;
+                        defined.push(self.program.funcs.len() as u32);
+                        self.add_func(
+                            index,
+                            FuncKind::Defined {
+                                entry: 0,
+                                locals: 0,
+                                max_height: 0,
+                            },
+                        );
+                    }
+                }
+                Payload::TableSection(reader) => {
+                    for table in reader {
+                        let table = table.map_err(LoadError::from_parser)?;
+                        let init = match &table.init {
+                            TableInit::RefNull => ConstExpr::Null,
+                            TableInit::Expr(expr) => const_expr(expr)?,
+                        };
+                        self.program.tables.push(TableInfo {
+                            elem: val_type(wasmparser::ValType::Ref(table.ty.element_type)),
+                            min: table.ty.initial,
+                            max: table.ty.maximum,
+                            import: None,
+                            init,
+                        });
+                    }
+                }
+                Payload::MemorySection(reader) => {
+                    for memory in reader {
+                        let memory = memory.map_err(LoadError::from_parser)?;
+                        self.program.memory = Some(MemoryInfo {
+                            min_pages: memory.initial,
+                            max_pages: memory.maximum,
+                            import: None,
+                        });
+                    }
+                }
+                Payload::GlobalSection(reader) => {
+                    for global in reader {
+                        let global = global.map_err(LoadError::from_parser)?;
+                        self.program.globals.push(GlobalInfo {
+                            ty: val_type(global.ty.content_type),
+                            mutable: global.ty.mutable,
+                            init: GlobalInit::Expr(const_expr(&global.init_expr)?),
+                        });
+                    }
+                }
+                Payload::ExportSection(reader) => {
+                    for export in reader {
+                        let export = export.map_err(LoadError::from_parser)?;
+                        let target = match export.kind {
+                            ExternalKind::Func => Export::Func(export.index),
+                            ExternalKind::Global => Export::Global(export.index),
+                            ExternalKind::Memory => Export::Memory,
+                            ExternalKind::Table => Export::Table(export.index),
+                            other => {
+                                return Err(LoadError::Unsupported {
+                                    message: format!("export of {other:?}"),
+                                    offset: 0,
+                                });
+                            }
+                        };
+                        self.program.exports.insert(export.name.to_owned(), target);
+                    }
+                }
+                Payload::StartSection { func, .. } => self.program.start = Some(func),
+                Payload::ElementSection(reader) => {
+                    for elem in reader {
+                        let elem = elem.map_err(LoadError::from_parser)?;
+                        let items = match elem.items {
+                            ElementItems::Functions(funcs) => funcs
+                                .into_iter()
+                                .map(|f| f.map(ConstExpr::Func).map_err(LoadError::from_parser))
+                                .collect::<Result<Vec<_>, _>>()?,
+                            ElementItems::Expressions(_, exprs) => exprs
+                                .into_iter()
+                                .map(|e| const_expr(&e.map_err(LoadError::from_parser)?))
+                                .collect::<Result<Vec<_>, _>>()?,
+                        };
+                        let (active, declared) = match elem.kind {
+                            ElementKind::Passive => (None, false),
+                            ElementKind::Declared => (None, true),
+                            ElementKind::Active {
+                                table_index,
+                                offset_expr,
+                            } => (
+                                Some((table_index.unwrap_or(0), const_expr(&offset_expr)?)),
+                                false,
+                            ),
+                        };
+                        self.program.elems.push(ElemSegment {
+                            active,
+                            declared,
+                            items,
+                        });
+                    }
+                }
+                Payload::DataSection(reader) => {
+                    for data in reader {
+                        let data = data.map_err(LoadError::from_parser)?;
+                        let offset = match data.kind {
+                            DataKind::Passive => None,
+                            DataKind::Active { offset_expr, .. } => Some(const_expr(&offset_expr)?),
+                        };
+                        self.program.data.push(DataSegment {
+                            offset,
+                            bytes: data.data.to_vec(),
+                        });
+                    }
+                }
+                Payload::CodeSectionEntry(body) => {
+                    let func = defined[self.next_body as usize];
+                    self.next_body += 1;
+                    self.lower_body(func, &body)?;
+                }
+                _ => {}
+            }
+        }
+        let words = self.program.code.len() + CODE_BASE as usize;
+        if u32::try_from(words).is_err() {
+            return Err(LoadError::TooLarge { words });
+        }
+        Ok(self.program)
+    }
+
+    fn lower_body(
+        &mut self,
+        func: u32,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> Result<(), LoadError> {
+        let ty = self.program.funcs[func as usize].ty.clone();
+        let mut locals = 0_u32;
+        for local in body.get_locals_reader().map_err(LoadError::from_parser)? {
+            let (count, _) = local.map_err(LoadError::from_parser)?;
+            locals += count;
+        }
+        let entry = CODE_BASE + self.program.code.len() as u32;
+        let mut lowerer = FuncLowerer {
+            reader: self,
+            code_start: entry,
+            code: Vec::new(),
+            ctrls: Vec::new(),
+            height: ty.params.len() as u32 + locals,
+            max_height: ty.params.len() as u32 + locals,
+            dead: 0,
+        };
+        lowerer.ctrls.push(Ctrl {
+            kind: CtrlKind::Func,
+            height: 0,
+            params: 0,
+            results: ty.results.len() as u32,
+            loop_pc: 0,
+            fixups: Vec::new(),
+            else_fixup: None,
+            unreachable: false,
+        });
+        let mut ops = body
+            .get_operators_reader()
+            .map_err(LoadError::from_parser)?;
+        while !ops.eof() {
+            let offset = ops.original_position();
+            let op = ops.read().map_err(LoadError::from_parser)?;
+            lowerer.lower(op, offset)?;
+        }
+        let (code, max_height) = (lowerer.code, lowerer.max_height);
+        self.program.code.extend(code);
+        self.program.funcs[func as usize].kind = FuncKind::Defined {
+            entry,
+            locals,
+            max_height,
+        };
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CtrlKind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+#[derive(Debug)]
+struct Ctrl {
+    kind: CtrlKind,
+    /// Stack height below the block's parameters.
+    height: u32,
+    params: u32,
+    results: u32,
+    loop_pc: u32,
+    /// Code positions holding a target to patch with the block's end.
+    fixups: Vec<usize>,
+    /// For `if`: the position of the `br_unless` target.
+    else_fixup: Option<usize>,
+    unreachable: bool,
+}
+
+impl Ctrl {
+    fn label_arity(&self) -> u32 {
+        if self.kind == CtrlKind::Loop {
+            self.params
+        } else {
+            self.results
+        }
+    }
+}
+
+struct FuncLowerer<'r> {
+    reader: &'r mut Reader,
+    code_start: u32,
+    code: Vec<u32>,
+    ctrls: Vec<Ctrl>,
+    height: u32,
+    max_height: u32,
+    /// Nesting depth of blocks opened inside unreachable code.
+    dead: u32,
+}
+
+/// Fuel charged for an instruction (wasmtime's model: control bookkeeping is free).
+const CHARGED: u32 = 1;
+const FREE: u32 = 0;
+
+impl FuncLowerer<'_> {
+    fn pc(&self) -> u32 {
+        self.code_start + self.code.len() as u32
+    }
+
+    fn emit(&mut self, op: Op, fuel: u32, immediates: &[u32]) {
+        debug_assert_eq!(immediates.len(), op.info().immediates.len(), "{op:?}");
+        self.code.push(op.code() | (fuel << FUEL_SHIFT));
+        self.code.extend_from_slice(immediates);
+    }
+
+    /// Emits a table instruction with its own stack effect.
+    fn simple(&mut self, op: Op, immediates: &[u32]) {
+        let info = op.info();
+        self.emit(op, CHARGED, immediates);
+        self.pop(info.pops);
+        self.push(info.pushes);
+    }
+
+    fn push(&mut self, n: u32) {
+        self.height += n;
+        self.max_height = self.max_height.max(self.height);
+    }
+
+    fn pop(&mut self, n: u32) {
+        self.height -= n;
+    }
+
+    fn block_arity(&self, ty: BlockType) -> (u32, u32) {
+        match ty {
+            BlockType::Empty => (0, 0),
+            BlockType::Type(_) => (0, 1),
+            BlockType::FuncType(index) => {
+                let ty = &self.reader.types[index as usize];
+                (ty.params.len() as u32, ty.results.len() as u32)
+            }
+        }
+    }
+
+    fn open(&mut self, kind: CtrlKind, ty: BlockType) -> &mut Ctrl {
+        let (params, results) = self.block_arity(ty);
+        let loop_pc = self.pc();
+        self.ctrls.push(Ctrl {
+            kind,
+            height: self.height - params,
+            params,
+            results,
+            loop_pc,
+            fixups: Vec::new(),
+            else_fixup: None,
+            unreachable: false,
+        });
+        self.ctrls.last_mut().expect("just pushed")
+    }
+
+    fn set_unreachable(&mut self) {
+        let ctrl = self.ctrls.last_mut().expect("inside a function");
+        ctrl.unreachable = true;
+        self.height = ctrl.height;
+    }
+
+    /// Emits a branch to the label `depth` levels out; `conditional` pops a condition first.
+    fn branch(&mut self, depth: u32, conditional: bool) {
+        if conditional {
+            self.pop(1);
+        }
+        let index = self.ctrls.len() - 1 - depth as usize;
+        if index == 0 {
+            // A branch to the function's label is a return.
+            if conditional {
+                let skip = self.pc() + 2 + 1;
+                self.emit(Op::BrUnless, CHARGED, &[skip]);
+                self.emit(Op::Return, FREE, &[]);
+            } else {
+                self.emit(Op::Return, CHARGED, &[]);
+            }
+            return;
+        }
+        let target = &self.ctrls[index];
+        let (keep, height, is_loop, loop_pc) = (
+            target.label_arity(),
+            target.height,
+            target.kind == CtrlKind::Loop,
+            target.loop_pc,
+        );
+        let known = if is_loop { loop_pc } else { u32::MAX };
+        let at = if self.height - keep == height {
+            self.emit(
+                if conditional { Op::BrIf } else { Op::Jump },
+                CHARGED,
+                &[known],
+            );
+            self.code.len() - 1
+        } else {
+            self.emit(
+                if conditional {
+                    Op::BrIfAdjust
+                } else {
+                    Op::BrAdjust
+                },
+                CHARGED,
+                &[known, height, keep],
+            );
+            self.code.len() - 3
+        };
+        if !is_loop {
+            self.ctrls[index].fixups.push(at);
+        }
+    }
+
+    fn lower(&mut self, op: Operator<'_>, offset: u64) -> Result<(), LoadError> {
+        let unreachable = self.ctrls.last().is_some_and(|c| c.unreachable);
+        if unreachable {
+            match op {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                    self.dead += 1;
+                    return Ok(());
+                }
+                Operator::End if self.dead > 0 => {
+                    self.dead -= 1;
+                    return Ok(());
+                }
+                Operator::Else if self.dead == 0 => {}
+                Operator::End => {}
+                _ => return Ok(()),
+            }
+        }
+        use Operator as O;
+        match op {
+            O::Nop => {}
+            O::Unreachable => {
+                self.emit(Op::Unreachable, FREE, &[]);
+                self.set_unreachable();
+            }
+            O::Block { blockty } => {
+                self.open(CtrlKind::Block, blockty);
+            }
+            O::Loop { blockty } => {
+                self.open(CtrlKind::Loop, blockty);
+            }
+            O::If { blockty } => {
+                self.pop(1);
+                self.emit(Op::BrUnless, CHARGED, &[u32::MAX]);
+                let at = self.code.len() - 1;
+                self.open(CtrlKind::If, blockty).else_fixup = Some(at);
+            }
+            O::Else => {
+                let reachable = !self.ctrls.last().expect("if").unreachable;
+                if reachable {
+                    self.emit(Op::Jump, FREE, &[u32::MAX]);
+                    let at = self.code.len() - 1;
+                    self.ctrls.last_mut().expect("if").fixups.push(at);
+                }
+                let pc = self.pc();
+                let ctrl = self.ctrls.last_mut().expect("if");
+                if let Some(at) = ctrl.else_fixup.take() {
+                    self.code[at] = pc;
+                }
+                ctrl.kind = CtrlKind::Else;
+                ctrl.unreachable = false;
+                self.height = ctrl.height + ctrl.params;
+                self.max_height = self.max_height.max(self.height);
+            }
+            O::End => {
+                let ctrl = self.ctrls.pop().expect("balanced blocks");
+                if ctrl.kind == CtrlKind::Func {
+                    if !ctrl.unreachable {
+                        self.emit(Op::Return, FREE, &[]);
+                    }
+                    return Ok(());
+                }
+                let pc = self.pc();
+                for at in ctrl.fixups {
+                    self.code[at] = pc;
+                }
+                if let Some(at) = ctrl.else_fixup {
+                    self.code[at] = pc;
+                }
+                self.height = ctrl.height + ctrl.results;
+                self.max_height = self.max_height.max(self.height);
+            }
+            O::Br { relative_depth } => {
+                self.branch(relative_depth, false);
+                self.set_unreachable();
+            }
+            O::BrIf { relative_depth } => self.branch(relative_depth, true),
+            O::BrTable { targets } => {
+                self.pop(1);
+                let mut depths = targets
+                    .targets()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(LoadError::from_parser)?;
+                depths.push(targets.default());
+                self.emit(Op::BrTable, CHARGED, &[depths.len() as u32 - 1]);
+                for depth in depths {
+                    let index = self.ctrls.len() - 1 - depth as usize;
+                    let at = self.code.len();
+                    if index == 0 {
+                        // Branches to the function label return: target u32::MAX - 1 marks it.
+                        let results = self.ctrls[0].results;
+                        self.code.extend([RETURN_TARGET, 0, results]);
+                        continue;
+                    }
+                    let target = &self.ctrls[index];
+                    let target_pc = if target.kind == CtrlKind::Loop {
+                        target.loop_pc
+                    } else {
+                        u32::MAX
+                    };
+                    self.code
+                        .extend([target_pc, target.height, target.label_arity()]);
+                    if target.kind != CtrlKind::Loop {
+                        self.ctrls[index].fixups.push(at);
+                    }
+                }
+                self.set_unreachable();
+            }
+            O::Return => {
+                self.emit(Op::Return, FREE, &[]);
+                self.set_unreachable();
+            }
+            O::Call { function_index } => {
+                let func = &self.reader.program.funcs[function_index as usize];
+                let (params, results) = (func.ty.params.len() as u32, func.ty.results.len() as u32);
+                match &func.kind {
+                    FuncKind::Import { module, name }
+                        if module == "spectest" && name.starts_with("print") =>
+                    {
+                        self.emit(Op::CallNop, CHARGED, &[params]);
+                    }
+                    FuncKind::Import { module, name } if module == "swarm" => {
+                        let op = match name.as_str() {
+                            "agent_id" => Op::AgentId,
+                            "agent_count" => Op::AgentCount,
+                            _ => Op::Output,
+                        };
+                        self.emit(op, CHARGED, &[]);
+                    }
+                    _ => self.emit(Op::Call, CHARGED, &[function_index]),
+                }
+                self.pop(params);
+                self.push(results);
+            }
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let ty = self.reader.types[type_index as usize].clone();
+                let type_id = self.reader.type_id(&ty);
+                self.emit(Op::CallIndirect, CHARGED, &[type_id, table_index]);
+                self.pop(1 + ty.params.len() as u32);
+                self.push(ty.results.len() as u32);
+            }
+            O::Drop => {
+                self.emit(Op::Drop, FREE, &[]);
+                self.pop(1);
+            }
+            O::Select | O::TypedSelect { .. } => self.simple(Op::Select, &[]),
+            O::LocalGet { local_index } => self.simple(Op::LocalGet, &[local_index]),
+            O::LocalSet { local_index } => self.simple(Op::LocalSet, &[local_index]),
+            O::LocalTee { local_index } => self.simple(Op::LocalTee, &[local_index]),
+            O::GlobalGet { global_index } => self.simple(Op::GlobalGet, &[global_index]),
+            O::GlobalSet { global_index } => self.simple(Op::GlobalSet, &[global_index]),
+            O::I32Const { value } => self.simple(Op::Const32, &[value as u32]),
+            O::F32Const { value } => self.simple(Op::Const32, &[value.bits()]),
+            O::I64Const { value } => {
+                let v = value as u64;
+                self.simple(Op::Const64, &[v as u32, (v >> 32) as u32]);
+            }
+            O::F64Const { value } => {
+                let v = value.bits();
+                self.simple(Op::Const64, &[v as u32, (v >> 32) as u32]);
+            }
+            O::I32Load { memarg } | O::F32Load { memarg } => self.mem(Op::I32Load, memarg)?,
+            O::I64Load { memarg } | O::F64Load { memarg } => self.mem(Op::I64Load, memarg)?,
+            O::I32Load8S { memarg } => self.mem(Op::I32Load8S, memarg)?,
+            O::I32Load8U { memarg } => self.mem(Op::I32Load8U, memarg)?,
+            O::I32Load16S { memarg } => self.mem(Op::I32Load16S, memarg)?,
+            O::I32Load16U { memarg } => self.mem(Op::I32Load16U, memarg)?,
+            O::I64Load8S { memarg } => self.mem(Op::I64Load8S, memarg)?,
+            O::I64Load8U { memarg } => self.mem(Op::I64Load8U, memarg)?,
+            O::I64Load16S { memarg } => self.mem(Op::I64Load16S, memarg)?,
+            O::I64Load16U { memarg } => self.mem(Op::I64Load16U, memarg)?,
+            O::I64Load32S { memarg } => self.mem(Op::I64Load32S, memarg)?,
+            O::I64Load32U { memarg } => self.mem(Op::I64Load32U, memarg)?,
+            O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => {
+                self.mem(Op::I32Store, memarg)?;
+            }
+            O::I64Store { memarg } | O::F64Store { memarg } => self.mem(Op::I64Store, memarg)?,
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                self.mem(Op::I32Store8, memarg)?;
+            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                self.mem(Op::I32Store16, memarg)?;
+            }
+            O::MemorySize { .. } => self.simple(Op::MemorySize, &[]),
+            O::MemoryGrow { .. } => self.simple(Op::MemoryGrow, &[]),
+            O::MemoryFill { .. } => self.simple(Op::MemoryFill, &[]),
+            O::MemoryCopy { .. } => self.simple(Op::MemoryCopy, &[]),
+            O::MemoryInit { data_index, .. } => self.simple(Op::MemoryInit, &[data_index]),
+            O::DataDrop { data_index } => self.simple(Op::DataDrop, &[data_index]),
+            O::RefNull { .. } => self.simple(Op::RefNull, &[]),
+            O::RefIsNull => self.simple(Op::RefIsNull, &[]),
+            O::RefFunc { function_index } => self.simple(Op::RefFunc, &[function_index]),
+            O::TableGet { table } => self.simple(Op::TableGet, &[table]),
+            O::TableSet { table } => self.simple(Op::TableSet, &[table]),
+            O::TableSize { table } => self.simple(Op::TableSize, &[table]),
+            O::TableGrow { table } => self.simple(Op::TableGrow, &[table]),
+            O::TableFill { table } => self.simple(Op::TableFill, &[table]),
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => self.simple(Op::TableCopy, &[dst_table, src_table]),
+            O::TableInit { elem_index, table } => {
+                let segment = self.reader.program.data_count() + elem_index;
+                self.simple(Op::TableInit, &[segment, table]);
+            }
+            O::ElemDrop { elem_index } => {
+                let segment = self.reader.program.data_count() + elem_index;
+                self.simple(Op::ElemDrop, &[segment]);
+            }
+            // Reinterpretations change nothing on bits.
+            O::I32ReinterpretF32
+            | O::F32ReinterpretI32
+            | O::I64ReinterpretF64
+            | O::F64ReinterpretI64 => self.simple(Op::Nop, &[]),
+            other => match numeric(&other) {
+                Some(op) => self.simple(op, &[]),
+                None => {
+                    return Err(LoadError::Unsupported {
+                        message: format!("instruction {other:?}"),
+                        offset,
+                    });
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn mem(&mut self, op: Op, memarg: wasmparser::MemArg) -> Result<(), LoadError> {
+        let offset = u32::try_from(memarg.offset).map_err(|_| LoadError::Unsupported {
+            message: "memory offsets beyond 32 bits".to_owned(),
+            offset: 0,
+        })?;
+        self.simple(op, &[offset]);
+        Ok(())
+    }
+}
+
+/// `br_table` entries whose target is this word return from the function instead.
+pub const RETURN_TARGET: u32 = u32::MAX - 1;
+
+/// The table instruction for a plain numeric WebAssembly instruction.
+fn numeric(op: &Operator<'_>) -> Option<Op> {
+    macro_rules! map {
+        ($($name:ident)*) => {
+            match op {
+                $(Operator::$name => Some(Op::$name),)*
+                _ => None,
+            }
+        };
+    }
+    map! {
+        I32Eqz I32Eq I32Ne I32LtS I32LtU I32GtS I32GtU I32LeS I32LeU I32GeS I32GeU
+        I32Clz I32Ctz I32Popcnt I32Add I32Sub I32Mul I32DivS I32DivU I32RemS I32RemU
+        I32And I32Or I32Xor I32Shl I32ShrS I32ShrU I32Rotl I32Rotr I32Extend8S I32Extend16S
+        I64Eqz I64Eq I64Ne I64LtS I64LtU I64GtS I64GtU I64LeS I64LeU I64GeS I64GeU
+        I64Clz I64Ctz I64Popcnt I64Add I64Sub I64Mul I64DivS I64DivU I64RemS I64RemU
+        I64And I64Or I64Xor I64Shl I64ShrS I64ShrU I64Rotl I64Rotr
+        I64Extend8S I64Extend16S I64Extend32S I32WrapI64 I64ExtendI32S I64ExtendI32U
+        F32Abs F32Neg F32Copysign F32Add F32Sub F32Mul F32Div F32Min F32Max F32Sqrt
+        F32Ceil F32Floor F32Trunc F32Nearest F32Eq F32Ne F32Lt F32Gt F32Le F32Ge
+        F64Abs F64Neg F64Copysign F64Add F64Sub F64Mul F64Div F64Min F64Max F64Sqrt
+        F64Ceil F64Floor F64Trunc F64Nearest F64Eq F64Ne F64Lt F64Gt F64Le F64Ge
+        I32TruncF32S I32TruncF32U I32TruncF64S I32TruncF64U
+        I64TruncF32S I64TruncF32U I64TruncF64S I64TruncF64U
+        I32TruncSatF32S I32TruncSatF32U I32TruncSatF64S I32TruncSatF64U
+        I64TruncSatF32S I64TruncSatF32U I64TruncSatF64S I64TruncSatF64U
+        F32ConvertI32S F32ConvertI32U F32ConvertI64S F32ConvertI64U
+        F64ConvertI32S F64ConvertI32U F64ConvertI64S F64ConvertI64U
+        F32DemoteF64 F64PromoteF32
+    }
+}
