@@ -171,6 +171,11 @@ impl Swarm {
         self.pool.len()
     }
 
+    /// The ids of the live agents, in slot order.
+    pub fn live_agents(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.pool.live()
+    }
+
     /// Loads a module (binary `.wasm`) that every agent will run, with `imports`.
     pub fn load_module(&mut self, wasm: &[u8], imports: &Imports) -> Result<(), LoadError> {
         if !self.pool.is_empty() {
@@ -294,6 +299,70 @@ impl Swarm {
         self.spawn_with_memory(export, args, 0, &[])
     }
 
+    /// Spawns an agent that only instantiates the module: it runs the start function, if there
+    /// is one, in the next dispatch, then waits (finished) for a [`call`](Self::call).
+    pub fn spawn_instance(&mut self) -> Result<AgentId, SpawnError> {
+        let module = self.module.as_ref().ok_or(SpawnError::NoModule)?;
+        if let Some(trap) = module.template.trap {
+            return Err(SpawnError::Instantiation(trap));
+        }
+        let start = module.program.start;
+        let memory_pages = module.template.memory_pages;
+        let id = self.pool.spawn()?;
+        let slot = id.slot();
+        let result = self
+            .ensure_chunk(slot)
+            .map_err(SpawnError::from)
+            .and_then(|()| {
+                self.write_template(slot)?;
+                let status = AgentStatus {
+                    memory_pages,
+                    ..Default::default()
+                };
+                match start {
+                    Some(start) => self.begin_call(slot, start, &[], status)?,
+                    None => {
+                        let status = AgentStatus {
+                            state: AgentState::Finished as u32,
+                            ..status
+                        };
+                        self.write(slot, RegionKind::Status, 0, bytemuck::bytes_of(&status))?;
+                        self.slots[slot as usize].status = status;
+                    }
+                }
+                Ok(())
+            });
+        if let Err(err) = result {
+            let _ = self.pool.kill(id);
+            return Err(err);
+        }
+        Ok(id)
+    }
+
+    /// Copies the module's starting state into `slot` and resets its host-side record.
+    fn write_template(&mut self, slot: u32) -> Result<(), swarm_gpu::GpuError> {
+        let template = &self.module.as_ref().expect("a module is loaded").template;
+        self.write(slot, RegionKind::LinearMemory, 0, &template.memory)?;
+        self.write(
+            slot,
+            RegionKind::Globals,
+            0,
+            bytemuck::cast_slice(&template.globals),
+        )?;
+        self.write(
+            slot,
+            RegionKind::Tables,
+            0,
+            bytemuck::cast_slice(&template.tables),
+        )?;
+        if self.slots.len() <= slot as usize {
+            self.slots.resize(slot as usize + 1, Slot::default());
+            self.results.resize(slot as usize + 1, Vec::new());
+        }
+        self.slots[slot as usize] = Slot::default();
+        Ok(())
+    }
+
     /// Spawns an agent whose memory holds `memory` at `offset` before its call starts.
     pub fn spawn_with_memory(
         &mut self,
@@ -333,31 +402,13 @@ impl Swarm {
         memory: &[u8],
     ) -> Result<(), SpawnError> {
         self.ensure_chunk(slot)?;
-        let module = self.module.as_ref().expect("checked by the caller");
-        let template = &module.template;
-        self.write(slot, RegionKind::LinearMemory, 0, &template.memory)?;
+        self.write_template(slot)?;
         if !memory.is_empty() {
             self.write_memory_bytes(slot, offset, memory)?;
         }
-        self.write(
-            slot,
-            RegionKind::Globals,
-            0,
-            bytemuck::cast_slice(&template.globals),
-        )?;
-        self.write(
-            slot,
-            RegionKind::Tables,
-            0,
-            bytemuck::cast_slice(&template.tables),
-        )?;
-        let memory_pages = template.memory_pages;
+        let module = self.module.as_ref().expect("checked by the caller");
+        let memory_pages = module.template.memory_pages;
         let start = module.program.start;
-        if self.slots.len() <= slot as usize {
-            self.slots.resize(slot as usize + 1, Slot::default());
-            self.results.resize(slot as usize + 1, Vec::new());
-        }
-        self.slots[slot as usize] = Slot::default();
         let status = AgentStatus {
             memory_pages,
             ..Default::default()
@@ -573,8 +624,10 @@ impl Swarm {
                 let status = entry.status;
                 let outcome = match AgentState::from_code(status.state) {
                     Some(AgentState::Finished) => {
+                        // An instance-only agent has made no call and has no results.
                         let types = module
-                            .map(|m| m.program.funcs[entry.func as usize].ty.results.clone())
+                            .and_then(|m| m.program.funcs.get(entry.func as usize))
+                            .map(|f| f.ty.results.clone())
                             .unwrap_or_default();
                         Outcome::Finished(
                             types

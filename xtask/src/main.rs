@@ -6,15 +6,19 @@ use anyhow::{Context, Result, bail};
 
 mod layering;
 mod setup;
+mod spec;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test       set up a GPU if needed, then fmt check, clippy -D warnings, layering check, all tests
+  test       set up a GPU if needed, then fmt check, clippy -D warnings, layering check,
+             shader validation, all tests, and the spec suite
   adapters   list the GPU adapters wgpu sees, with the limits and features swarm requests
   layering   check the crate layering invariants of ARCHITECTURE.md
   shaders    validate every WGSL source swarm generates with naga
+  spec [FILTER] [-v]
+             run the WebAssembly 2.0 spec suite (non-SIMD files) on the GPU
 ";
 
 fn main() -> ExitCode {
@@ -24,6 +28,12 @@ fn main() -> ExitCode {
         Some("adapters") => setup::print_adapters(),
         Some("layering") => layering::check(),
         Some("shaders") => shaders(),
+        Some("spec") => spec::run(
+            args.get(1)
+                .map(String::as_str)
+                .filter(|a| !a.starts_with('-')),
+            args.iter().any(|a| a == "-v" || a == "--verbose"),
+        ),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -57,18 +67,28 @@ fn test() -> Result<()> {
     layering::check()?;
     shaders()?;
     step("tests", cargo(&["test", "--workspace"]))?;
+    // The spec suite runs in this process on the GPU; it needs the same environment.
+    spec::run(None, false)?;
     println!("xtask: all checks passed");
     Ok(())
 }
 
 fn shaders() -> Result<()> {
-    let source = swarm_shader::records_wgsl();
-    swarm_shader::validate_wgsl(
-        "records",
-        source,
-        swarm_shader::ShaderCapabilities { int64: true },
-    )?;
-    println!("xtask: generated WGSL validates with naga");
+    use swarm_core::{DeviceLimits, Layout, SwarmConfig};
+    let capabilities = swarm_shader::ShaderCapabilities { int64: true };
+    swarm_shader::validate_wgsl("records", swarm_shader::records_wgsl(), capabilities)?;
+    for (name, limits) in [
+        ("lavapipe", DeviceLimits::LAVAPIPE),
+        ("H100", DeviceLimits::H100),
+    ] {
+        let layout = Layout::new(&SwarmConfig::default(), &limits)?;
+        swarm_shader::validate_wgsl(
+            &format!("interpreter ({name} layout)"),
+            swarm_shader::interpreter_wgsl(&layout),
+            capabilities,
+        )?;
+    }
+    println!("xtask: generated WGSL (records, interpreter) validates with naga");
     Ok(())
 }
 

@@ -225,24 +225,87 @@ fn memory_fill(d: u32, v: u32, n: u32) {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
-    for (var i = 0u; i < n; i += 1u) {
+    // Bytes up to a word boundary, whole words, then the tail.
+    var i = 0u;
+    loop {
+        if i >= n || ((d + i) & 3u) == 0u {
+            break;
+        }
         store8(d + i, v);
+        i += 1u;
     }
+    let word = (v & 0xffu) * 0x01010101u;
+    loop {
+        if n - i < 4u {
+            break;
+        }
+        memory[mbase + ((d + i) >> 2u)] = word;
+        i += 4u;
+    }
+    loop {
+        if i >= n {
+            break;
+        }
+        store8(d + i, v);
+        i += 1u;
+    }
+    dirty = true;
 }
 fn memory_copy(d: u32, s: u32, n: u32) {
     if u64(d) + u64(n) > mem_bytes() || u64(s) + u64(n) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
+    // Whole destination words in the middle, bytes at the ends; the direction keeps
+    // overlapping ranges correct (every source byte is read before it is overwritten).
     if d <= s {
-        for (var i = 0u; i < n; i += 1u) {
+        var i = 0u;
+        loop {
+            if i >= n || ((d + i) & 3u) == 0u {
+                break;
+            }
             store8(d + i, load8(s + i));
+            i += 1u;
+        }
+        loop {
+            if n - i < 4u {
+                break;
+            }
+            memory[mbase + ((d + i) >> 2u)] = load32(s + i);
+            i += 4u;
+        }
+        loop {
+            if i >= n {
+                break;
+            }
+            store8(d + i, load8(s + i));
+            i += 1u;
         }
     } else {
-        for (var i = n; i > 0u; i -= 1u) {
-            store8(d + i - 1u, load8(s + i - 1u));
+        var i = n;
+        loop {
+            if i == 0u || ((d + i) & 3u) == 0u {
+                break;
+            }
+            i -= 1u;
+            store8(d + i, load8(s + i));
+        }
+        loop {
+            if i < 4u {
+                break;
+            }
+            i -= 4u;
+            memory[mbase + ((d + i) >> 2u)] = load32(s + i);
+        }
+        loop {
+            if i == 0u {
+                break;
+            }
+            i -= 1u;
+            store8(d + i, load8(s + i));
         }
     }
+    dirty = true;
 }
 
 // Segments: data segments first, then element segments; a dropped segment has length 0.

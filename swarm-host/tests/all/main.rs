@@ -1,0 +1,3 @@
+//! swarm-host integration tests, on the default adapter (lavapipe in CI).
+
+mod differential;
