@@ -125,15 +125,26 @@ impl GpuContext {
         })
     }
 
-    /// Queues a fill of `size` bytes at `offset` with zeros.
-    pub fn clear_buffer(&self, buffer: &GpuBuffer, offset: u64, size: u64) -> Result<(), GpuError> {
-        self.scoped("clearing a buffer", || {
+    /// Zeroes byte ranges of buffers (offsets and sizes multiples of 4) in one submission.
+    pub fn clear_ranges(
+        &self,
+        ranges: &[(&GpuBuffer, std::ops::Range<u64>)],
+    ) -> Result<(), GpuError> {
+        self.scoped("clearing buffers", || {
             let mut encoder = self
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("swarm clear"),
                 });
-            encoder.clear_buffer(&buffer.buffer, offset, Some(size));
+            for (buffer, range) in ranges {
+                if !range.is_empty() {
+                    encoder.clear_buffer(
+                        &buffer.buffer,
+                        range.start,
+                        Some(range.end - range.start),
+                    );
+                }
+            }
             self.queue.submit([encoder.finish()]);
         })
     }

@@ -19,9 +19,6 @@ pub enum BindingKind {
     Uniform,
 }
 
-/// One binding of a kernel's group 0, in binding order.
-pub type Binding = BindingKind;
-
 /// A compute pipeline and its bind group layout.
 #[derive(Debug)]
 pub struct Kernel {

@@ -14,4 +14,4 @@ mod kernel;
 pub use buffer::{GpuBuffer, ReadRequest};
 pub use context::{AdapterReport, AdapterRequest, GpuContext, list_adapters};
 pub use error::{AdapterError, GpuError};
-pub use kernel::{Binding, BindingKind, Dispatch, DispatchTiming, Kernel, KernelBindings};
+pub use kernel::{BindingKind, Dispatch, DispatchTiming, Kernel, KernelBindings};

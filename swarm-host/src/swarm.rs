@@ -10,7 +10,7 @@ use swarm_gpu::{
     AdapterReport, AdapterRequest, BindingKind, Dispatch, GpuBuffer, GpuContext, Kernel,
     KernelBindings, ReadRequest,
 };
-use swarm_shader::program::{FuncKind, Program};
+use swarm_shader::program::Program;
 use swarm_shader::{CodeImage, WORKGROUP_SIZE, interpreter_wgsl, validate_wgsl};
 
 use crate::instance::{Imports, Template, matches};
@@ -472,19 +472,17 @@ impl Swarm {
     /// Kills an agent: its slot is wiped and its id goes stale.
     pub fn kill(&mut self, id: AgentId) -> Result<(), AccessError> {
         let slot = self.pool.kill(id)?;
-        for kind in [
+        let ranges: Vec<_> = [
             RegionKind::LinearMemory,
             RegionKind::Globals,
             RegionKind::Tables,
             RegionKind::Status,
             RegionKind::Output,
-        ] {
-            let (buffer, range) = self.buffer(slot, kind);
-            if !range.is_empty() {
-                self.gpu
-                    .clear_buffer(buffer, range.start, range.end - range.start)?;
-            }
-        }
+        ]
+        .into_iter()
+        .map(|kind| self.buffer(slot, kind))
+        .collect();
+        self.gpu.clear_ranges(&ranges)?;
         self.slots[slot as usize] = Slot::default();
         Ok(())
     }
@@ -699,6 +697,10 @@ impl Swarm {
         bytes: &[u8],
     ) -> Result<(), swarm_gpu::GpuError> {
         let (buffer, range) = self.buffer(slot, RegionKind::LinearMemory);
+        if offset.is_multiple_of(4) && bytes.len().is_multiple_of(4) {
+            return self.gpu.write_buffer(buffer, range.start + offset, bytes);
+        }
+        // Unaligned edges: read the covering words, patch them, write them back.
         let start = (range.start + offset) & !3;
         let end = (range.start + offset + bytes.len() as u64).next_multiple_of(4);
         let mut words = self.gpu.read_buffers(&[ReadRequest {
@@ -753,22 +755,6 @@ impl Swarm {
             size: len.next_multiple_of(4),
         }])?;
         Ok(data[0][..len as usize].to_vec())
-    }
-
-    /// The type of an exported function's results, if it exists.
-    pub fn export_results(&self, export: &str) -> Option<Vec<swarm_shader::program::ValType>> {
-        let module = self.module.as_ref()?;
-        let func = module.program.exported_func(export)?;
-        Some(module.program.funcs[func as usize].ty.results.clone())
-    }
-
-    /// Whether `export` names an imported function re-exported (which swarm cannot call).
-    pub fn export_is_import(&self, export: &str) -> bool {
-        self.module.as_ref().is_some_and(|m| {
-            m.program.exported_func(export).is_some_and(|f| {
-                matches!(m.program.funcs[f as usize].kind, FuncKind::Import { .. })
-            })
-        })
     }
 }
 

@@ -44,7 +44,7 @@ macro_rules! for_each_op {
             BrIfAdjust = "br_if_adjust" (target, height, keep) [1 -> 0] raw "if pop32() != 0u { branch_adjust(imm0, imm1, imm2); }";
             BrTable = "br_table" (count) [1 -> 0] raw "let i = min(pop32(), imm0); let e = pc + i * 3u; branch_adjust(code[e], code[e + 1u], code[e + 2u]);";
             Return = "return" () [0 -> 0] raw "do_return();";
-            Call = "call" (func) [0 -> 0] raw "do_call(imm0);";
+            Call = "call" (func) [0 -> 0] raw "enter(imm0);";
             CallIndirect = "call_indirect" (type_id, table) [1 -> 0] raw "call_indirect(imm0, imm1, pop32());";
             CallNop = "call_nop" (params) [0 -> 0] raw "sp -= imm0;";
             AgentId = "swarm.agent_id" () [0 -> 1] raw "push32(params.first_slot + agent);";

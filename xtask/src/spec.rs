@@ -389,7 +389,8 @@ fn instance_for(current: Option<&Instance>, module: Option<&str>) -> Result<Agen
 /// Loads and instantiates a module, running its start function.
 fn instantiate(swarm: &mut Swarm, module: &mut QuoteWat<'_>) -> Result<AgentId, String> {
     let bytes = module.encode().map_err(|e| e.to_string())?;
-    for agent in live_agents(swarm) {
+    let live: Vec<AgentId> = swarm.live_agents().collect();
+    for agent in live {
         swarm.kill(agent).map_err(|e| e.to_string())?;
     }
     swarm
@@ -404,10 +405,6 @@ fn instantiate(swarm: &mut Swarm, module: &mut QuoteWat<'_>) -> Result<AgentId, 
         Outcome::Trapped(trap) => Err(format!("instantiation trapped: {}", trap.name())),
         other => Err(format!("start function: {other:?}")),
     }
-}
-
-fn live_agents(swarm: &Swarm) -> Vec<AgentId> {
-    swarm.live_agents().collect()
 }
 
 fn trap_in(why: &str) -> Option<TrapCode> {

@@ -471,9 +471,6 @@ fn enter(f: u32) {
     func = f;
     pc = code[e];
 }
-fn do_call(f: u32) {
-    enter(f);
-}
 fn call_indirect(type_id: u32, t: u32, i: u32) {
     if i >= table_size(t) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
