@@ -327,7 +327,7 @@ mod tests {
         let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
         assert_eq!(layout.chunk_count(), 1);
         assert_eq!(layout.buffer(BufferKind::Memory).stride, 65_536);
-        assert_eq!(layout.region(RegionKind::Results).offset, 64);
+        assert_eq!(layout.region(RegionKind::Results).offset, 72);
     }
 
     #[test]

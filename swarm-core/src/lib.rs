@@ -25,7 +25,7 @@ pub use layout::{
 };
 pub use limits::DeviceLimits;
 pub use pool::{PoolError, SlotPool};
-pub use records::{AgentState, AgentStatus, DispatchParams, TrapCode};
+pub use records::{AgentState, AgentStatus, DispatchParams, SpawnHeader, SpawnRecord, TrapCode};
 
 /// Size of one WebAssembly linear-memory page in bytes.
 pub const WASM_PAGE_BYTES: u64 = 65_536;

@@ -16,6 +16,10 @@ pub struct DeviceLimits {
     pub max_compute_invocations_per_workgroup: u32,
     /// Most storage buffers bound in one compute shader.
     pub max_storage_buffers_per_shader_stage: u32,
+    /// Most loop iterations one shader invocation may run before the driver ends every loop
+    /// (Mesa's llvmpipe counts all loops together and stops at 65,535); `None` when the driver
+    /// sets no such limit. The interpreter ends each dispatch well before it.
+    pub shader_loop_iterations: Option<u32>,
 }
 
 impl DeviceLimits {
@@ -26,6 +30,7 @@ impl DeviceLimits {
         max_compute_workgroups_per_dimension: 65_535,
         max_compute_invocations_per_workgroup: 1_024,
         max_storage_buffers_per_shader_stage: 32,
+        shader_loop_iterations: Some(65_535),
     };
 
     /// An NVIDIA H100 on Vulkan as wgpu 30 reports it.
@@ -35,6 +40,7 @@ impl DeviceLimits {
         max_compute_workgroups_per_dimension: 65_535,
         max_compute_invocations_per_workgroup: 1_024,
         max_storage_buffers_per_shader_stage: 524_288,
+        shader_loop_iterations: None,
     };
 
     /// The largest buffer that can also be bound whole, in bytes, kept below 4 GiB so that

@@ -40,6 +40,11 @@ gpu_struct! {
         pub entry: u32,
         /// Nonzero when the last dispatch changed memory, globals, tables or segments.
         pub dirty: u32,
+        /// [`AgentStatus::RESUME_BULK`] when the next instruction continues a bulk operation
+        /// that stopped part-way (and costs no fuel again).
+        pub flags: u32,
+        /// Unused; keeps results 8-byte aligned.
+        pub reserved: u32,
     }
 }
 
@@ -62,7 +67,65 @@ gpu_struct! {
         pub fuel_total_lo: u32,
         /// Lifetime instruction limit per agent, high word.
         pub fuel_total_hi: u32,
+        /// Word offset of this chunk's entries in the work list.
+        pub list_offset: u32,
+        /// 1 when invocation `i` runs the agent at local index `list[list_offset + i]` (a chosen
+        /// subset); 0 when it runs local index `i`.
+        pub use_list: u32,
+        /// Loop iterations (estimated) after which each agent stops for this dispatch, below
+        /// the driver's limit ([`DeviceLimits::shader_loop_iterations`](crate::DeviceLimits));
+        /// `u32::MAX` for none.
+        pub work_limit: u32,
+        /// Unused; keeps the record a multiple of 16 bytes.
+        pub pad1: u32,
     }
+}
+
+gpu_struct! {
+    /// Where a module's starting state lies in the code buffer, at the start of the work list
+    /// of a spawn. Each spawned agent copies it into its slot on the GPU.
+    pub struct SpawnHeader {
+        /// Word offset of the initial memory bytes in the code buffer.
+        pub memory_offset: u32,
+        /// Words of initial memory (the rest of a fresh slot is already zero).
+        pub memory_words: u32,
+        /// Word offset of the globals region's starting words.
+        pub globals_offset: u32,
+        /// Words of the globals region to copy.
+        pub globals_words: u32,
+        /// Word offset of the tables region's starting words.
+        pub tables_offset: u32,
+        /// Words of the tables region to copy.
+        pub tables_words: u32,
+        /// Initial linear-memory size in pages.
+        pub memory_pages: u32,
+        /// Word offset, in the work list, of the spawn records' arguments.
+        pub args_offset: u32,
+    }
+}
+
+gpu_struct! {
+    /// One agent to spawn, in a spawn's work list after its [`SpawnHeader`].
+    pub struct SpawnRecord {
+        /// The agent's local index in its chunk.
+        pub local: u32,
+        /// Function to call first ([`SpawnRecord::NO_ENTRY`]: none, the agent starts finished).
+        pub entry: u32,
+        /// Arguments (64-bit slots).
+        pub argc: u32,
+        /// Word offset of the arguments in the work list.
+        pub args: u32,
+    }
+}
+
+impl SpawnRecord {
+    /// `entry` of an agent that only instantiates (no start function, no call).
+    pub const NO_ENTRY: u32 = u32::MAX;
+}
+
+impl AgentStatus {
+    /// [`AgentStatus::flags`]: the instruction at `pc` is a bulk operation already under way.
+    pub const RESUME_BULK: u32 = 1;
 }
 
 /// Where an agent is in its life, as stored in [`AgentStatus::state`].
@@ -218,7 +281,9 @@ mod tests {
         let wgsl = DispatchParams::wgsl();
         assert!(wgsl.starts_with("struct DispatchParams {\n    agent_count: u32,\n"));
         assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
-        assert_eq!(AgentStatus::SIZE, 64);
-        assert_eq!(DispatchParams::SIZE, 32);
+        assert_eq!(AgentStatus::SIZE, 72);
+        assert_eq!(DispatchParams::SIZE, 48);
+        assert_eq!(SpawnHeader::SIZE, 32);
+        assert_eq!(SpawnRecord::SIZE, 16);
     }
 }

@@ -67,6 +67,7 @@ impl AdapterReport {
         let info = adapter.get_info();
         let features = adapter.features();
         let names = |set: wgpu::Features| set.iter_names().map(|(n, _)| n.to_owned()).collect();
+        let limits = device_limits(&adapter.limits(), &info);
         Self {
             name: info.name,
             backend: format!("{:?}", info.backend),
@@ -74,7 +75,7 @@ impl AdapterReport {
             driver: format!("{} {}", info.driver, info.driver_info)
                 .trim()
                 .to_owned(),
-            limits: device_limits(&adapter.limits()),
+            limits,
             features: names(features & WANTED_FEATURES),
             missing_features: names(WANTED_FEATURES - features),
         }
@@ -129,8 +130,12 @@ impl fmt::Display for AdapterReport {
     }
 }
 
-fn device_limits(limits: &wgpu::Limits) -> DeviceLimits {
+fn device_limits(limits: &wgpu::Limits, info: &wgpu::AdapterInfo) -> DeviceLimits {
+    // Mesa's llvmpipe (lavapipe) ends every loop of an invocation after 65,535 iterations in
+    // all (gallivm's loop limiter), silently.
+    let llvmpipe = info.name.contains("llvmpipe") || info.driver.contains("llvmpipe");
     DeviceLimits {
+        shader_loop_iterations: llvmpipe.then_some(65_535),
         max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_buffer_size: limits.max_buffer_size,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,

@@ -72,7 +72,19 @@ impl GpuContext {
         entry: &str,
         bindings: &[BindingKind],
     ) -> Result<Kernel, GpuError> {
-        let entries: Vec<_> = bindings
+        let mut kernels = self.create_kernels(wgsl, &[entry], bindings)?;
+        Ok(kernels.remove(0))
+    }
+
+    /// Builds one compute pipeline per entry point of `wgsl`, all sharing one bind group
+    /// layout with `bindings`, so one [`KernelBindings`] serves every one of them.
+    pub fn create_kernels(
+        &self,
+        wgsl: &ValidatedWgsl,
+        entries: &[&str],
+        bindings: &[BindingKind],
+    ) -> Result<Vec<Kernel>, GpuError> {
+        let layout_entries: Vec<_> = bindings
             .iter()
             .enumerate()
             .map(|(index, kind)| wgpu::BindGroupLayoutEntry {
@@ -94,7 +106,7 @@ impl GpuContext {
                 count: None,
             })
             .collect();
-        let (pipeline, layout) = self.scoped("building a compute pipeline", || {
+        self.scoped("building compute pipelines", || {
             let module = self
                 .device
                 .create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -105,7 +117,7 @@ impl GpuContext {
                 .device
                 .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                     label: Some(wgsl.label()),
-                    entries: &entries,
+                    entries: &layout_entries,
                 });
             let pipeline_layout =
                 self.device
@@ -114,23 +126,24 @@ impl GpuContext {
                         bind_group_layouts: &[Some(&layout)],
                         immediate_size: 0,
                     });
-            let pipeline = self
-                .device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(wgsl.label()),
-                    layout: Some(&pipeline_layout),
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                });
-            (pipeline, layout)
-        })?;
-        Ok(Kernel {
-            label: wgsl.label().to_owned(),
-            pipeline,
-            layout,
-            bindings: bindings.to_vec(),
+            entries
+                .iter()
+                .map(|entry| Kernel {
+                    label: format!("{} ({entry})", wgsl.label()),
+                    pipeline: self.device.create_compute_pipeline(
+                        &wgpu::ComputePipelineDescriptor {
+                            label: Some(wgsl.label()),
+                            layout: Some(&pipeline_layout),
+                            module: &module,
+                            entry_point: Some(entry),
+                            compilation_options: Default::default(),
+                            cache: None,
+                        },
+                    ),
+                    layout: layout.clone(),
+                    bindings: bindings.to_vec(),
+                })
+                .collect()
         })
     }
 
@@ -190,14 +203,7 @@ impl GpuContext {
                     }
                 }),
             });
-            for dispatch in dispatches {
-                if dispatch.grid.x == 0 || dispatch.grid.y == 0 {
-                    continue;
-                }
-                pass.set_pipeline(&dispatch.kernel.pipeline);
-                pass.set_bind_group(0, &dispatch.bindings.group, &[]);
-                pass.dispatch_workgroups(dispatch.grid.x, dispatch.grid.y, 1);
-            }
+            record(&mut pass, dispatches);
         })?;
         let extra = if timing.is_some() { TIMESTAMP_BYTES } else { 0 };
         let staging = self.encode_reads(&mut encoder, reads, extra)?;
@@ -224,6 +230,26 @@ impl GpuContext {
         ))
     }
 
+    /// Records `dispatches` in one compute pass and submits them without waiting; later
+    /// submissions and queued writes happen after them.
+    pub fn submit(&self, dispatches: &[Dispatch<'_>]) -> Result<(), GpuError> {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("swarm submit"),
+            });
+        self.scoped("recording dispatches", || {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("swarm"),
+                timestamp_writes: None,
+            });
+            record(&mut pass, dispatches);
+        })?;
+        self.scoped("submitting dispatches", || {
+            self.queue.submit([encoder.finish()]);
+        })
+    }
+
     /// The timestamp query set and its resolve buffer, when the device has timestamps.
     fn timer(&self) -> Option<(wgpu::QuerySet, wgpu::Buffer)> {
         if !self.has_timestamps() {
@@ -247,5 +273,17 @@ impl GpuContext {
             })
             .clone(),
         )
+    }
+}
+
+/// Records `dispatches` into `pass`, in order; wgpu orders their storage accesses.
+fn record(pass: &mut wgpu::ComputePass<'_>, dispatches: &[Dispatch<'_>]) {
+    for dispatch in dispatches {
+        if dispatch.grid.x == 0 || dispatch.grid.y == 0 {
+            continue;
+        }
+        pass.set_pipeline(&dispatch.kernel.pipeline);
+        pass.set_bind_group(0, &dispatch.bindings.group, &[]);
+        pass.dispatch_workgroups(dispatch.grid.x, dispatch.grid.y, 1);
     }
 }

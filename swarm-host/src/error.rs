@@ -46,6 +46,12 @@ pub enum LoadError {
     /// The module does not fit the swarm's per-agent budgets.
     #[error(transparent)]
     Fit(#[from] FitError),
+    /// WAT text that does not parse.
+    #[error("the module is neither WebAssembly binary nor valid WAT text: {0}")]
+    Text(String),
+    /// WAT text, but swarm-host was built without the `wat` feature.
+    #[error("the module is WAT text; enable swarm-host's `wat` feature or pass binary `.wasm`")]
+    TextUnsupported,
     /// An import nobody provides.
     #[error("unresolved import {module}.{name}: {why}")]
     Link {
@@ -117,6 +123,14 @@ pub enum DispatchError {
     /// An id is stale.
     #[error(transparent)]
     Pool(#[from] PoolError),
+    /// A host function answered a batch wrongly.
+    #[error("host function {name} answered wrongly: {why}")]
+    HostFunction {
+        /// `module.name` of the import.
+        name: String,
+        /// What was wrong.
+        why: String,
+    },
     /// A GPU error.
     #[error(transparent)]
     Gpu(#[from] GpuError),

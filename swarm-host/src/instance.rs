@@ -8,6 +8,7 @@ use swarm_shader::CodeImage;
 use swarm_shader::image::REF_NULL;
 use swarm_shader::program::{ConstExpr, FuncKind, GlobalInit, Program, ValType};
 
+use crate::host::{HostCall, HostFunction, HostResult};
 use crate::{LoadError, Value};
 
 /// Values and functions a module may import, beyond the built-in `swarm` module.
@@ -18,6 +19,8 @@ pub struct Imports {
     shared: Vec<String>,
     /// Functions that do nothing (`spectest.print*`).
     nop_functions: Vec<String>,
+    /// Functions answered by the host between dispatches.
+    functions: HashMap<(String, String), HostFunction>,
 }
 
 impl Imports {
@@ -47,6 +50,30 @@ impl Imports {
         self
     }
 
+    /// Provides an imported function, answered on the host. An agent that calls it stops at
+    /// the call; before the next dispatch, `callback` receives the calls of every agent waiting
+    /// on this import at once and returns one answer per call, in order. The agents resume with
+    /// the results (or trap, for an `Err`).
+    pub fn func(
+        &mut self,
+        module: &str,
+        name: &str,
+        params: &[ValType],
+        results: &[ValType],
+        callback: impl Fn(&[HostCall]) -> Vec<HostResult> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.functions.insert(
+            (module.to_owned(), name.to_owned()),
+            HostFunction::new(params, results, callback),
+        );
+        self
+    }
+
+    /// The host function `module.name`, if one is provided.
+    pub(crate) fn function(&self, module: &str, name: &str) -> Option<&HostFunction> {
+        self.functions.get(&(module.to_owned(), name.to_owned()))
+    }
+
     fn link_error(module: &str, name: &str, why: &str) -> LoadError {
         LoadError::Link {
             module: module.to_owned(),
@@ -59,19 +86,41 @@ impl Imports {
     pub(crate) fn check(&self, program: &Program) -> Result<(), LoadError> {
         for func in &program.funcs {
             if let FuncKind::Import { module, name } = &func.kind {
-                let ok = match module.as_str() {
-                    "swarm" => matches!(
-                        (name.as_str(), func.ty.params.len(), func.ty.results.len()),
-                        ("agent_id" | "agent_count", 0, 1) | ("output", 2, 0)
-                    ),
-                    m => self.nop_functions.iter().any(|n| n == m) && name.starts_with("print"),
-                };
-                if !ok {
+                if module == "swarm" {
+                    let ok = matches!(
+                        (name.as_str(), &func.ty.params[..], &func.ty.results[..]),
+                        ("agent_id" | "agent_count", [], [ValType::I32])
+                            | ("output", [ValType::I32, ValType::I32], [])
+                    );
+                    if !ok {
+                        return Err(Self::link_error(
+                            module,
+                            name,
+                            "the built-in module `swarm` provides agent_id() -> i32, \
+                             agent_count() -> i32 and output(i32, i32)",
+                        ));
+                    }
+                } else if let Some(host) = self.function(module, name) {
+                    if host.params != func.ty.params || host.results != func.ty.results {
+                        return Err(Self::link_error(
+                            module,
+                            name,
+                            &format!(
+                                "the module imports it as {:?} -> {:?} but the host function \
+                                 is {:?} -> {:?}",
+                                func.ty.params, func.ty.results, host.params, host.results
+                            ),
+                        ));
+                    }
+                } else if !(self.nop_functions.iter().any(|n| n == module)
+                    && name.starts_with("print"))
+                {
                     return Err(Self::link_error(
                         module,
                         name,
-                        "no such function is provided (swarm provides swarm.agent_id, \
-                         swarm.agent_count and swarm.output)",
+                        "no such function is provided; register it with `Imports::func` \
+                         (swarm itself provides swarm.agent_id, swarm.agent_count and \
+                         swarm.output)",
                     ));
                 }
             }

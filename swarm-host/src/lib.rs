@@ -22,11 +22,16 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod host;
+mod info;
 mod instance;
 mod swarm;
+mod text;
 mod value;
 
 pub use error::{AccessError, CreateError, DispatchError, LoadError, SpawnError};
+pub use host::{HostCall, HostResult};
+pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::Imports;
 pub use swarm::{AgentReport, DispatchReport, Outcome, Swarm};
 pub use swarm_core::{AgentId, ConfigError, PoolError, SwarmConfig, TrapCode};

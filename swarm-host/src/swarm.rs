@@ -1,18 +1,22 @@
 //! `Swarm`: one module, a pool of agents, and dispatches that run them all on the GPU.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use swarm_core::{
     AgentId, AgentState, AgentStatus, BufferKind, ChunkLayout, DispatchGrid, DispatchParams,
-    GpuStruct, Layout, RegionKind, SlotPool, SwarmConfig, TrapCode,
+    GpuStruct, Layout, RegionKind, SlotPool, SpawnHeader, SpawnRecord, SwarmConfig, TrapCode,
 };
 use swarm_gpu::{
     AdapterReport, AdapterRequest, BindingKind, Dispatch, GpuBuffer, GpuContext, Kernel,
     KernelBindings, ReadRequest,
 };
-use swarm_shader::program::Program;
-use swarm_shader::{CodeImage, WORKGROUP_SIZE, interpreter_wgsl, validate_wgsl};
+use swarm_shader::program::{FuncKind, Program, ValType};
+use swarm_shader::{
+    CodeImage, RUN_ENTRY, SPAWN_ENTRY, WORKGROUP_SIZE, interpreter_wgsl, validate_wgsl,
+};
 
+use crate::host::{HostCall, HostFunction, HostResult};
 use crate::instance::{Imports, Template, matches};
 use crate::{AccessError, CreateError, DispatchError, LoadError, SpawnError, Value};
 
@@ -49,24 +53,35 @@ pub struct DispatchReport {
     pub agents: Vec<AgentReport>,
     /// GPU time of the dispatches, when the adapter has timestamps.
     pub gpu_time: Option<Duration>,
-    /// Wall time from submission to harvested results.
+    /// Time spent answering host calls before the dispatches.
+    pub host_time: Duration,
+    /// Wall time of the whole operation: host calls, submissions, readback and harvest.
     pub wall_time: Duration,
 }
 
 struct Chunk {
     layout: ChunkLayout,
+    /// Parameters of the run dispatch.
     params: GpuBuffer,
+    /// Parameters of the spawn dispatch, which may share a submission with the run.
+    spawn_params: GpuBuffer,
     memory: GpuBuffer,
     state: GpuBuffer,
     status: GpuBuffer,
     output: GpuBuffer,
-    bindings: Option<KernelBindings>,
+    /// Bind groups for the run and spawn dispatches, once a module is loaded.
+    bindings: Option<(KernelBindings, KernelBindings)>,
 }
 
 struct Module {
     program: Program,
+    /// The code image, then the template's memory, globals and tables words.
     code: GpuBuffer,
     template: Template,
+    /// Where the template lies in `code`.
+    header: SpawnHeader,
+    /// Host functions by function index.
+    host: HashMap<u32, (String, HostFunction)>,
 }
 
 /// Host-side bookkeeping per slot.
@@ -80,6 +95,15 @@ struct Slot {
     fuel_base: u64,
     /// The last status read back.
     status: AgentStatus,
+    /// Result bits of the last finished call.
+    results: Vec<u64>,
+}
+
+/// A spawn dispatch recorded but not yet submitted: it runs first in the next submission.
+struct PendingSpawn {
+    chunk: usize,
+    count: u32,
+    list_offset: u32,
 }
 
 /// A swarm: one loaded module and up to `max_agents` agents running it on one GPU.
@@ -88,12 +112,16 @@ pub struct Swarm {
     config: SwarmConfig,
     layout: Layout,
     pool: SlotPool,
-    kernel: Kernel,
+    run_kernel: Kernel,
+    spawn_kernel: Kernel,
+    /// The work list: spawn records and dispatch selections (see `SpawnRecord`).
+    list: GpuBuffer,
+    /// Words of `list` holding data for the next submission.
+    list_used: u64,
+    pending_spawns: Vec<PendingSpawn>,
     chunks: Vec<Chunk>,
     module: Option<Module>,
     slots: Vec<Slot>,
-    /// Result bits of each slot's last finished call.
-    results: Vec<Vec<u64>>,
 }
 
 impl std::fmt::Debug for Swarm {
@@ -105,6 +133,9 @@ impl std::fmt::Debug for Swarm {
             .finish_non_exhaustive()
     }
 }
+
+/// Words of the work list a new swarm starts with; it grows on demand.
+const INITIAL_LIST_WORDS: u64 = 1 << 12;
 
 impl Swarm {
     /// A swarm on the adapter `WGPU_BACKEND` / `WGPU_ADAPTER_NAME` select (by default the
@@ -131,9 +162,9 @@ impl Swarm {
             interpreter_wgsl(&layout),
             gpu.capabilities(),
         )?;
-        let kernel = gpu.create_kernel(
+        let mut kernels = gpu.create_kernels(
             &wgsl,
-            "main",
+            &[RUN_ENTRY, SPAWN_ENTRY],
             &[
                 BindingKind::Uniform,
                 BindingKind::StorageRead,
@@ -141,18 +172,25 @@ impl Swarm {
                 BindingKind::StorageReadWrite,
                 BindingKind::StorageReadWrite,
                 BindingKind::StorageReadWrite,
+                BindingKind::StorageRead,
             ],
         )?;
+        let spawn_kernel = kernels.pop().expect("two kernels");
+        let run_kernel = kernels.pop().expect("two kernels");
+        let list = gpu.create_storage_buffer("swarm work list", INITIAL_LIST_WORDS * 4)?;
         Ok(Self {
             gpu,
             pool: SlotPool::new(config.max_agents),
             config,
             layout,
-            kernel,
+            run_kernel,
+            spawn_kernel,
+            list,
+            list_used: 0,
+            pending_spawns: Vec::new(),
             chunks: Vec::new(),
             module: None,
             slots: Vec::new(),
-            results: Vec::new(),
         })
     }
 
@@ -176,20 +214,55 @@ impl Swarm {
         self.pool.live()
     }
 
-    /// Loads a module (binary `.wasm`) that every agent will run, with `imports`.
+    /// Loads a module that every agent will run, with `imports`: binary `.wasm`, or WAT text
+    /// with the `wat` feature.
     pub fn load_module(&mut self, wasm: &[u8], imports: &Imports) -> Result<(), LoadError> {
         if !self.pool.is_empty() {
             return Err(LoadError::AgentsAlive(self.pool.len()));
         }
-        let program = swarm_shader::lower(wasm)?;
+        let wasm = crate::text::to_binary(wasm)?;
+        let program = swarm_shader::lower(&wasm)?;
         imports.check(&program)?;
         let image = CodeImage::build(&program, &self.config)?;
         let template = Template::new(&program, &image, imports);
+        let host = program
+            .funcs
+            .iter()
+            .enumerate()
+            .filter_map(|(index, func)| match &func.kind {
+                FuncKind::Import { module, name } => imports
+                    .function(module, name)
+                    .map(|f| (index as u32, (format!("{module}.{name}"), f.clone()))),
+                FuncKind::Defined { .. } => None,
+            })
+            .collect();
+
+        // The template follows the code image, so spawning copies it on the GPU.
+        let mut words = image.words.clone();
+        let mut place = |data: &[u32]| {
+            let offset = words.len() as u32;
+            words.extend_from_slice(data);
+            (offset, data.len() as u32)
+        };
+        let memory_words: Vec<u32> = bytemuck::pod_collect_to_vec(&template.memory);
+        let (memory_offset, memory_words) = place(&memory_words);
+        let (globals_offset, globals_words) = place(&template.globals);
+        let (tables_offset, tables_words) = place(&template.tables);
+        let header = SpawnHeader {
+            memory_offset,
+            memory_words,
+            globals_offset,
+            globals_words,
+            tables_offset,
+            tables_words,
+            memory_pages: template.memory_pages,
+            args_offset: 0,
+        };
         let code = self
             .gpu
-            .create_storage_buffer("swarm code", image.words.len() as u64 * 4)?;
+            .create_storage_buffer("swarm code", words.len() as u64 * 4)?;
         self.gpu
-            .write_buffer(&code, 0, bytemuck::cast_slice(&image.words))?;
+            .write_buffer(&code, 0, bytemuck::cast_slice(&words))?;
         for chunk in &mut self.chunks {
             chunk.bindings = None;
         }
@@ -197,6 +270,8 @@ impl Swarm {
             program,
             code,
             template,
+            header,
+            host,
         });
         for index in 0..self.chunks.len() {
             self.bind_chunk(index)?;
@@ -209,17 +284,21 @@ impl Swarm {
             return Ok(());
         };
         let chunk = &self.chunks[index];
-        let bindings = self.gpu.bind(
-            &self.kernel,
-            &[
-                &chunk.params,
-                &module.code,
-                &chunk.memory,
-                &chunk.state,
-                &chunk.status,
-                &chunk.output,
-            ],
-        )?;
+        let bind = |params: &GpuBuffer| {
+            self.gpu.bind(
+                &self.run_kernel,
+                &[
+                    params,
+                    &module.code,
+                    &chunk.memory,
+                    &chunk.state,
+                    &chunk.status,
+                    &chunk.output,
+                    &self.list,
+                ],
+            )
+        };
+        let bindings = (bind(&chunk.params)?, bind(&chunk.spawn_params)?);
         self.chunks[index].bindings = Some(bindings);
         Ok(())
     }
@@ -234,11 +313,14 @@ impl Swarm {
                     self.layout.buffer_size(layout, kind),
                 )
             };
+            let params = || {
+                self.gpu
+                    .create_uniform_buffer("swarm params", DispatchParams::SIZE as u64)
+            };
             let chunk = Chunk {
                 layout,
-                params: self
-                    .gpu
-                    .create_uniform_buffer("swarm params", DispatchParams::SIZE as u64)?,
+                params: params()?,
+                spawn_params: params()?,
                 memory: buffer(BufferKind::Memory)?,
                 state: buffer(BufferKind::State)?,
                 status: buffer(BufferKind::Status)?,
@@ -248,6 +330,72 @@ impl Swarm {
             self.chunks.push(chunk);
             self.bind_chunk(self.chunks.len() - 1)?;
         }
+        Ok(())
+    }
+
+    /// Reserves `words` words of the work list for the next submission and returns their
+    /// offset. Growing the list submits what is pending first, then rebinds every chunk.
+    fn reserve_list(&mut self, words: u64) -> Result<u32, swarm_gpu::GpuError> {
+        if (self.list_used + words) * 4 > self.list.size() {
+            self.flush()?;
+            let needed = (words * 4).max(self.list.size() * 2);
+            self.list = self.gpu.create_storage_buffer("swarm work list", needed)?;
+            for index in 0..self.chunks.len() {
+                self.bind_chunk(index)?;
+            }
+        }
+        let offset = self.list_used;
+        self.list_used += words;
+        Ok(offset as u32)
+    }
+
+    /// Loop iterations an agent may use per dispatch: three fifths of the driver's limit,
+    /// which leaves room for the last step's inner loops (at most one bulk chunk).
+    fn work_limit(&self) -> u32 {
+        self.gpu
+            .limits()
+            .shader_loop_iterations
+            .map_or(u32::MAX, |limit| limit / 5 * 3)
+    }
+
+    fn grid(&self, agents: u32) -> DispatchGrid {
+        DispatchGrid::for_agents(
+            agents,
+            WORKGROUP_SIZE,
+            self.gpu.limits().max_compute_workgroups_per_dimension,
+        )
+        .expect("a chunk's agents fit a two-dimensional grid")
+    }
+
+    /// The spawn dispatches recorded since the last submission.
+    fn spawn_dispatches(&self) -> Vec<Dispatch<'_>> {
+        self.pending_spawns
+            .iter()
+            .filter_map(|spawn| {
+                let (_, bindings) = self.chunks[spawn.chunk].bindings.as_ref()?;
+                Some(Dispatch {
+                    kernel: &self.spawn_kernel,
+                    bindings,
+                    grid: self.grid(spawn.count),
+                })
+            })
+            .collect()
+    }
+
+    /// Submits pending spawns, so that later queued writes and reads see the new agents.
+    fn flush(&mut self) -> Result<(), swarm_gpu::GpuError> {
+        if !self.pending_spawns.is_empty() {
+            self.gpu.submit(&self.spawn_dispatches())?;
+            self.pending_spawns.clear();
+        }
+        self.list_used = 0;
+        Ok(())
+    }
+
+    /// Waits until every spawn and write so far has reached the GPU.
+    pub fn sync(&mut self) -> Result<(), DispatchError> {
+        self.flush()?;
+        self.gpu.read_buffers(&[])?;
         Ok(())
     }
 
@@ -277,8 +425,16 @@ impl Swarm {
         self.gpu.write_buffer(buffer, range.start + offset, bytes)
     }
 
-    fn resolve_call(&self, export: &str, args: &[Value]) -> Result<u32, SpawnError> {
+    fn module(&self) -> Result<&Module, SpawnError> {
         let module = self.module.as_ref().ok_or(SpawnError::NoModule)?;
+        if let Some(trap) = module.template.trap {
+            return Err(SpawnError::Instantiation(trap));
+        }
+        Ok(module)
+    }
+
+    fn resolve_call(&self, export: &str, args: &[Value]) -> Result<u32, SpawnError> {
+        let module = self.module()?;
         let func = module
             .program
             .exported_func(export)
@@ -294,73 +450,87 @@ impl Swarm {
         Ok(func)
     }
 
+    /// The parameter types of the exported function `export`.
+    pub fn export_params(&self, export: &str) -> Option<&[ValType]> {
+        let module = self.module.as_ref()?;
+        let func = module.program.exported_func(export)?;
+        Some(&module.program.funcs[func as usize].ty.params)
+    }
+
+    /// The result types of the exported function `export`.
+    pub fn export_results(&self, export: &str) -> Option<&[ValType]> {
+        let module = self.module.as_ref()?;
+        let func = module.program.exported_func(export)?;
+        Some(&module.program.funcs[func as usize].ty.results)
+    }
+
     /// Spawns an agent that will call `export` with `args` in the next dispatch.
     pub fn spawn(&mut self, export: &str, args: &[Value]) -> Result<AgentId, SpawnError> {
-        self.spawn_with_memory(export, args, 0, &[])
+        let ids = self.spawn_many(export, [args])?;
+        Ok(ids[0])
+    }
+
+    /// Spawns one agent per item of `args`, each calling `export` with its arguments, with one
+    /// upload of their records; the GPU copies the module's starting state into each slot.
+    /// Either every agent is spawned or none is.
+    pub fn spawn_many<I>(&mut self, export: &str, args: I) -> Result<Vec<AgentId>, SpawnError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[Value]>,
+    {
+        let module = self.module()?;
+        let func = module
+            .program
+            .exported_func(export)
+            .ok_or_else(|| SpawnError::UnknownExport(export.to_owned()))?;
+        let params = module.program.funcs[func as usize].ty.params.clone();
+        let start = module.program.start;
+        let mut bits: Vec<u64> = Vec::new();
+        let mut count = 0_usize;
+        for call in args {
+            let call = call.as_ref();
+            if !matches(&params, call) {
+                return Err(SpawnError::Arguments {
+                    export: export.to_owned(),
+                    expected: format!("{params:?}"),
+                    given: call.to_vec(),
+                });
+            }
+            bits.extend(call.iter().map(|v| v.to_bits()));
+            count += 1;
+        }
+        let argc = params.len();
+        let calls = (0..count).map(|i| &bits[i * argc..(i + 1) * argc]);
+        match start {
+            // The start function runs first; the call follows once it has finished.
+            Some(start) => {
+                let ids = self.launch(count, start, calls.clone().map(|_| &[][..]))?;
+                for (id, call) in ids.iter().zip(calls) {
+                    let slot = &mut self.slots[id.slot() as usize];
+                    slot.pending = Some((
+                        func,
+                        call.iter()
+                            .zip(&params)
+                            .map(|(b, t)| Value::from_bits(*t, *b))
+                            .collect(),
+                    ));
+                }
+                Ok(ids)
+            }
+            None => self.launch(count, func, calls),
+        }
     }
 
     /// Spawns an agent that only instantiates the module: it runs the start function, if there
     /// is one, in the next dispatch, then waits (finished) for a [`call`](Self::call).
     pub fn spawn_instance(&mut self) -> Result<AgentId, SpawnError> {
-        let module = self.module.as_ref().ok_or(SpawnError::NoModule)?;
-        if let Some(trap) = module.template.trap {
-            return Err(SpawnError::Instantiation(trap));
-        }
-        let start = module.program.start;
-        let memory_pages = module.template.memory_pages;
-        let id = self.pool.spawn()?;
-        let slot = id.slot();
-        let result = self
-            .ensure_chunk(slot)
-            .map_err(SpawnError::from)
-            .and_then(|()| {
-                self.write_template(slot)?;
-                let status = AgentStatus {
-                    memory_pages,
-                    ..Default::default()
-                };
-                match start {
-                    Some(start) => self.begin_call(slot, start, &[], status)?,
-                    None => {
-                        let status = AgentStatus {
-                            state: AgentState::Finished as u32,
-                            ..status
-                        };
-                        self.write(slot, RegionKind::Status, 0, bytemuck::bytes_of(&status))?;
-                        self.slots[slot as usize].status = status;
-                    }
-                }
-                Ok(())
-            });
-        if let Err(err) = result {
-            let _ = self.pool.kill(id);
-            return Err(err);
-        }
-        Ok(id)
-    }
-
-    /// Copies the module's starting state into `slot` and resets its host-side record.
-    fn write_template(&mut self, slot: u32) -> Result<(), swarm_gpu::GpuError> {
-        let template = &self.module.as_ref().expect("a module is loaded").template;
-        self.write(slot, RegionKind::LinearMemory, 0, &template.memory)?;
-        self.write(
-            slot,
-            RegionKind::Globals,
-            0,
-            bytemuck::cast_slice(&template.globals),
-        )?;
-        self.write(
-            slot,
-            RegionKind::Tables,
-            0,
-            bytemuck::cast_slice(&template.tables),
-        )?;
-        if self.slots.len() <= slot as usize {
-            self.slots.resize(slot as usize + 1, Slot::default());
-            self.results.resize(slot as usize + 1, Vec::new());
-        }
-        self.slots[slot as usize] = Slot::default();
-        Ok(())
+        let entry = self
+            .module()?
+            .program
+            .start
+            .unwrap_or(SpawnRecord::NO_ENTRY);
+        let ids = self.launch(1, entry, std::iter::once(&[][..]))?;
+        Ok(ids[0])
     }
 
     /// Spawns an agent whose memory holds `memory` at `offset` before its call starts.
@@ -371,12 +541,8 @@ impl Swarm {
         offset: u64,
         memory: &[u8],
     ) -> Result<AgentId, SpawnError> {
-        let func = self.resolve_call(export, args)?;
-        let module = self.module.as_ref().ok_or(SpawnError::NoModule)?;
-        if let Some(trap) = module.template.trap {
-            return Err(SpawnError::Instantiation(trap));
-        }
-        let size = u64::from(module.template.memory_pages) * swarm_core::WASM_PAGE_BYTES;
+        self.resolve_call(export, args)?;
+        let size = u64::from(self.module()?.template.memory_pages) * swarm_core::WASM_PAGE_BYTES;
         if offset + memory.len() as u64 > size {
             return Err(SpawnError::MemoryOutOfRange {
                 offset,
@@ -384,41 +550,155 @@ impl Swarm {
                 size,
             });
         }
-        let id = self.pool.spawn()?;
-        let slot = id.slot();
-        if let Err(err) = self.instantiate(slot, func, args, offset, memory) {
-            let _ = self.pool.kill(id);
-            return Err(err);
-        }
+        let id = self.spawn(export, args)?;
+        self.flush()?;
+        self.write_memory_bytes(id.slot(), offset, memory)?;
         Ok(id)
     }
 
-    fn instantiate(
+    /// Takes `count` slots and records the spawn dispatches that start each with a call of
+    /// `entry` (or none, for `NO_ENTRY`) and the argument bits `calls` yields.
+    fn launch<'a>(
         &mut self,
-        slot: u32,
-        func: u32,
-        args: &[Value],
-        offset: u64,
-        memory: &[u8],
-    ) -> Result<(), SpawnError> {
-        self.ensure_chunk(slot)?;
-        self.write_template(slot)?;
-        if !memory.is_empty() {
-            self.write_memory_bytes(slot, offset, memory)?;
-        }
-        let module = self.module.as_ref().expect("checked by the caller");
-        let memory_pages = module.template.memory_pages;
-        let start = module.program.start;
-        let status = AgentStatus {
-            memory_pages,
-            ..Default::default()
+        count: usize,
+        entry: u32,
+        calls: impl Iterator<Item = &'a [u64]> + Clone,
+    ) -> Result<Vec<AgentId>, SpawnError> {
+        let mut ids = if count == 1 {
+            // One agent into a full pool is "full", not "not enough slots".
+            vec![self.pool.spawn()?]
+        } else {
+            self.pool.spawn_many(count as u64)?
         };
-        match start {
-            Some(start) => {
-                self.slots[slot as usize].pending = Some((func, args.to_vec()));
-                self.begin_call(slot, start, &[], status)?;
+        ids.sort_by_key(|id| id.slot());
+        let result = self.record_spawns(&ids, entry, calls);
+        if let Err(err) = result {
+            for id in &ids {
+                let _ = self.pool.kill(*id);
             }
-            None => self.begin_call(slot, func, args, status)?,
+            return Err(err.into());
+        }
+        Ok(ids)
+    }
+
+    fn record_spawns<'a>(
+        &mut self,
+        ids: &[AgentId],
+        entry: u32,
+        calls: impl Iterator<Item = &'a [u64]> + Clone,
+    ) -> Result<(), swarm_gpu::GpuError> {
+        let Some(last) = ids.last() else {
+            return Ok(());
+        };
+        self.ensure_chunk(last.slot())?;
+        // A chunk's spawn parameters describe one dispatch per submission: submit an earlier
+        // spawn into the same chunks first.
+        let chunks =
+            self.layout.locate(ids[0].slot()).chunk..=self.layout.locate(last.slot()).chunk;
+        if self
+            .pending_spawns
+            .iter()
+            .any(|p| chunks.contains(&(p.chunk as u32)))
+        {
+            self.flush()?;
+        }
+        let arg_words: usize = calls.clone().map(|c| 2 * c.len()).sum();
+        let header_words = SpawnHeader::SIZE / 4;
+        let record_words = SpawnRecord::SIZE / 4;
+        let total = header_words + ids.len() * record_words + arg_words;
+        let base = self.reserve_list(total as u64)?;
+        let module = self.module.as_ref().expect("checked by the caller");
+        let mut header = SpawnHeader {
+            args_offset: base + (header_words + ids.len() * record_words) as u32,
+            ..module.header
+        };
+        // Where a driver limits shader loops, a large starting memory is written from the host
+        // instead of copied by the spawn kernel's loop.
+        let copy_words = header.memory_words + header.globals_words + header.tables_words;
+        let host_memory = self.work_limit() != u32::MAX && copy_words > self.work_limit() / 2;
+        if host_memory {
+            header.memory_words = 0;
+            for id in ids {
+                self.write(
+                    id.slot(),
+                    RegionKind::LinearMemory,
+                    0,
+                    &module.template.memory,
+                )?;
+            }
+        }
+        let memory_pages = header.memory_pages;
+
+        let mut words: Vec<u32> = Vec::with_capacity(total);
+        words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&header)));
+        let mut args: Vec<u32> = Vec::with_capacity(arg_words);
+        let mut spawns: Vec<PendingSpawn> = Vec::new();
+        for (id, call) in ids.iter().zip(calls) {
+            let location = self.layout.locate(id.slot());
+            let offset = base + words.len() as u32;
+            match spawns.last_mut() {
+                Some(spawn) if spawn.chunk == location.chunk as usize => spawn.count += 1,
+                _ => spawns.push(PendingSpawn {
+                    chunk: location.chunk as usize,
+                    count: 1,
+                    list_offset: offset,
+                }),
+            }
+            let record = SpawnRecord {
+                local: location.local,
+                entry,
+                argc: call.len() as u32,
+                args: header.args_offset + args.len() as u32,
+            };
+            words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&record)));
+            args.extend(call.iter().flat_map(|b| [*b as u32, (*b >> 32) as u32]));
+            // The host's copy of what the spawn kernel writes.
+            let status = if entry == SpawnRecord::NO_ENTRY {
+                AgentStatus {
+                    state: AgentState::Finished as u32,
+                    memory_pages,
+                    ..Default::default()
+                }
+            } else {
+                AgentStatus {
+                    state: AgentState::Ready as u32,
+                    entry,
+                    sp: call.len() as u32,
+                    memory_pages,
+                    ..Default::default()
+                }
+            };
+            let slot = id.slot() as usize;
+            if self.slots.len() <= slot {
+                self.slots.resize(slot + 1, Slot::default());
+            }
+            self.slots[slot] = Slot {
+                func: entry,
+                status,
+                ..Slot::default()
+            };
+        }
+        words.extend_from_slice(&args);
+        self.gpu.write_buffer(
+            &self.list,
+            u64::from(base) * 4,
+            bytemuck::cast_slice(&words),
+        )?;
+        for spawn in spawns {
+            let grid = self.grid(spawn.count);
+            let params = DispatchParams {
+                agent_count: spawn.count,
+                groups_x: grid.x,
+                first_slot: self.chunks[spawn.chunk].layout.first_slot,
+                list_offset: spawn.list_offset,
+                ..Default::default()
+            };
+            self.gpu.write_buffer(
+                &self.chunks[spawn.chunk].spawn_params,
+                0,
+                bytemuck::bytes_of(&params),
+            )?;
+            self.pending_spawns.push(spawn);
         }
         Ok(())
     }
@@ -465,12 +745,15 @@ impl Swarm {
             Some(AgentState::Finished | AgentState::Trapped) => {}
             _ => return Err(SpawnError::Busy(id)),
         }
+        self.flush()?;
         self.begin_call(slot, func, args, previous)?;
         Ok(())
     }
 
     /// Kills an agent: its slot is wiped and its id goes stale.
     pub fn kill(&mut self, id: AgentId) -> Result<(), AccessError> {
+        self.pool.slot(id)?;
+        self.flush()?;
         let slot = self.pool.kill(id)?;
         let ranges: Vec<_> = [
             RegionKind::LinearMemory,
@@ -487,14 +770,76 @@ impl Swarm {
         Ok(())
     }
 
-    /// Runs every runnable agent once (one GPU submission), then harvests every live agent.
+    /// Runs every live agent that has work (a new call, a suspended call, or a host call just
+    /// answered) once, in one GPU submission, then reports every live agent.
     /// Agents whose start function just finished begin their call in a further submission.
     pub fn dispatch(&mut self) -> Result<DispatchReport, DispatchError> {
+        self.dispatch_selection(None)
+    }
+
+    /// Like [`dispatch`](Self::dispatch), for the chosen agents only: the others do not run,
+    /// and only the chosen agents' records are read back and reported, in the order given.
+    pub fn dispatch_agents(&mut self, ids: &[AgentId]) -> Result<DispatchReport, DispatchError> {
+        let mut slots = ids
+            .iter()
+            .map(|id| self.pool.slot(*id))
+            .collect::<Result<Vec<u32>, _>>()?;
+        slots.sort_unstable();
+        slots.dedup();
+        let mut report = self.dispatch_selection(Some(slots))?;
+        // Report in the order asked for.
+        let position: HashMap<AgentId, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| (*id, index))
+            .collect();
+        report.agents.sort_by_key(|a| position[&a.id]);
+        Ok(report)
+    }
+
+    /// Dispatches until no agent is runnable: every call finished or trapped.
+    pub fn run(&mut self) -> Result<DispatchReport, DispatchError> {
+        let mut report = self.dispatch()?;
+        while report.agents.iter().any(|a| a.outcome.is_running()) {
+            let next = self.dispatch()?;
+            report.absorb(next);
+        }
+        Ok(report)
+    }
+
+    /// Like [`run`](Self::run), for the chosen agents only.
+    pub fn run_agents(&mut self, ids: &[AgentId]) -> Result<DispatchReport, DispatchError> {
+        let mut report = self.dispatch_agents(ids)?;
+        while report.agents.iter().any(|a| a.outcome.is_running()) {
+            let next = self.dispatch_agents(ids)?;
+            report.absorb(next);
+        }
+        Ok(report)
+    }
+
+    /// `slots`: sorted, distinct, live; `None` for every live agent.
+    fn dispatch_selection(
+        &mut self,
+        slots: Option<Vec<u32>>,
+    ) -> Result<DispatchReport, DispatchError> {
+        let wall = Instant::now();
+        let waiting: Vec<u32> = match &slots {
+            Some(slots) => slots.clone(),
+            None => self.pool.live().map(|id| id.slot()).collect(),
+        }
+        .into_iter()
+        .filter(|&slot| self.slots[slot as usize].status.state == AgentState::HostCall as u32)
+        .collect();
+        let host_time = if waiting.is_empty() {
+            Duration::ZERO
+        } else {
+            let started = Instant::now();
+            self.answer_host_calls(&waiting)?;
+            started.elapsed()
+        };
         let mut gpu_time: Option<Duration> = None;
-        let mut wall_time = Duration::ZERO;
         loop {
-            let (timing, restarted) = self.dispatch_once()?;
-            wall_time += timing.wall;
+            let (timing, restarted) = self.dispatch_once(slots.as_deref())?;
             if let Some(t) = timing.gpu {
                 gpu_time = Some(gpu_time.unwrap_or_default() + t);
             }
@@ -502,162 +847,301 @@ impl Swarm {
                 break;
             }
         }
+        let agents = match &slots {
+            Some(slots) => slots
+                .iter()
+                .filter_map(|&slot| self.pool.agent_in(slot))
+                .map(|id| self.report(id))
+                .collect(),
+            None => self.pool.live().map(|id| self.report(id)).collect(),
+        };
         Ok(DispatchReport {
-            agents: self.harvest(),
+            agents,
             gpu_time,
-            wall_time,
+            host_time,
+            wall_time: wall.elapsed(),
         })
     }
 
-    /// Dispatches until no agent is runnable (every call finished, trapped or waits on the host).
-    pub fn run(&mut self) -> Result<DispatchReport, DispatchError> {
-        let mut report = self.dispatch()?;
-        while report
-            .agents
-            .iter()
-            .any(|a| a.outcome == Outcome::Suspended)
-        {
-            let next = self.dispatch()?;
-            report.wall_time += next.wall_time;
-            report.gpu_time = match (report.gpu_time, next.gpu_time) {
-                (Some(a), Some(b)) => Some(a + b),
-                (a, b) => a.or(b),
-            };
-            report.agents = next.agents;
-        }
-        Ok(report)
-    }
-
-    fn dispatch_once(&mut self) -> Result<(swarm_gpu::DispatchTiming, bool), DispatchError> {
-        let high = self.pool.high_water();
-        let fuel_total = self.config.fuel_total.unwrap_or(u64::MAX);
-        let mut dispatches = Vec::new();
-        let mut reads = Vec::new();
-        for chunk in &self.chunks {
-            let used = high
-                .saturating_sub(chunk.layout.first_slot)
-                .min(chunk.layout.agents);
-            if used == 0 {
-                continue;
+    /// One submission: pending spawns, then the run over each chunk (every agent below the
+    /// high-water mark, or the selection), then the readback of the status records run.
+    fn dispatch_once(
+        &mut self,
+        slots: Option<&[u32]>,
+    ) -> Result<(swarm_gpu::DispatchTiming, bool), DispatchError> {
+        // Per chunk: how many invocations, the work-list offset of a selection, and the range
+        // of local indices to read back.
+        let mut plans: Vec<(usize, u32, Option<u32>, std::ops::Range<u32>)> = Vec::new();
+        match slots {
+            None => {
+                let high = self.pool.high_water();
+                for (index, chunk) in self.chunks.iter().enumerate() {
+                    let used = high
+                        .saturating_sub(chunk.layout.first_slot)
+                        .min(chunk.layout.agents);
+                    if used > 0 {
+                        plans.push((index, used, None, 0..used));
+                    }
+                }
             }
-            let limits = self.gpu.limits();
-            let grid = DispatchGrid::for_agents(
-                used,
-                WORKGROUP_SIZE,
-                limits.max_compute_workgroups_per_dimension,
-            )
-            .expect("a chunk's agents fit a two-dimensional grid");
+            Some(slots) => {
+                let mut start = 0;
+                while start < slots.len() {
+                    let chunk = self.layout.locate(slots[start]).chunk as usize;
+                    let first = self.chunks[chunk].layout.first_slot;
+                    let end = start
+                        + slots[start..]
+                            .iter()
+                            .take_while(|&&s| self.layout.locate(s).chunk as usize == chunk)
+                            .count();
+                    let locals: Vec<u32> = slots[start..end].iter().map(|s| s - first).collect();
+                    let offset = self.reserve_list(locals.len() as u64)?;
+                    self.gpu.write_buffer(
+                        &self.list,
+                        u64::from(offset) * 4,
+                        bytemuck::cast_slice(&locals),
+                    )?;
+                    let range = locals[0]..locals[locals.len() - 1] + 1;
+                    plans.push((chunk, locals.len() as u32, Some(offset), range));
+                    start = end;
+                }
+            }
+        }
+        let fuel_total = self.config.fuel_total.unwrap_or(u64::MAX);
+        let stride = self.layout.buffer(BufferKind::Status).stride;
+        for (index, count, list, _) in &plans {
+            let chunk = &self.chunks[*index];
             let params = DispatchParams {
-                agent_count: used,
-                groups_x: grid.x,
+                agent_count: *count,
+                groups_x: self.grid(*count).x,
                 first_slot: chunk.layout.first_slot,
                 swarm_agents: self.pool.len(),
                 fuel_slice_lo: self.config.fuel_per_dispatch as u32,
                 fuel_slice_hi: (self.config.fuel_per_dispatch >> 32) as u32,
                 fuel_total_lo: fuel_total as u32,
                 fuel_total_hi: (fuel_total >> 32) as u32,
+                list_offset: list.unwrap_or(0),
+                use_list: u32::from(list.is_some()),
+                work_limit: self.work_limit(),
+                ..Default::default()
             };
             self.gpu
                 .write_buffer(&chunk.params, 0, bytemuck::bytes_of(&params))?;
-            if let Some(bindings) = &chunk.bindings {
+        }
+        let mut dispatches = self.spawn_dispatches();
+        let mut reads = Vec::new();
+        for (index, count, _, range) in &plans {
+            let chunk = &self.chunks[*index];
+            if let Some((bindings, _)) = &chunk.bindings {
                 dispatches.push(Dispatch {
-                    kernel: &self.kernel,
+                    kernel: &self.run_kernel,
                     bindings,
-                    grid,
+                    grid: self.grid(*count),
                 });
             }
             reads.push(ReadRequest {
                 buffer: &chunk.status,
-                offset: 0,
-                size: u64::from(used) * self.layout.buffer(BufferKind::Status).stride,
+                offset: u64::from(range.start) * stride,
+                size: u64::from(range.end - range.start) * stride,
             });
         }
         let (timing, data) = self.gpu.dispatch(&dispatches, &reads)?;
-        let stride = self.layout.buffer(BufferKind::Status).stride as usize;
+        self.pending_spawns.clear();
+        self.list_used = 0;
+
+        let results_offset = self.layout.region(RegionKind::Results).offset as usize;
         let mut restarted = false;
-        let mut slot = 0_u32;
-        for bytes in data {
-            for record in bytes.chunks(stride) {
+        for ((index, _, _, range), bytes) in plans.iter().zip(data) {
+            let first = self.chunks[*index].layout.first_slot;
+            for (local, record) in (range.start..range.end).zip(bytes.chunks(stride as usize)) {
+                let slot = first + local;
+                if self.pool.agent_in(slot).is_none()
+                    || slots.is_some_and(|s| s.binary_search(&slot).is_err())
+                {
+                    continue;
+                }
                 let status: AgentStatus =
                     bytemuck::pod_read_unaligned(&record[..AgentStatus::SIZE]);
-                if self.pool.agent_in(slot).is_some() {
-                    let results_offset = self.layout.region(RegionKind::Results).offset as usize;
-                    let count =
-                        (status.result_count as usize).min(self.config.max_results as usize);
-                    let entry = &mut self.slots[slot as usize];
-                    entry.status = status;
-                    let finished = status.state == AgentState::Finished as u32;
-                    if finished && let Some((func, args)) = entry.pending.take() {
+                let entry = &mut self.slots[slot as usize];
+                entry.status = status;
+                if status.state == AgentState::Finished as u32 {
+                    if let Some((func, args)) = entry.pending.take() {
                         self.begin_call(slot, func, &args, status)?;
                         restarted = true;
                     } else {
-                        self.results_cache_store(
-                            slot,
-                            &record[results_offset..results_offset + 8 * count],
+                        let count =
+                            (status.result_count as usize).min(self.config.max_results as usize);
+                        entry.results.clear();
+                        entry.results.extend(
+                            record[results_offset..results_offset + 8 * count]
+                                .chunks(8)
+                                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
                         );
                     }
                 }
-                slot += 1;
             }
         }
         Ok((timing, restarted))
     }
 
-    fn results_cache_store(&mut self, slot: u32, bytes: &[u8]) {
-        let entry = &mut self.results[slot as usize];
-        entry.clear();
-        entry.extend(
-            bytes
-                .chunks(8)
-                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
-        );
-    }
-
-    fn harvest(&self) -> Vec<AgentReport> {
-        let module = self.module.as_ref();
-        self.pool
-            .live()
-            .map(|id| {
-                let entry = &self.slots[id.slot() as usize];
-                let status = entry.status;
-                let outcome = match AgentState::from_code(status.state) {
-                    Some(AgentState::Finished) => {
-                        // An instance-only agent has made no call and has no results.
-                        let types = module
-                            .and_then(|m| m.program.funcs.get(entry.func as usize))
-                            .map(|f| f.ty.results.clone())
-                            .unwrap_or_default();
-                        Outcome::Finished(
-                            types
-                                .iter()
-                                .zip(&self.results[id.slot() as usize])
-                                .map(|(ty, bits)| Value::from_bits(*ty, *bits))
-                                .collect(),
-                        )
-                    }
-                    Some(AgentState::Trapped) => Outcome::Trapped(
-                        TrapCode::from_code(status.trap).unwrap_or(TrapCode::Unreachable),
-                    ),
-                    Some(AgentState::HostCall) => Outcome::HostCall,
-                    _ => Outcome::Suspended,
-                };
-                AgentReport {
-                    id,
-                    outcome,
-                    instructions: fuel_used(&status) - entry.fuel_base,
-                    output_len: status.output_len,
+    /// Answers the host calls `slots` wait on: one batched call per import, then the results
+    /// go onto each agent's stack (or into its results, for an entry call) and it resumes.
+    fn answer_host_calls(&mut self, slots: &[u32]) -> Result<(), DispatchError> {
+        self.flush()?;
+        let module = self.module.as_ref().expect("agents imply a module");
+        // Read every caller's arguments in one readback.
+        let calls: Vec<(u32, u32, u32)> = slots
+            .iter()
+            .map(|&slot| {
+                let status = &self.slots[slot as usize].status;
+                let func = status.host_call;
+                let params = module.program.funcs[func as usize].ty.params.len() as u32;
+                (slot, func, params)
+            })
+            .collect();
+        let reads: Vec<ReadRequest<'_>> = calls
+            .iter()
+            .map(|&(slot, _, params)| {
+                let sp = self.slots[slot as usize].status.sp;
+                let (buffer, range) = self.buffer(slot, RegionKind::ValueStack);
+                ReadRequest {
+                    buffer,
+                    offset: range.start + 8 * u64::from(sp - params),
+                    size: 8 * u64::from(params),
                 }
             })
-            .collect()
+            .collect();
+        let arg_bytes = self.gpu.read_buffers(&reads)?;
+        let mut by_func: HashMap<u32, Vec<(u32, HostCall)>> = HashMap::new();
+        for (&(slot, func, _), bytes) in calls.iter().zip(&arg_bytes) {
+            let ty = &module.program.funcs[func as usize].ty;
+            let args = ty
+                .params
+                .iter()
+                .zip(bytes.chunks(8))
+                .map(|(t, b)| Value::from_bits(*t, u64::from_le_bytes(b.try_into().expect("8"))))
+                .collect();
+            let agent = self.pool.agent_in(slot).expect("a live agent");
+            by_func
+                .entry(func)
+                .or_default()
+                .push((slot, HostCall { agent, args }));
+        }
+        let mut answers: Vec<(u32, u32, HostResult)> = Vec::new();
+        for (func, batch) in by_func {
+            let requests: Vec<HostCall> = batch.iter().map(|(_, call)| call.clone()).collect();
+            let results = match module.host.get(&func) {
+                Some((name, host)) => {
+                    host.call(&requests)
+                        .map_err(|why| DispatchError::HostFunction {
+                            name: name.clone(),
+                            why,
+                        })?
+                }
+                // The spec suite's print functions do nothing.
+                None => requests.iter().map(|_| Ok(Vec::new())).collect(),
+            };
+            answers.extend(
+                batch
+                    .iter()
+                    .zip(results)
+                    .map(|((slot, _), result)| (*slot, func, result)),
+            );
+        }
+        for (slot, func, answer) in answers {
+            let params = self.module.as_ref().expect("loaded").program.funcs[func as usize]
+                .ty
+                .params
+                .len() as u32;
+            let mut status = self.slots[slot as usize].status;
+            let mut results = Vec::new();
+            match answer {
+                Err(trap) => {
+                    status.state = AgentState::Trapped as u32;
+                    status.trap = trap.code();
+                }
+                Ok(values) if status.depth == 0 => {
+                    // The entry call was the import itself: it has returned.
+                    results = values.iter().map(|v| v.to_bits()).collect();
+                    status.state = AgentState::Finished as u32;
+                    status.result_count = values.len() as u32;
+                    status.sp = values.len() as u32;
+                }
+                Ok(values) => {
+                    let base = status.sp - params;
+                    let bits: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+                    self.write(
+                        slot,
+                        RegionKind::ValueStack,
+                        8 * u64::from(base),
+                        bytemuck::cast_slice(&bits),
+                    )?;
+                    status.sp = base + values.len() as u32;
+                    status.state = AgentState::Suspended as u32;
+                }
+            }
+            status.host_call = 0;
+            let mut record = bytemuck::bytes_of(&status).to_vec();
+            if !results.is_empty() {
+                let offset = self.layout.region(RegionKind::Results).offset as usize;
+                record.resize(offset, 0);
+                record.extend_from_slice(bytemuck::cast_slice(&results));
+            }
+            self.write(slot, RegionKind::Status, 0, &record)?;
+            let entry = &mut self.slots[slot as usize];
+            entry.status = status;
+            entry.results = results;
+        }
+        Ok(())
+    }
+
+    fn report(&self, id: AgentId) -> AgentReport {
+        let entry = &self.slots[id.slot() as usize];
+        let status = entry.status;
+        let outcome = match AgentState::from_code(status.state) {
+            Some(AgentState::Finished) => {
+                // An instance-only agent has made no call and has no results.
+                let types = self
+                    .module
+                    .as_ref()
+                    .and_then(|m| m.program.funcs.get(entry.func as usize))
+                    .map(|f| f.ty.results.as_slice())
+                    .unwrap_or_default();
+                Outcome::Finished(
+                    types
+                        .iter()
+                        .zip(&entry.results)
+                        .map(|(ty, bits)| Value::from_bits(*ty, *bits))
+                        .collect(),
+                )
+            }
+            Some(AgentState::Trapped) => {
+                Outcome::Trapped(TrapCode::from_code(status.trap).unwrap_or(TrapCode::Unreachable))
+            }
+            Some(AgentState::HostCall) => Outcome::HostCall,
+            _ => Outcome::Suspended,
+        };
+        AgentReport {
+            id,
+            outcome,
+            instructions: fuel_used(&status) - entry.fuel_base,
+            output_len: status.output_len,
+        }
     }
 
     /// Reads `len` bytes of an agent's linear memory at `offset`.
-    pub fn read_memory(&self, id: AgentId, offset: u64, len: u64) -> Result<Vec<u8>, AccessError> {
+    pub fn read_memory(
+        &mut self,
+        id: AgentId,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, AccessError> {
         let slot = self.pool.slot(id)?;
         let size = self.memory_size(slot);
         if offset + len > size {
             return Err(AccessError::OutOfBounds { offset, len, size });
         }
+        self.flush()?;
         let (buffer, range) = self.buffer(slot, RegionKind::LinearMemory);
         let start = (range.start + offset) & !3;
         let end = (range.start + offset + len).next_multiple_of(4);
@@ -686,6 +1170,7 @@ impl Swarm {
                 size,
             });
         }
+        self.flush()?;
         self.write_memory_bytes(slot, offset, bytes)?;
         Ok(())
     }
@@ -718,8 +1203,9 @@ impl Swarm {
     }
 
     /// The current value of an exported global of an agent.
-    pub fn global(&self, id: AgentId, name: &str) -> Result<Value, AccessError> {
+    pub fn global(&mut self, id: AgentId, name: &str) -> Result<Value, AccessError> {
         let slot = self.pool.slot(id)?;
+        self.flush()?;
         let module = self
             .module
             .as_ref()
@@ -742,19 +1228,62 @@ impl Swarm {
     }
 
     /// Reads an agent's output bytes.
-    pub fn output(&self, id: AgentId) -> Result<Vec<u8>, AccessError> {
-        let slot = self.pool.slot(id)?;
-        let len = u64::from(self.slots[slot as usize].status.output_len);
-        if len == 0 {
-            return Ok(Vec::new());
-        }
-        let (buffer, range) = self.buffer(slot, RegionKind::Output);
-        let data = self.gpu.read_buffers(&[ReadRequest {
-            buffer,
-            offset: range.start,
-            size: len.next_multiple_of(4),
-        }])?;
-        Ok(data[0][..len as usize].to_vec())
+    pub fn output(&mut self, id: AgentId) -> Result<Vec<u8>, AccessError> {
+        Ok(self.outputs(&[id])?.remove(0))
+    }
+
+    /// Reads the output bytes of several agents in one readback.
+    pub fn outputs(&mut self, ids: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError> {
+        let slots = ids
+            .iter()
+            .map(|id| self.pool.slot(*id))
+            .collect::<Result<Vec<u32>, _>>()?;
+        self.flush()?;
+        let lens: Vec<u64> = slots
+            .iter()
+            .map(|&slot| u64::from(self.slots[slot as usize].status.output_len))
+            .collect();
+        let reads: Vec<ReadRequest<'_>> = slots
+            .iter()
+            .zip(&lens)
+            .map(|(&slot, &len)| {
+                let (buffer, range) = self.buffer(slot, RegionKind::Output);
+                ReadRequest {
+                    buffer,
+                    offset: range.start,
+                    size: len.next_multiple_of(4),
+                }
+            })
+            .collect();
+        let data = self.gpu.read_buffers(&reads)?;
+        Ok(data
+            .into_iter()
+            .zip(lens)
+            .map(|(mut bytes, len)| {
+                bytes.truncate(len as usize);
+                bytes
+            })
+            .collect())
+    }
+}
+
+impl Outcome {
+    /// Whether the call still has work: suspended for fuel, or waiting on the host.
+    pub fn is_running(&self) -> bool {
+        matches!(self, Self::Suspended | Self::HostCall)
+    }
+}
+
+impl DispatchReport {
+    /// Folds a later dispatch into this report: its agents replace these, times add up.
+    fn absorb(&mut self, next: DispatchReport) {
+        self.wall_time += next.wall_time;
+        self.host_time += next.host_time;
+        self.gpu_time = match (self.gpu_time, next.gpu_time) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.agents = next.agents;
     }
 }
 

@@ -8,7 +8,8 @@
 use std::fmt::Write;
 
 use swarm_core::{
-    AgentState, AgentStatus, BufferKind, GpuStruct, Layout, RegionKind, TrapCode, WgslField,
+    AgentState, AgentStatus, BufferKind, GpuStruct, Layout, RegionKind, SpawnHeader, SpawnRecord,
+    TrapCode, WgslField,
 };
 
 use crate::image::{FUNC_ENTRY_WORDS, IMPORTED_ENTRY, REF_NULL, TABLE_ENTRY_WORDS, header};
@@ -20,15 +21,19 @@ use crate::{SOFTFLOAT_WGSL, records_wgsl};
 pub const WORKGROUP_SIZE: u32 = 64;
 
 /// The interpreter's bindings, in order: params (uniform), code (read), memory, state, status,
-/// output (read-write storage).
-pub const INTERPRETER_BINDINGS: usize = 6;
+/// output (read-write storage), and the work list (read).
+pub const INTERPRETER_BINDINGS: usize = 7;
 
-fn field_index(name: &str) -> u32 {
-    let fields: &[WgslField] = AgentStatus::FIELDS;
+/// The entry point that runs agents.
+pub const RUN_ENTRY: &str = "main";
+/// The entry point that spawns the agents of a work list (see [`SpawnRecord`]).
+pub const SPAWN_ENTRY: &str = "spawn";
+
+fn field_index(fields: &[WgslField], name: &str) -> u32 {
     fields
         .iter()
         .position(|f| f.name == name)
-        .unwrap_or_else(|| panic!("AgentStatus has no field {name}")) as u32
+        .unwrap_or_else(|| panic!("no field {name}")) as u32
 }
 
 /// The interpreter's WGSL for a swarm laid out as `layout`.
@@ -71,12 +76,25 @@ pub fn interpreter_wgsl(layout: &Layout) -> String {
         words(layout.buffer(BufferKind::Output).stride),
     );
     constant("OUTPUT_BYTES", region(RegionKind::Output).size as u32);
-    for field in AgentStatus::FIELDS {
-        constant(
-            &format!("S_{}", field.name.to_uppercase()),
-            field_index(field.name),
-        );
+    let records: [(&str, &[WgslField]); 3] = [
+        ("S", AgentStatus::FIELDS),
+        ("SH", SpawnHeader::FIELDS),
+        ("SR", SpawnRecord::FIELDS),
+    ];
+    for (prefix, fields) in records {
+        for field in fields {
+            constant(
+                &format!("{prefix}_{}", field.name.to_uppercase()),
+                field_index(fields, field.name),
+            );
+        }
     }
+    constant("SPAWN_HEADER_WORDS", (SpawnHeader::SIZE / 4) as u32);
+    constant("SPAWN_RECORD_WORDS", (SpawnRecord::SIZE / 4) as u32);
+    constant("NO_ENTRY", SpawnRecord::NO_ENTRY);
+    constant("RESUME_BULK", AgentStatus::RESUME_BULK);
+    constant("STEP_WORK", STEP_WORK);
+    constant("BULK_CHUNK", BULK_CHUNK);
     for state in AgentState::ALL {
         constant(
             &format!("ST_{}", format!("{state:?}").to_uppercase()),
@@ -171,6 +189,7 @@ pub fn interpreter_wgsl(layout: &Layout) -> String {
         "// swarm interpreter: generated from the instruction table; do not edit.\n\
          {records}\n{constants}\n{softfloat}\n{runtime}\n{float_unit}\n\
          fn step() {{\n\
+         \x20   op_pc = pc;\n\
          \x20   let word = code[pc];\n\
          \x20   pc += 1u;\n\
          \x20   let op = word & OPCODE_MASK;\n\
@@ -185,13 +204,21 @@ pub fn interpreter_wgsl(layout: &Layout) -> String {
          \x20       return;\n\
          \x20   }}\n\
          {arms}\
-         }}\n\n{main}",
+         }}\n\n{main}\n{spawn}",
         records = records_wgsl(),
         softfloat = SOFTFLOAT_WGSL,
         runtime = RUNTIME_WGSL,
         main = MAIN_WGSL,
+        spawn = SPAWN_WGSL,
     )
 }
+
+/// Loop iterations one interpreter step is counted as, before its own inner loops. Measured on
+/// llvmpipe, whose limiter sees about 30 to 37 per step of the dispatch loop and its helpers.
+pub const STEP_WORK: u32 = 48;
+
+/// Most bytes a bulk memory instruction moves in one step (see `bulk_again` in the runtime).
+pub const BULK_CHUNK: u32 = 65_536;
 
 /// Most cases in one `switch` (see `interpreter_wgsl`).
 const CASES_PER_GROUP: usize = 16;
@@ -237,3 +264,5 @@ fn nested_switch(selector: &str, base: usize, groups: &[String], otherwise: &str
 const RUNTIME_WGSL: &str = include_str!("interp/runtime.wgsl");
 /// The entry point: load registers, run until done or out of fuel, store registers.
 const MAIN_WGSL: &str = include_str!("interp/main.wgsl");
+/// The spawn entry point: copy the module's starting state into new agents' slots.
+const SPAWN_WGSL: &str = include_str!("interp/spawn.wgsl");

@@ -81,8 +81,8 @@ macro_rules! for_each_op {
             I32Store16 = "i32.store16" (offset) [2 -> 0] raw "let v = pop32(); let a = ea(pop32(), imm0, 2u); store16(a, v);";
             MemorySize = "memory.size" () [0 -> 1] raw "push32(mem_pages);";
             MemoryGrow = "memory.grow" () [1 -> 1] raw "push32(memory_grow(pop32()));";
-            MemoryFill = "memory.fill" () [3 -> 0] raw "let n = pop32(); let v = pop32(); let d = pop32(); memory_fill(d, v, n);";
-            MemoryCopy = "memory.copy" () [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); memory_copy(d, s, n);";
+            MemoryFill = "memory.fill" () [3 -> 0] raw "let n = pop32(); let v = pop32(); let d = pop32(); memory_fill_op(d, v, n);";
+            MemoryCopy = "memory.copy" () [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); memory_copy_op(d, s, n);";
             MemoryInit = "memory.init" (segment) [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); memory_init(imm0, d, s, n);";
             DataDrop = "data.drop" (segment) [0 -> 0] raw "drop_segment(imm0);";
 

@@ -1,10 +1,16 @@
 //! WGSL declarations of the records shared with the host, generated from `swarm-core`.
 
-use swarm_core::{AgentStatus, DispatchParams, GpuStruct};
+use swarm_core::{AgentStatus, DispatchParams, GpuStruct, SpawnHeader, SpawnRecord};
 
 /// WGSL declarations of every record the host and GPU exchange.
 pub fn records_wgsl() -> String {
-    [AgentStatus::wgsl(), DispatchParams::wgsl()].join("\n")
+    [
+        AgentStatus::wgsl(),
+        DispatchParams::wgsl(),
+        SpawnHeader::wgsl(),
+        SpawnRecord::wgsl(),
+    ]
+    .join("\n")
 }
 
 #[cfg(test)]
@@ -48,5 +54,7 @@ mod tests {
             DispatchParams::FIELDS,
             DispatchParams::SIZE,
         );
+        check(SpawnHeader::NAME, SpawnHeader::FIELDS, SpawnHeader::SIZE);
+        check(SpawnRecord::NAME, SpawnRecord::FIELDS, SpawnRecord::SIZE);
     }
 }

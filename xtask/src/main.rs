@@ -14,6 +14,8 @@ usage: cargo xtask <command>
 commands:
   test       set up a GPU if needed, then fmt check, clippy -D warnings, layering check,
              shader validation, all tests, and the spec suite
+  demo       set up a GPU if needed, then run the demo swarm: 1,024 agents of
+             examples/collatz.wat on the default adapter (release build)
   adapters   list the GPU adapters wgpu sees, with the limits and features swarm requests
   layering   check the crate layering invariants of ARCHITECTURE.md
   shaders    validate every WGSL source swarm generates with naga
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("demo") => demo(),
         Some("adapters") => setup::print_adapters(),
         Some("layering") => layering::check(),
         Some("shaders") => shaders(),
@@ -71,6 +74,29 @@ fn test() -> Result<()> {
     spec::run(None, false)?;
     println!("xtask: all checks passed");
     Ok(())
+}
+
+/// The README's demo command: a real swarm on the default adapter.
+fn demo() -> Result<()> {
+    setup::ensure_adapter()?;
+    step(
+        "demo",
+        cargo(&[
+            "run",
+            "--release",
+            "--bin",
+            "swarm",
+            "--",
+            "run",
+            "examples/collatz.wat",
+            "--invoke",
+            "steps",
+            "--agents",
+            "1024",
+            "--args",
+            "{id}",
+        ]),
+    )
 }
 
 fn shaders() -> Result<()> {

@@ -58,10 +58,6 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
         "table_grow.wast",
         "imports a table from a `register`ed module",
     ),
-    (
-        "start.wast",
-        "the start function's print imports are checked through instances",
-    ),
 ];
 
 #[derive(Default, Clone, Copy)]

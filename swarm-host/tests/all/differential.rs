@@ -50,7 +50,7 @@ impl Rng {
     }
 }
 
-fn wasmi_value(value: Value) -> wasmi::Val {
+pub(crate) fn wasmi_value(value: Value) -> wasmi::Val {
     match value {
         Value::I32(v) => wasmi::Val::I32(v),
         Value::I64(v) => wasmi::Val::I64(v),
@@ -60,7 +60,7 @@ fn wasmi_value(value: Value) -> wasmi::Val {
     }
 }
 
-fn from_wasmi(value: &wasmi::Val) -> Value {
+pub(crate) fn from_wasmi(value: &wasmi::Val) -> Value {
     match value {
         wasmi::Val::I32(v) => Value::I32(*v),
         wasmi::Val::I64(v) => Value::I64(*v),
@@ -70,12 +70,32 @@ fn from_wasmi(value: &wasmi::Val) -> Value {
     }
 }
 
-/// What wasmi computes for one call: results, or that it trapped.
-fn reference(wasm: &[u8], export: &str, args: &[Value]) -> Result<Vec<Value>, String> {
+/// What wasmi computes for one call: results, or that it trapped. It runs on a thread with a
+/// large stack: wasmi's threaded dispatch recurses per executed instruction when not fully
+/// optimized.
+pub(crate) fn reference(wasm: &[u8], export: &str, args: &[Value]) -> Result<Vec<Value>, String> {
+    let (wasm, export, args) = (wasm.to_vec(), export.to_owned(), args.to_vec());
+    std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || reference_here(&wasm, &export, &args))
+        .expect("spawns a thread")
+        .join()
+        .expect("wasmi does not panic")
+}
+
+fn reference_here(wasm: &[u8], export: &str, args: &[Value]) -> Result<Vec<Value>, String> {
     let engine = wasmi::Engine::default();
     let module = wasmi::Module::new(&engine, wasm).expect("valid module");
     let mut store = wasmi::Store::new(&engine, ());
-    let instance = wasmi::Linker::<()>::new(&engine)
+    // swarm's built-in imports, for modules that use them: agent 0 of a swarm of 1, and an
+    // output that goes nowhere.
+    let mut linker = wasmi::Linker::<()>::new(&engine);
+    linker
+        .func_wrap("swarm", "agent_id", || 0_i32)
+        .and_then(|l| l.func_wrap("swarm", "agent_count", || 1_i32))
+        .and_then(|l| l.func_wrap("swarm", "output", |_: i32, _: i32| {}))
+        .expect("defines swarm's imports");
+    let instance = linker
         .instantiate_and_start(&mut store, &module)
         .expect("instantiates");
     let func = instance.get_func(&store, export).expect("export exists");

@@ -1,3 +1,5 @@
 //! swarm-host integration tests, on the default adapter (lavapipe in CI).
 
+mod api;
+mod cli;
 mod differential;

@@ -1,8 +1,12 @@
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let local = (group.y * params.groups_x + group.x) * WG + lid;
-    if local >= params.agent_count {
+    let index = (group.y * params.groups_x + group.x) * WG + lid;
+    if index >= params.agent_count {
         return;
+    }
+    var local = index;
+    if params.use_list != 0u {
+        local = list[params.list_offset + index];
     }
     stbase = local * STATUS_STRIDE;
     let start_state = status[stbase + S_STATE];
@@ -25,6 +29,8 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     output_len = status[stbase + S_OUTPUT_LEN];
     halt = false;
     dirty = false;
+    work = 0u;
+    resume_bulk = (status[stbase + S_FLAGS] & RESUME_BULK) != 0u;
     trap_code = 0u;
     next_state = ST_SUSPENDED;
 
@@ -50,10 +56,13 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
 
     var used = 0lu;
     loop {
-        if halt {
+        if halt || work >= params.work_limit {
             break;
         }
-        let cost = u64(code[pc] >> FUEL_SHIFT);
+        var cost = u64(code[pc] >> FUEL_SHIFT);
+        if resume_bulk {
+            cost = 0lu;
+        }
         if used + cost > budget {
             if budget_is_total {
                 trap(TRAP_OUT_OF_FUEL);
@@ -61,6 +70,8 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
             break;
         }
         used += cost;
+        resume_bulk = false;
+        work += STEP_WORK;
         step();
     }
 
@@ -79,4 +90,5 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     status[stbase + S_FUEL_LAST] = u32(min(used, 0xfffffffflu));
     status[stbase + S_HOST_CALL] = host_import;
     status[stbase + S_DIRTY] = select(0u, 1u, dirty);
+    status[stbase + S_FLAGS] = select(0u, RESUME_BULK, resume_bulk);
 }

@@ -6,6 +6,9 @@
 @group(0) @binding(3) var<storage, read_write> state: array<u32>;
 @group(0) @binding(4) var<storage, read_write> status: array<u32>;
 @group(0) @binding(5) var<storage, read_write> output: array<u32>;
+// The work list: the agents a dispatch runs when `params.use_list` is set, or what a spawn
+// writes into new slots.
+@group(0) @binding(6) var<storage, read> list: array<u32>;
 
 var<private> agent: u32;
 var<private> pc: u32;
@@ -20,6 +23,12 @@ var<private> dirty: bool;
 var<private> trap_code: u32;
 var<private> next_state: u32;
 var<private> host_import: u32;
+// Estimated loop iterations this dispatch (see `DispatchParams::work_limit`).
+var<private> work: u32;
+// Word offset of the instruction `step` is executing.
+var<private> op_pc: u32;
+// The next instruction continues a bulk operation and costs no fuel.
+var<private> resume_bulk: bool;
 // Word offsets of this agent's regions.
 var<private> stbase: u32;
 var<private> sbase: u32;
@@ -220,11 +229,29 @@ fn memory_grow(n: u32) -> u32 {
     dirty = true;
     return old;
 }
-fn memory_fill(d: u32, v: u32, n: u32) {
+// Bulk operations move at most BULK_CHUNK bytes per step. A longer one is bounds-checked
+// whole, does its first chunk, and puts itself back with its operands advanced; the next step
+// continues it without charging fuel again. So no step runs a long inner loop.
+fn bulk_again(a: u32, b: u32, n: u32) {
+    push32(a);
+    push32(b);
+    push32(n);
+    pc = op_pc;
+    resume_bulk = true;
+}
+fn memory_fill_op(d: u32, v: u32, n: u32) {
     if u64(d) + u64(n) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
+    let k = min(n, BULK_CHUNK);
+    memory_fill(d, v, k);
+    if k < n {
+        bulk_again(d + k, v, n - k);
+    }
+}
+fn memory_fill(d: u32, v: u32, n: u32) {
+    work += n >> 2u;
     // Bytes up to a word boundary, whole words, then the tail.
     var i = 0u;
     loop {
@@ -251,11 +278,28 @@ fn memory_fill(d: u32, v: u32, n: u32) {
     }
     dirty = true;
 }
-fn memory_copy(d: u32, s: u32, n: u32) {
+fn memory_copy_op(d: u32, s: u32, n: u32) {
     if u64(d) + u64(n) > mem_bytes() || u64(s) + u64(n) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
+    let k = min(n, BULK_CHUNK);
+    if d <= s {
+        // Forward: the first chunk, then the rest from its end.
+        memory_copy(d, s, k);
+        if k < n {
+            bulk_again(d + k, s + k, n - k);
+        }
+    } else {
+        // Backward: the last chunk, then the rest before it.
+        memory_copy(d + n - k, s + n - k, k);
+        if k < n {
+            bulk_again(d, s, n - k);
+        }
+    }
+}
+fn memory_copy(d: u32, s: u32, n: u32) {
+    work += n >> 2u;
     // Whole destination words in the middle, bytes at the ends; the direction keeps
     // overlapping ranges correct (every source byte is read before it is overwritten).
     if d <= s {
@@ -322,11 +366,17 @@ fn drop_segment(seg: u32) {
     state[segment_flag(seg)] = 1u;
     dirty = true;
 }
-fn memory_init(seg: u32, d: u32, s: u32, n: u32) {
-    if u64(s) + u64(n) > u64(segment_len(seg)) || u64(d) + u64(n) > mem_bytes() {
+fn memory_init(seg: u32, d: u32, s: u32, n_all: u32) {
+    if u64(s) + u64(n_all) > u64(segment_len(seg)) || u64(d) + u64(n_all) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
+    // Byte by byte, so a quarter of a chunk per step.
+    let n = min(n_all, BULK_CHUNK >> 2u);
+    if n < n_all {
+        bulk_again(d + n, s + n, n_all - n);
+    }
+    work += n;
     let base = code[code[H_SEGMENTS] + 2u * seg];
     for (var i = 0u; i < n; i += 1u) {
         let b = s + i;
@@ -368,6 +418,7 @@ fn table_set(t: u32, i: u32, v: u32) {
     dirty = true;
 }
 fn table_grow(t: u32, v: u32, n: u32) -> u32 {
+    work += n;
     let old = table_size(t);
     let capacity = code[code[H_TABLES] + t * TABLE_WORDS + 1u];
     if u64(old) + u64(n) > u64(capacity) {
@@ -381,6 +432,7 @@ fn table_grow(t: u32, v: u32, n: u32) -> u32 {
     return old;
 }
 fn table_fill(t: u32, d: u32, v: u32, n: u32) {
+    work += n;
     if u64(d) + u64(n) > u64(table_size(t)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
@@ -391,6 +443,7 @@ fn table_fill(t: u32, d: u32, v: u32, n: u32) {
     dirty = true;
 }
 fn table_copy(dt: u32, st: u32, d: u32, s: u32, n: u32) {
+    work += n;
     if u64(d) + u64(n) > u64(table_size(dt)) || u64(s) + u64(n) > u64(table_size(st)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
@@ -407,6 +460,7 @@ fn table_copy(dt: u32, st: u32, d: u32, s: u32, n: u32) {
     dirty = true;
 }
 fn table_init(seg: u32, t: u32, d: u32, s: u32, n: u32) {
+    work += n;
     if u64(s) + u64(n) > u64(segment_len(seg)) || u64(d) + u64(n) > u64(table_size(t)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
@@ -428,6 +482,7 @@ fn write_output(p: u32, n: u32) {
         trap(TRAP_OUTPUT_OVERFLOW);
         return;
     }
+    work += n;
     for (var i = 0u; i < n; i += 1u) {
         let o = output_len + i;
         let w = obase + (o >> 2u);
@@ -463,6 +518,7 @@ fn enter(f: u32) {
     state[w + 1u] = fp;
     state[w + 2u] = func;
     depth += 1u;
+    work += nl;
     for (var i = 0u; i < nl; i += 1u) {
         set_slot(new_fp + np + i, 0lu);
     }
@@ -490,6 +546,7 @@ fn call_indirect(type_id: u32, t: u32, i: u32) {
 fn do_return() {
     let nr = code[code[H_FUNCS] + func * FUNC_WORDS + 3u];
     let src = sp - nr;
+    work += nr;
     if src != fp {
         for (var i = 0u; i < nr; i += 1u) {
             set_slot(fp + i, slot(src + i));
@@ -520,6 +577,7 @@ fn branch_adjust(to: u32, height: u32, keep: u32) {
     }
     let dst = fp + height;
     let src = sp - keep;
+    work += keep;
     if dst != src {
         for (var i = 0u; i < keep; i += 1u) {
             set_slot(dst + i, slot(src + i));

@@ -1,0 +1,359 @@
+//! `swarm`: run one WebAssembly export in many agents on the GPU and report what each returned.
+
+mod args;
+mod json;
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use swarm_host::{AdapterRequest, Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, list_adapters};
+
+use crate::args::{ArgTemplate, type_list};
+
+#[derive(Parser)]
+#[command(
+    name = "swarm",
+    version,
+    about = "Run WebAssembly agents by the million on a GPU"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Spawn N agents that each call one export, run them all to the end, and report.
+    ///
+    /// The adapter is the high-performance one, or the one WGPU_BACKEND and WGPU_ADAPTER_NAME
+    /// select (see `swarm adapters`).
+    Run(RunArgs),
+    /// List the GPU adapters swarm can use.
+    Adapters,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The module: binary `.wasm` or WAT text.
+    module: PathBuf,
+    /// The exported function each agent calls.
+    #[arg(long, value_name = "NAME")]
+    invoke: String,
+    /// How many agents to run.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    agents: u32,
+    /// Comma-separated arguments, typed by the export's signature (integers in decimal or
+    /// 0x hex, floats as 1.5, inf, nan or bits:0x…); `{id}` stands for the agent's index
+    /// 0 … N-1.
+    #[arg(
+        long,
+        value_name = "ARGS",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
+    args: String,
+    /// Instructions each agent may execute in total; beyond that it traps with out_of_fuel.
+    /// Unlimited by default.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Linear-memory pages (64 KiB) per agent; memory.grow beyond them fails. Defaults to the
+    /// module's initial memory.
+    #[arg(long, value_name = "N")]
+    max_memory_pages: Option<u32>,
+    /// 64-bit operand-stack and local slots per agent.
+    #[arg(long, value_name = "N", default_value_t = 1_024)]
+    stack_slots: u32,
+    /// Call frames per agent; deeper recursion traps with call_stack_exhausted.
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    call_frames: u32,
+    /// Output bytes per agent, for the `swarm.output` import.
+    #[arg(long, value_name = "BYTES", default_value_t = 1_024)]
+    output_bytes: u32,
+    /// Instructions per agent per dispatch: smaller slices keep each GPU submission short.
+    /// By default about 2e10 instructions per dispatch over all agents.
+    #[arg(long, value_name = "N")]
+    slice: Option<u64>,
+    /// Print one JSON line per agent, in agent order, instead of the summary.
+    #[arg(long)]
+    json: bool,
+    /// Agents whose results the summary shows.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    show: u32,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Adapters => {
+            adapters();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("swarm: error: {}", one_line(&err));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|cause| cause.to_string().replace('\n', " "))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn adapters() {
+    for adapter in list_adapters(&AdapterRequest::from_env()) {
+        println!("{adapter}");
+    }
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.module)
+        .with_context(|| format!("cannot read {}", args.module.display()))?;
+    let info = ModuleInfo::parse(&bytes)
+        .with_context(|| format!("{} is not a module swarm can run", args.module.display()))?;
+    let Some(function) = info.function(&args.invoke) else {
+        let names: Vec<&str> = info.functions.iter().map(|f| f.name.as_str()).collect();
+        bail!(
+            "{} exports no function named {:?} (it exports: {})",
+            args.module.display(),
+            args.invoke,
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        );
+    };
+    let template = ArgTemplate::parse(&args.args, &function.params)
+        .with_context(|| format!("bad --args for {}", args.invoke))?;
+    if args.agents == 0 {
+        bail!("--agents must be at least 1");
+    }
+    let config = SwarmConfig {
+        max_agents: args.agents,
+        max_memory_pages: match args.max_memory_pages {
+            Some(pages) => pages,
+            None => u32::try_from(info.memory_pages).context("the module's memory is too large")?,
+        },
+        value_stack_slots: args.stack_slots,
+        call_frames: args.call_frames,
+        output_bytes: args.output_bytes,
+        max_results: (function.results.len() as u32).max(1),
+        fuel_per_dispatch: args
+            .slice
+            .unwrap_or((20_000_000_000 / u64::from(args.agents)).clamp(10_000, 100_000_000)),
+        fuel_total: args.fuel,
+        ..SwarmConfig::default()
+    };
+    let results = type_list(&function.results);
+
+    let started = Instant::now();
+    let mut swarm = Swarm::new(config)?;
+    swarm.load_module(&bytes, &Imports::new())?;
+    let calls: Vec<_> = (0..args.agents).map(|i| template.for_agent(i)).collect();
+    let spawn_started = Instant::now();
+    let ids = swarm.spawn_many(&args.invoke, &calls)?;
+    drop(calls);
+    // Spawn time includes the GPU copying the module's starting state into every slot.
+    swarm.sync()?;
+    let spawn_time = spawn_started.elapsed();
+
+    let progress = Progress::new(u64::from(args.agents));
+    let mut report = swarm.dispatch()?;
+    let mut dispatches = 1;
+    loop {
+        let done = report
+            .agents
+            .iter()
+            .filter(|a| !a.outcome.is_running())
+            .count();
+        progress.update(done as u64);
+        if done == report.agents.len() {
+            break;
+        }
+        let next = swarm.dispatch()?;
+        report.wall_time += next.wall_time;
+        report.gpu_time = report.gpu_time.zip(next.gpu_time).map(|(a, b)| a + b);
+        report.agents = next.agents;
+        dispatches += 1;
+    }
+    progress.finish();
+
+    let writers: Vec<_> = report
+        .agents
+        .iter()
+        .filter(|a| a.output_len > 0)
+        .map(|a| a.id)
+        .collect();
+    let outputs = swarm.outputs(&writers)?;
+    let mut output_of = vec![Vec::new(); ids.len()];
+    for (id, bytes) in writers.iter().zip(outputs) {
+        let index = ids.binary_search_by_key(&id.slot(), |i| i.slot());
+        if let Ok(index) = index {
+            output_of[index] = bytes;
+        }
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    // Spawned agents fill slots in order, so report order is agent order.
+    if args.json {
+        for (index, agent) in report.agents.iter().enumerate() {
+            writeln!(
+                out,
+                "{}",
+                json::agent_line(
+                    index as u32,
+                    &agent.outcome,
+                    agent.instructions,
+                    &output_of[index]
+                )
+            )?;
+        }
+        return Ok(out.flush()?);
+    }
+
+    let finished = report
+        .agents
+        .iter()
+        .filter(|a| matches!(a.outcome, Outcome::Finished(_)))
+        .count();
+    let mut traps: Vec<(&str, usize)> = Vec::new();
+    for agent in &report.agents {
+        if let Outcome::Trapped(trap) = &agent.outcome {
+            match traps.iter_mut().find(|(name, _)| *name == trap.name()) {
+                Some((_, count)) => *count += 1,
+                None => traps.push((trap.name(), 1)),
+            }
+        }
+    }
+    let instructions: u64 = report.agents.iter().map(|a| a.instructions).sum();
+    writeln!(
+        out,
+        "swarm: {} agents of {} calling {}({}) -> ({results})",
+        group(args.agents.into()),
+        args.module.display(),
+        args.invoke,
+        type_list(&function.params)
+    )?;
+    writeln!(out, "  adapter       {}", swarm.adapter().name)?;
+    writeln!(out, "  finished      {}", group(finished as u64))?;
+    let trapped: usize = traps.iter().map(|(_, n)| n).sum();
+    let detail: Vec<String> = traps
+        .iter()
+        .map(|(n, c)| format!("{n} {}", group(*c as u64)))
+        .collect();
+    if trapped == 0 {
+        writeln!(out, "  trapped       0")?;
+    } else {
+        writeln!(
+            out,
+            "  trapped       {} ({})",
+            group(trapped as u64),
+            detail.join(", ")
+        )?;
+    }
+    writeln!(out, "  instructions  {}", group(instructions))?;
+    match report.gpu_time {
+        Some(gpu) => writeln!(
+            out,
+            "  GPU time      {} over {dispatches} dispatch(es), {:.2e} instructions/s",
+            millis(gpu),
+            instructions as f64 / gpu.as_secs_f64().max(1e-9)
+        )?,
+        None => writeln!(
+            out,
+            "  GPU time      n/a (no timestamp queries on this adapter)"
+        )?,
+    }
+    writeln!(
+        out,
+        "  wall time     spawn {}, run {}, total {}",
+        millis(spawn_time),
+        millis(report.wall_time),
+        millis(started.elapsed())
+    )?;
+    let shown = report.agents.len().min(args.show as usize);
+    if shown > 0 {
+        writeln!(out, "first results:")?;
+    }
+    for (index, agent) in report.agents.iter().take(shown).enumerate() {
+        let text = match &agent.outcome {
+            Outcome::Finished(values) => {
+                let values: Vec<String> = values.iter().map(json::value_json).collect();
+                format!("[{}]", values.join(", "))
+            }
+            Outcome::Trapped(trap) => format!("trap {}", trap.name()),
+            Outcome::Suspended | Outcome::HostCall => "running".to_owned(),
+        };
+        writeln!(
+            out,
+            "  agent {index:>7}  {text}  ({} instructions)",
+            group(agent.instructions)
+        )?;
+    }
+    Ok(out.flush()?)
+}
+
+/// A progress bar on stderr that appears once a run has taken a second.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} agents done")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        Self {
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    fn update(&self, done: u64) {
+        if self.bar.is_hidden() && self.started.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        self.bar.set_position(done);
+    }
+
+    fn finish(&self) {
+        if !self.bar.is_hidden() {
+            self.bar.finish_and_clear();
+        }
+    }
+}
+
+/// 1234567 → "1,234,567".
+fn group(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}

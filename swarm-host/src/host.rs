@@ -1,0 +1,77 @@
+//! Host functions: imports answered by Rust code between dispatches, one batched call per
+//! import for every agent waiting on it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use swarm_core::{AgentId, TrapCode};
+use swarm_shader::program::ValType;
+
+use crate::Value;
+
+/// One agent's call to a host function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostCall {
+    /// The calling agent.
+    pub agent: AgentId,
+    /// The arguments, typed by the import's signature.
+    pub args: Vec<Value>,
+}
+
+/// What a host function answers one call: its results, or a trap that ends the agent's call.
+pub type HostResult = Result<Vec<Value>, TrapCode>;
+
+type Callback = dyn Fn(&[HostCall]) -> Vec<HostResult> + Send + Sync;
+
+/// A host function: its signature and the Rust code that answers a batch of calls.
+#[derive(Clone)]
+pub(crate) struct HostFunction {
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
+    pub callback: Arc<Callback>,
+}
+
+impl HostFunction {
+    pub(crate) fn new(
+        params: &[ValType],
+        results: &[ValType],
+        callback: impl Fn(&[HostCall]) -> Vec<HostResult> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            params: params.to_vec(),
+            results: results.to_vec(),
+            callback: Arc::new(callback),
+        }
+    }
+
+    /// Runs the batch and checks that every answer fits the signature.
+    pub(crate) fn call(&self, calls: &[HostCall]) -> Result<Vec<HostResult>, String> {
+        let answers = (self.callback)(calls);
+        if answers.len() != calls.len() {
+            return Err(format!(
+                "it answered {} of a batch of {} calls",
+                answers.len(),
+                calls.len()
+            ));
+        }
+        for answer in answers.iter().flatten() {
+            let types: Vec<ValType> = answer.iter().map(|v| v.ty()).collect();
+            if types != self.results {
+                return Err(format!(
+                    "it returned {answer:?} but its signature says {:?}",
+                    self.results
+                ));
+            }
+        }
+        Ok(answers)
+    }
+}
+
+impl fmt::Debug for HostFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostFunction")
+            .field("params", &self.params)
+            .field("results", &self.results)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,390 @@
+//! The original design's operations, each checked against wasmi or against what the test
+//! itself wrote: pool slices, isolation, limits, partial dispatch, persistence, kill and reuse,
+//! host imports, output and the typed errors.
+
+use std::sync::{Arc, Mutex};
+
+use swarm_host::{
+    AccessError, HostCall, Imports, LoadError, Outcome, PoolError, SpawnError, Swarm, SwarmConfig,
+    TrapCode, ValType, Value,
+};
+
+use crate::differential::reference;
+
+/// Each agent stamps its own memory and global, then reads them back.
+const STATE: &str = r#"(module
+  (import "swarm" "agent_id" (func $id (result i32)))
+  (import "swarm" "output" (func $output (param i32 i32)))
+  (memory (export "memory") 1)
+  (global $g (export "g") (mut i64) (i64.const 0))
+  (func (export "stamp") (param $v i32) (result i32)
+    (i32.store (i32.const 0) (local.get $v))
+    (i32.store (i32.const 65532) (local.get $v))
+    (global.set $g (i64.extend_i32_u (local.get $v)))
+    (call $id))
+  (func (export "bump") (result i32 i64)
+    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+    (global.set $g (i64.add (global.get $g) (i64.const 10)))
+    (i32.load (i32.const 0)) (global.get $g))
+  (func (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call 4 (i32.sub (local.get 0) (i32.const 1)))
+                     (call 4 (i32.sub (local.get 0) (i32.const 2)))))))
+  (func (export "say") (param $n i32)
+    (i32.store (i32.const 100) (i32.const 0x64636261))
+    (call $output (i32.const 100) (local.get $n)))
+  (func (export "fill") (param $n i32) (result i32)
+    (memory.fill (i32.const 0) (i32.const 7) (local.get $n))
+    (memory.copy (i32.const 1) (i32.const 0) (i32.sub (local.get $n) (i32.const 1)))
+    (i32.add (i32.load8_u (i32.sub (local.get $n) (i32.const 1)))
+             (i32.load8_u (local.get $n)))))"#;
+
+fn swarm(max_agents: u32) -> Swarm {
+    Swarm::new(SwarmConfig {
+        max_agents,
+        value_stack_slots: 256,
+        call_frames: 64,
+        output_bytes: 16,
+        ..SwarmConfig::default()
+    })
+    .unwrap()
+}
+
+fn loaded(max_agents: u32) -> (Swarm, Vec<u8>) {
+    let wasm = wat::parse_str(STATE).unwrap();
+    let mut swarm = swarm(max_agents);
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    (swarm, wasm)
+}
+
+fn finished(outcome: &Outcome) -> &[Value] {
+    match outcome {
+        Outcome::Finished(values) => values,
+        other => panic!("expected a finished call, got {other:?}"),
+    }
+}
+
+#[test]
+fn slices_are_disjoint_and_state_is_isolated_across_1024_agents() {
+    let (mut swarm, _) = loaded(1_024);
+    let values: Vec<i32> = (0..1_024).map(|i| i * 7_919 + 13).collect();
+    let ids = swarm
+        .spawn_many("stamp", values.iter().map(|v| [Value::I32(*v)]))
+        .unwrap();
+    let report = swarm.run().unwrap();
+    assert_eq!(report.agents.len(), 1_024);
+    for (index, (agent, value)) in report.agents.iter().zip(&values).enumerate() {
+        assert_eq!(agent.id, ids[index]);
+        // swarm.agent_id is the agent's slot.
+        assert_eq!(finished(&agent.outcome), [Value::I32(index as i32)]);
+        let id = ids[index];
+        let first = swarm.read_memory(id, 0, 4).unwrap();
+        let last = swarm.read_memory(id, 65_532, 4).unwrap();
+        assert_eq!(first, value.to_le_bytes());
+        assert_eq!(last, value.to_le_bytes());
+        assert_eq!(
+            swarm.global(id, "g").unwrap(),
+            Value::I64(i64::from(*value))
+        );
+    }
+}
+
+#[test]
+fn the_1025th_spawn_of_a_1024_pool_is_refused() {
+    let (mut swarm, _) = loaded(1_024);
+    swarm
+        .spawn_many("fib", (0..1_023).map(|_| [Value::I32(1)]))
+        .unwrap();
+    // Two more do not fit: neither is spawned.
+    let err = swarm
+        .spawn_many("fib", [[Value::I32(1)], [Value::I32(2)]])
+        .unwrap_err();
+    assert!(
+        matches!(err, SpawnError::Pool(PoolError::NotEnoughSlots { .. })),
+        "{err}"
+    );
+    assert_eq!(swarm.agent_count(), 1_023);
+    swarm.spawn("fib", &[Value::I32(1)]).unwrap();
+    let err = swarm.spawn("fib", &[Value::I32(1)]).unwrap_err();
+    assert!(matches!(
+        err,
+        SpawnError::Pool(PoolError::Full { capacity: 1_024 })
+    ));
+    assert!(err.to_string().contains("max_agents"), "{err}");
+}
+
+#[test]
+fn a_single_agent_and_a_fibonacci_swarm_match_wasmi() {
+    let (mut swarm, wasm) = loaded(300);
+    let one = swarm.spawn("fib", &[Value::I32(12)]).unwrap();
+    let report = swarm.run_agents(&[one]).unwrap();
+    assert_eq!(report.agents.len(), 1);
+    assert_eq!(finished(&report.agents[0].outcome), [Value::I32(144)]);
+    swarm.kill(one).unwrap();
+
+    let ns: Vec<i32> = (0..300).map(|i| (i * 7 + 3) % 19).collect();
+    swarm
+        .spawn_many("fib", ns.iter().map(|n| [Value::I32(*n)]))
+        .unwrap();
+    let report = swarm.run().unwrap();
+    for (agent, n) in report.agents.iter().zip(&ns) {
+        let want = reference(&wasm, "fib", &[Value::I32(*n)]).unwrap();
+        assert_eq!(finished(&agent.outcome), want.as_slice(), "fib({n})");
+        assert!(agent.instructions > 0);
+    }
+}
+
+#[test]
+fn a_partial_dispatch_runs_and_reports_only_the_chosen_agents() {
+    let (mut swarm, _) = loaded(8);
+    let ids = swarm
+        .spawn_many("fib", (0..8).map(|i| [Value::I32(i + 5)]))
+        .unwrap();
+    let chosen = [ids[6], ids[2]];
+    let report = swarm.run_agents(&chosen).unwrap();
+    assert_eq!(
+        report.agents.iter().map(|a| a.id).collect::<Vec<_>>(),
+        chosen
+    );
+    // fib(11) and fib(7).
+    assert_eq!(finished(&report.agents[0].outcome), [Value::I32(89)]);
+    assert_eq!(finished(&report.agents[1].outcome), [Value::I32(13)]);
+    // The others have not run yet.
+    let waiting = swarm.dispatch_agents(&[ids[0]]).unwrap();
+    assert_eq!(waiting.agents.len(), 1);
+    let all = swarm.run().unwrap();
+    for (index, agent) in all.agents.iter().enumerate() {
+        let ran_again = agent.instructions;
+        assert!(matches!(agent.outcome, Outcome::Finished(_)));
+        if index == 2 || index == 6 {
+            // Finished before: the full dispatch did not run them again.
+            assert_eq!(
+                ran_again,
+                report.agents[usize::from(index == 2)].instructions
+            );
+        }
+    }
+}
+
+#[test]
+fn memory_and_globals_persist_across_dispatches_and_calls() {
+    let (mut swarm, _) = loaded(4);
+    let a = swarm.spawn("bump", &[]).unwrap();
+    let b = swarm.spawn("stamp", &[Value::I32(100)]).unwrap();
+    swarm.run().unwrap();
+    for round in 1..=3 {
+        swarm.call(a, "bump", &[]).unwrap();
+        swarm.call(b, "bump", &[]).unwrap();
+        let report = swarm.run().unwrap();
+        assert_eq!(
+            finished(&report.agents[0].outcome),
+            [
+                Value::I32(round + 1),
+                Value::I64(10 * (i64::from(round) + 1))
+            ]
+        );
+        assert_eq!(
+            finished(&report.agents[1].outcome),
+            [
+                Value::I32(100 + round),
+                Value::I64(100 + 10 * i64::from(round))
+            ]
+        );
+    }
+    swarm.write_memory(a, 0, &41_i32.to_le_bytes()).unwrap();
+    swarm.call(a, "bump", &[]).unwrap();
+    let report = swarm.run().unwrap();
+    assert_eq!(finished(&report.agents[0].outcome)[0], Value::I32(42));
+}
+
+#[test]
+fn kill_wipes_the_slot_and_the_old_id_goes_stale() {
+    let (mut swarm, _) = loaded(1);
+    let old = swarm.spawn("stamp", &[Value::I32(-1)]).unwrap();
+    swarm.run().unwrap();
+    swarm.kill(old).unwrap();
+    assert!(matches!(
+        swarm.read_memory(old, 0, 4),
+        Err(AccessError::Pool(PoolError::Stale { .. }))
+    ));
+    assert!(swarm.call(old, "bump", &[]).is_err());
+    let new = swarm.spawn("bump", &[]).unwrap();
+    assert_eq!(new.slot(), old.slot());
+    assert_ne!(new, old);
+    let report = swarm.run().unwrap();
+    // A fresh slot: memory and global start from zero, not from the killed agent's values.
+    assert_eq!(
+        finished(&report.agents[0].outcome),
+        [Value::I32(1), Value::I64(10)]
+    );
+    assert_eq!(swarm.read_memory(new, 65_532, 4).unwrap(), [0; 4]);
+}
+
+#[test]
+fn output_is_harvested_and_overflow_traps_only_its_agent() {
+    let (mut swarm, _) = loaded(3);
+    let ids = swarm
+        .spawn_many("say", [[Value::I32(4)], [Value::I32(17)], [Value::I32(3)]])
+        .unwrap();
+    let report = swarm.run().unwrap();
+    assert_eq!(report.agents[0].outcome, Outcome::Finished(vec![]));
+    assert_eq!(
+        report.agents[1].outcome,
+        Outcome::Trapped(TrapCode::OutputOverflow)
+    );
+    assert_eq!(report.agents[2].output_len, 3);
+    let outputs = swarm.outputs(&ids).unwrap();
+    assert_eq!(outputs[0], b"abcd");
+    assert!(outputs[1].is_empty());
+    assert_eq!(outputs[2], b"abc");
+}
+
+#[test]
+fn host_imports_are_answered_in_one_batch_per_dispatch() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "env" "scale" (func $scale (param i32 i64) (result i64)))
+          (import "env" "fail" (func $fail (param i32)))
+          (func (export "run") (param $n i32) (result i64) (local $acc i64)
+            (if (i32.eq (local.get $n) (i32.const 13)) (then (call $fail (local.get $n))))
+            (loop $l
+              (local.set $acc
+                (i64.add (local.get $acc) (call $scale (local.get $n) (i64.const 3))))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))
+            (local.get $acc))
+          (export "raw" (func $scale))
+          (func (export "direct") (param i32 i64) (result i64)
+            (call $scale (local.get 0) (local.get 1))))"#,
+    )
+    .unwrap();
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&batches);
+    let mut imports = Imports::new();
+    imports
+        .func(
+            "env",
+            "scale",
+            &[ValType::I32, ValType::I64],
+            &[ValType::I64],
+            move |calls: &[HostCall]| {
+                seen.lock().unwrap().push(calls.len());
+                calls
+                    .iter()
+                    .map(|call| match call.args[..] {
+                        [Value::I32(n), Value::I64(k)] => Ok(vec![Value::I64(i64::from(n) * k)]),
+                        _ => unreachable!("typed by the signature"),
+                    })
+                    .collect()
+            },
+        )
+        .func("env", "fail", &[ValType::I32], &[], |calls| {
+            calls.iter().map(|_| Err(TrapCode::Unreachable)).collect()
+        });
+    let mut swarm = swarm(20);
+    swarm.load_module(&wasm, &imports).unwrap();
+    swarm
+        .spawn_many("run", (1..=16).map(|n| [Value::I32(n)]))
+        .unwrap();
+    let direct = swarm
+        .spawn("direct", &[Value::I32(-4), Value::I64(5)])
+        .unwrap();
+    let raw = swarm.spawn("raw", &[Value::I32(7), Value::I64(6)]).unwrap();
+    let report = swarm.run().unwrap();
+    for (index, agent) in report.agents.iter().take(16).enumerate() {
+        let n = index as i64 + 1;
+        if n == 13 {
+            assert_eq!(agent.outcome, Outcome::Trapped(TrapCode::Unreachable));
+        } else {
+            // 3 * (n + (n-1) + … + 1)
+            assert_eq!(finished(&agent.outcome), [Value::I64(3 * n * (n + 1) / 2)]);
+        }
+    }
+    let last = report.agents.iter().find(|a| a.id == direct).unwrap();
+    assert_eq!(finished(&last.outcome), [Value::I64(-20)]);
+    // An entry call of the import itself returns the host's answer.
+    let raw = report.agents.iter().find(|a| a.id == raw).unwrap();
+    assert_eq!(finished(&raw.outcome), [Value::I64(42)]);
+    // The first batch holds every agent that reached the import in the first dispatch.
+    let batches = batches.lock().unwrap();
+    assert_eq!(batches[0], 17);
+    assert_eq!(
+        batches.iter().sum::<usize>(),
+        (1..=16).sum::<usize>() - 13 + 2
+    );
+
+    // A module importing what nobody provides does not load.
+    let mut bare = self::swarm(1);
+    let err = bare.load_module(&wasm, &Imports::new()).unwrap_err();
+    assert!(matches!(err, LoadError::Link { .. }), "{err}");
+    assert!(err.to_string().contains("env.scale"), "{err}");
+}
+
+#[test]
+fn bad_spawns_get_typed_errors() {
+    let (mut swarm, _) = loaded(4);
+    assert!(matches!(
+        swarm.spawn("nope", &[]),
+        Err(SpawnError::UnknownExport(name)) if name == "nope"
+    ));
+    assert!(matches!(
+        swarm.spawn("fib", &[]),
+        Err(SpawnError::Arguments { .. })
+    ));
+    assert!(matches!(
+        swarm.spawn("fib", &[Value::I64(1)]),
+        Err(SpawnError::Arguments { .. })
+    ));
+    assert!(matches!(
+        swarm.spawn_with_memory("fib", &[Value::I32(1)], 65_530, &[0; 8]),
+        Err(SpawnError::MemoryOutOfRange { .. })
+    ));
+    assert_eq!(swarm.agent_count(), 0);
+
+    let big = wat::parse_str("(module (memory 2))").unwrap();
+    let err = swarm.load_module(&big, &Imports::new()).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("max_memory_pages"), "{message}");
+    assert!(message.contains("-zstack-size"), "{message}");
+
+    let id = swarm
+        .spawn_with_memory("fill", &[Value::I32(8)], 2, &[1, 2, 3])
+        .unwrap();
+    swarm.dispatch().unwrap();
+    // The initial bytes were overwritten by the fill: 7 at 7, 0 at 8.
+    assert_eq!(swarm.read_memory(id, 7, 2).unwrap(), [7, 0]);
+}
+
+/// Bulk operations longer than one step's chunk (and than llvmpipe's loop limit) complete.
+#[test]
+fn large_bulk_operations_are_exact() {
+    let wasm = wat::parse_str(STATE.replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 8)",
+    ))
+    .unwrap();
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 2,
+        max_memory_pages: 8,
+        value_stack_slots: 256,
+        call_frames: 64,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let ids = swarm
+        .spawn_many("fill", [[Value::I32(300_001)], [Value::I32(65_536)]])
+        .unwrap();
+    let report = swarm.run().unwrap();
+    for (agent, n) in report.agents.iter().zip([300_001_usize, 65_536]) {
+        // The last filled byte is 7, the next one 0.
+        assert_eq!(finished(&agent.outcome), [Value::I32(7)]);
+        let bytes = swarm.read_memory(agent.id, 0, n as u64 + 1).unwrap();
+        assert!(bytes[..n].iter().all(|b| *b == 7));
+        assert_eq!(bytes[n], 0);
+        // memory.fill and memory.copy are one instruction each, however long.
+        assert_eq!(agent.instructions, 17);
+    }
+    drop(ids);
+}

@@ -1,0 +1,134 @@
+//! The `swarm` program: JSON lines checked against wasmi, and one-line errors for bad input.
+
+use std::process::Command;
+
+use swarm_host::Value;
+
+use crate::differential::reference;
+
+fn swarm_cli(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_swarm"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("the swarm binary runs")
+}
+
+#[test]
+fn json_lines_match_wasmi_including_traps() {
+    let out = swarm_cli(&[
+        "run",
+        "examples/collatz.wat",
+        "--invoke",
+        "ratio",
+        "--agents",
+        "40",
+        "--args",
+        "{id}",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wasm = wat::parse_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/collatz.wat"
+    ))
+    .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 40);
+    for (id, line) in lines.iter().enumerate() {
+        let expected = match reference(&wasm, "ratio", &[Value::I32(id as i32)]) {
+            Ok(values) => {
+                let [Value::I32(v)] = values[..] else {
+                    panic!("one i32")
+                };
+                format!(r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5}}"#)
+            }
+            Err(message) => {
+                assert!(message.contains("divide by zero"), "{message}");
+                format!(
+                    r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5}}"#
+                )
+            }
+        };
+        assert_eq!(*line, expected);
+    }
+}
+
+#[test]
+fn output_and_fuel_show_in_json() {
+    let run = |args: &[&str]| {
+        let out = swarm_cli(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let common = ["run", "examples/collatz.wat", "--json", "--invoke"];
+    let mean = run(&[&common[..], &["mean", "--agents", "2", "--args", "{id},3"]].concat());
+    let lines: Vec<&str> = mean.lines().collect();
+    // Starts 0, 1, 2 take 0, 0 and 1 steps; starts 1, 2, 3 take 0, 1 and 7. Each agent's
+    // step counts are its output bytes.
+    assert!(lines[0].starts_with(r#"{"agent":0,"results":[0.3333333333333333],"trap":null,"#));
+    assert!(lines[0].ends_with(r#","output":"000001"}"#), "{}", lines[0]);
+    assert!(lines[1].starts_with(r#"{"agent":1,"results":[2.6666666666666665],"trap":null,"#));
+    assert!(lines[1].ends_with(r#","output":"000107"}"#), "{}", lines[1]);
+
+    let fuel = run(&[&common[..], &["steps", "--args", "27", "--fuel", "100"]].concat());
+    assert_eq!(
+        fuel.trim(),
+        r#"{"agent":0,"results":[],"trap":"out_of_fuel","instructions":100}"#
+    );
+}
+
+#[test]
+fn bad_input_is_a_one_line_error() {
+    for (args, needle) in [
+        (
+            vec!["run", "missing.wasm", "--invoke", "f"],
+            "cannot read missing.wasm",
+        ),
+        (
+            vec!["run", "examples/collatz.wat", "--invoke", "nope"],
+            "exports no function named \"nope\"",
+        ),
+        (
+            vec![
+                "run",
+                "examples/collatz.wat",
+                "--invoke",
+                "steps",
+                "--args",
+                "1,2",
+            ],
+            "takes 1 argument",
+        ),
+        (
+            vec![
+                "run",
+                "examples/collatz.wat",
+                "--invoke",
+                "steps",
+                "--args",
+                "x",
+            ],
+            "is not an integer",
+        ),
+        (
+            vec!["run", "Cargo.toml", "--invoke", "f"],
+            "is not a module swarm can run",
+        ),
+    ] {
+        let out = swarm_cli(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
