@@ -1,0 +1,119 @@
+//! The CPU peers: wasmtime (pooling allocator, cranelift) and wasmi, one thread per core, one
+//! fresh instance per agent.
+
+use std::time::Instant;
+
+use anyhow::{Result, anyhow};
+use swarm_host::Value;
+
+use crate::{Measurement, Workload, parallel};
+
+fn to_wasmtime(value: &Value) -> wasmtime::Val {
+    match *value {
+        Value::I32(v) => wasmtime::Val::I32(v),
+        Value::I64(v) => wasmtime::Val::I64(v),
+        Value::F32(b) => wasmtime::Val::F32(b),
+        Value::F64(b) => wasmtime::Val::F64(b),
+        ref other => panic!("benchmarks pass numbers only, not {other:?}"),
+    }
+}
+
+fn from_wasmtime(value: &wasmtime::Val) -> Value {
+    match value {
+        wasmtime::Val::I32(v) => Value::I32(*v),
+        wasmtime::Val::I64(v) => Value::I64(*v),
+        wasmtime::Val::F32(b) => Value::F32(*b),
+        wasmtime::Val::F64(b) => Value::F64(*b),
+        other => panic!("benchmarks return numbers only, not {other:?}"),
+    }
+}
+
+/// wasmtime's errors as anyhow's.
+fn wt<T>(result: wasmtime::Result<T>) -> Result<T> {
+    result.map_err(|err| anyhow!("wasmtime: {err:?}"))
+}
+
+/// wasmtime with the pooling allocator, one instance per agent on `threads` threads.
+pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Measurement> {
+    let mut config = wasmtime::Config::new();
+    let mut pool = wasmtime::PoolingAllocationConfig::default();
+    pool.total_core_instances(threads as u32 * 2)
+        .total_memories(threads as u32 * 2)
+        .total_tables(threads as u32 * 2)
+        .max_memory_size(1 << 16);
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    let engine = wt(wasmtime::Engine::new(&config))?;
+    let module = wt(wasmtime::Module::new(&engine, &workload.wasm))?;
+    let linker = wasmtime::Linker::<()>::new(&engine);
+    let pre = wt(linker.instantiate_pre(&module))?;
+    let started = Instant::now();
+    let results = parallel(
+        agents,
+        threads,
+        || Ok(()),
+        |(), i| {
+            let mut store = wasmtime::Store::new(&engine, ());
+            let instance = wt(pre.instantiate(&mut store))?;
+            let func = instance
+                .get_func(&mut store, workload.export)
+                .ok_or_else(|| anyhow!("no export {}", workload.export))?;
+            let args: Vec<_> = (workload.args)(i).iter().map(to_wasmtime).collect();
+            let mut out = vec![wasmtime::Val::I32(0); func.ty(&store).results().len()];
+            wt(func.call(&mut store, &args, &mut out))?;
+            Ok(out.iter().map(from_wasmtime).collect())
+        },
+    )?;
+    Ok(Measurement {
+        results,
+        elapsed: started.elapsed(),
+        gpu: None,
+    })
+}
+
+fn to_wasmi(value: &Value) -> wasmi::Val {
+    match *value {
+        Value::I32(v) => wasmi::Val::I32(v),
+        Value::I64(v) => wasmi::Val::I64(v),
+        Value::F32(b) => wasmi::Val::F32(f32::from_bits(b).into()),
+        Value::F64(b) => wasmi::Val::F64(f64::from_bits(b).into()),
+        ref other => panic!("benchmarks pass numbers only, not {other:?}"),
+    }
+}
+
+fn from_wasmi(value: &wasmi::Val) -> Value {
+    match value {
+        wasmi::Val::I32(v) => Value::I32(*v),
+        wasmi::Val::I64(v) => Value::I64(*v),
+        wasmi::Val::F32(v) => Value::F32(v.to_bits()),
+        wasmi::Val::F64(v) => Value::F64(v.to_bits()),
+        other => panic!("benchmarks return numbers only, not {other:?}"),
+    }
+}
+
+/// wasmi, one instance per agent on `threads` threads.
+pub fn wasmi(workload: &Workload, agents: u32, threads: usize) -> Result<Measurement> {
+    let engine = wasmi::Engine::default();
+    let module = wasmi::Module::new(&engine, &workload.wasm)?;
+    let started = Instant::now();
+    let results = parallel(
+        agents,
+        threads,
+        || Ok(wasmi::Linker::<()>::new(&engine)),
+        |linker, i| {
+            let mut store = wasmi::Store::new(&engine, ());
+            let instance = linker.instantiate_and_start(&mut store, &module)?;
+            let func = instance
+                .get_func(&store, workload.export)
+                .ok_or_else(|| anyhow!("no export {}", workload.export))?;
+            let args: Vec<_> = (workload.args)(i).iter().map(to_wasmi).collect();
+            let mut out = vec![wasmi::Val::I32(0); func.ty(&store).results().len()];
+            func.call(&mut store, &args, &mut out)?;
+            Ok(out.iter().map(from_wasmi).collect())
+        },
+    )?;
+    Ok(Measurement {
+        results,
+        elapsed: started.elapsed(),
+        gpu: None,
+    })
+}
