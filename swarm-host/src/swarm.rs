@@ -1012,7 +1012,8 @@ impl Swarm {
             })
             .collect();
         let arg_bytes = self.gpu.read_buffers(&reads)?;
-        let mut by_func: HashMap<u32, Vec<(u32, HostCall)>> = HashMap::new();
+        // Per import: the callers' slots and their calls, in the same order.
+        let mut by_func: HashMap<u32, (Vec<u32>, Vec<HostCall>)> = HashMap::new();
         for (&(slot, func, _), bytes) in calls.iter().zip(&arg_bytes) {
             let ty = &module.program.funcs[func as usize].ty;
             let args = ty
@@ -1022,14 +1023,12 @@ impl Swarm {
                 .map(|(t, b)| Value::from_bits(*t, u64::from_le_bytes(b.try_into().expect("8"))))
                 .collect();
             let agent = self.pool.agent_in(slot).expect("a live agent");
-            by_func
-                .entry(func)
-                .or_default()
-                .push((slot, HostCall { agent, args }));
+            let (slots, calls) = by_func.entry(func).or_default();
+            slots.push(slot);
+            calls.push(HostCall { agent, args });
         }
         let mut answers: Vec<(u32, u32, HostResult)> = Vec::new();
-        for (func, batch) in by_func {
-            let requests: Vec<HostCall> = batch.iter().map(|(_, call)| call.clone()).collect();
+        for (func, (slots, requests)) in by_func {
             let results = match module.host.get(&func) {
                 Some((name, host)) => {
                     host.call(&requests)
@@ -1042,10 +1041,10 @@ impl Swarm {
                 None => requests.iter().map(|_| Ok(Vec::new())).collect(),
             };
             answers.extend(
-                batch
-                    .iter()
+                slots
+                    .into_iter()
                     .zip(results)
-                    .map(|((slot, _), result)| (*slot, func, result)),
+                    .map(|(slot, result)| (slot, func, result)),
             );
         }
         for (slot, func, answer) in answers {
@@ -1276,7 +1275,7 @@ impl Outcome {
 
 impl DispatchReport {
     /// Folds a later dispatch into this report: its agents replace these, times add up.
-    fn absorb(&mut self, next: DispatchReport) {
+    pub fn absorb(&mut self, next: DispatchReport) {
         self.wall_time += next.wall_time;
         self.host_time += next.host_time;
         self.gpu_time = match (self.gpu_time, next.gpu_time) {

@@ -139,7 +139,7 @@ fn a_single_agent_and_a_fibonacci_swarm_match_wasmi() {
 fn a_partial_dispatch_runs_and_reports_only_the_chosen_agents() {
     let (mut swarm, _) = loaded(8);
     let ids = swarm
-        .spawn_many("fib", (0..8).map(|i| [Value::I32(i + 5)]))
+        .spawn_many("stamp", (0..8).map(|i| [Value::I32(i + 100)]))
         .unwrap();
     let chosen = [ids[6], ids[2]];
     let report = swarm.run_agents(&chosen).unwrap();
@@ -147,24 +147,32 @@ fn a_partial_dispatch_runs_and_reports_only_the_chosen_agents() {
         report.agents.iter().map(|a| a.id).collect::<Vec<_>>(),
         chosen
     );
-    // fib(11) and fib(7).
-    assert_eq!(finished(&report.agents[0].outcome), [Value::I32(89)]);
-    assert_eq!(finished(&report.agents[1].outcome), [Value::I32(13)]);
-    // The others have not run yet.
-    let waiting = swarm.dispatch_agents(&[ids[0]]).unwrap();
-    assert_eq!(waiting.agents.len(), 1);
-    let all = swarm.run().unwrap();
-    for (index, agent) in all.agents.iter().enumerate() {
-        let ran_again = agent.instructions;
-        assert!(matches!(agent.outcome, Outcome::Finished(_)));
-        if index == 2 || index == 6 {
-            // Finished before: the full dispatch did not run them again.
-            assert_eq!(
-                ran_again,
-                report.agents[usize::from(index == 2)].instructions
-            );
-        }
+    // swarm.agent_id: the slots.
+    assert_eq!(finished(&report.agents[0].outcome), [Value::I32(6)]);
+    assert_eq!(finished(&report.agents[1].outcome), [Value::I32(2)]);
+    // Only the chosen agents stamped their memory.
+    for (index, id) in ids.iter().enumerate() {
+        let stamp = swarm.read_memory(*id, 0, 4).unwrap();
+        let expected = if index == 2 || index == 6 {
+            index as i32 + 100
+        } else {
+            0
+        };
+        assert_eq!(stamp, expected.to_le_bytes(), "agent {index}");
     }
+    // The rest run in a full dispatch; the chosen ones, already finished, do not run again.
+    let all = swarm.run().unwrap();
+    assert!(
+        all.agents
+            .iter()
+            .all(|a| matches!(a.outcome, Outcome::Finished(_)))
+    );
+    assert_eq!(all.agents[6].instructions, report.agents[0].instructions);
+    assert_eq!(all.agents[2].instructions, report.agents[1].instructions);
+    assert_eq!(
+        swarm.read_memory(ids[0], 0, 4).unwrap(),
+        100_i32.to_le_bytes()
+    );
 }
 
 #[test]
@@ -373,7 +381,7 @@ fn large_bulk_operations_are_exact() {
     })
     .unwrap();
     swarm.load_module(&wasm, &Imports::new()).unwrap();
-    let ids = swarm
+    swarm
         .spawn_many("fill", [[Value::I32(300_001)], [Value::I32(65_536)]])
         .unwrap();
     let report = swarm.run().unwrap();
@@ -386,5 +394,4 @@ fn large_bulk_operations_are_exact() {
         // memory.fill and memory.copy are one instruction each, however long.
         assert_eq!(agent.instructions, 17);
     }
-    drop(ids);
 }

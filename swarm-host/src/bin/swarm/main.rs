@@ -183,10 +183,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         if done == report.agents.len() {
             break;
         }
-        let next = swarm.dispatch()?;
-        report.wall_time += next.wall_time;
-        report.gpu_time = report.gpu_time.zip(next.gpu_time).map(|(a, b)| a + b);
-        report.agents = next.agents;
+        report.absorb(swarm.dispatch()?);
         dispatches += 1;
     }
     progress.finish();
