@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use swarm_bench::{check_same, host_threads, parse_counts, peers, run_swarm, swarm_for, workloads};
+use swarm_bench::{Scale, SwarmRunner, host_threads, parse_counts, peers, workloads};
 
 fn throughput(c: &mut Criterion) {
     let counts = parse_counts(
@@ -20,40 +20,31 @@ fn throughput(c: &mut Criterion) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(131_072);
     let threads = host_threads();
-    for workload in workloads() {
+    let mut runner = SwarmRunner::new(counts.iter().copied().max().unwrap_or(1)).expect("a swarm");
+    for workload in workloads(Scale::Full) {
         let mut group = c.benchmark_group(format!("throughput/{}", workload.name));
         group
             .sample_size(10)
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(2));
         for &agents in &counts {
-            if workload.name != "xorshift" && agents > guest_max {
+            if workload.is_guest() && agents > guest_max {
                 continue;
             }
-            let mut swarm = swarm_for(&workload, agents).expect("a swarm");
-            let (reference, instructions) =
-                run_swarm(&mut swarm, &workload, agents).expect("swarm runs");
+            let reference = runner.run(&workload, agents).expect("swarm runs");
             let wasmtime = peers::wasmtime(&workload, agents, threads).expect("wasmtime runs");
-            check_same(&workload, &reference, &wasmtime, "wasmtime").expect("same results");
+            reference
+                .check_same(&workload, &wasmtime, "wasmtime")
+                .expect("same results");
             let wasmi = peers::wasmi(&workload, agents, threads).expect("wasmi runs");
-            check_same(&workload, &reference, &wasmi, "wasmi").expect("same results");
-            eprintln!(
-                "{} x {agents}: {instructions} instructions; results agree on swarm ({}), \
-                 wasmtime and wasmi ({threads} threads); first GPU time {:?}",
-                workload.name,
-                swarm.adapter().name,
-                reference.gpu
-            );
-            group.throughput(Throughput::Elements(instructions));
+            reference
+                .check_same(&workload, &wasmi, "wasmi")
+                .expect("same results");
+            group.throughput(Throughput::Elements(reference.instructions.unwrap_or(0)));
             group.bench_function(BenchmarkId::new("swarm", agents), |b| {
                 b.iter_custom(|iters| {
                     (0..iters)
-                        .map(|_| {
-                            run_swarm(&mut swarm, &workload, agents)
-                                .expect("runs")
-                                .0
-                                .elapsed
-                        })
+                        .map(|_| runner.run(&workload, agents).expect("runs").elapsed)
                         .sum()
                 });
             });

@@ -1,12 +1,13 @@
 //! The CPU peers: wasmtime (pooling allocator, cranelift) and wasmi, one thread per core, one
-//! fresh instance per agent.
+//! fresh instance per agent, as every swarm agent is its own instance.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use swarm_host::Value;
 
-use crate::{Measurement, Workload, parallel};
+use crate::{Run, Workload};
 
 fn to_wasmtime(value: &Value) -> wasmtime::Val {
     match *value {
@@ -34,7 +35,7 @@ fn wt<T>(result: wasmtime::Result<T>) -> Result<T> {
 }
 
 /// wasmtime with the pooling allocator, one instance per agent on `threads` threads.
-pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Measurement> {
+pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Run> {
     let mut config = wasmtime::Config::new();
     let mut pool = wasmtime::PoolingAllocationConfig::default();
     pool.total_core_instances(threads as u32 * 2)
@@ -43,7 +44,7 @@ pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Meas
         .max_memory_size(1 << 16);
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     let engine = wt(wasmtime::Engine::new(&config))?;
-    let module = wt(wasmtime::Module::new(&engine, &workload.wasm))?;
+    let module = wt(wasmtime::Module::new(&engine, &*workload.wasm))?;
     let linker = wasmtime::Linker::<()>::new(&engine);
     let pre = wt(linker.instantiate_pre(&module))?;
     let started = Instant::now();
@@ -57,16 +58,17 @@ pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Meas
             let func = instance
                 .get_func(&mut store, workload.export)
                 .ok_or_else(|| anyhow!("no export {}", workload.export))?;
-            let args: Vec<_> = (workload.args)(i).iter().map(to_wasmtime).collect();
+            let args: Vec<_> = workload.args(i).iter().map(to_wasmtime).collect();
             let mut out = vec![wasmtime::Val::I32(0); func.ty(&store).results().len()];
             wt(func.call(&mut store, &args, &mut out))?;
             Ok(out.iter().map(from_wasmtime).collect())
         },
     )?;
-    Ok(Measurement {
+    Ok(Run {
         results,
         elapsed: started.elapsed(),
         gpu: None,
+        instructions: None,
     })
 }
 
@@ -91,9 +93,9 @@ fn from_wasmi(value: &wasmi::Val) -> Value {
 }
 
 /// wasmi, one instance per agent on `threads` threads.
-pub fn wasmi(workload: &Workload, agents: u32, threads: usize) -> Result<Measurement> {
+pub fn wasmi(workload: &Workload, agents: u32, threads: usize) -> Result<Run> {
     let engine = wasmi::Engine::default();
-    let module = wasmi::Module::new(&engine, &workload.wasm)?;
+    let module = wasmi::Module::new(&engine, &*workload.wasm)?;
     let started = Instant::now();
     let results = parallel(
         agents,
@@ -105,15 +107,68 @@ pub fn wasmi(workload: &Workload, agents: u32, threads: usize) -> Result<Measure
             let func = instance
                 .get_func(&store, workload.export)
                 .ok_or_else(|| anyhow!("no export {}", workload.export))?;
-            let args: Vec<_> = (workload.args)(i).iter().map(to_wasmi).collect();
+            let args: Vec<_> = workload.args(i).iter().map(to_wasmi).collect();
             let mut out = vec![wasmi::Val::I32(0); func.ty(&store).results().len()];
             func.call(&mut store, &args, &mut out)?;
             Ok(out.iter().map(from_wasmi).collect())
         },
     )?;
-    Ok(Measurement {
+    Ok(Run {
         results,
         elapsed: started.elapsed(),
         gpu: None,
+        instructions: None,
     })
+}
+
+/// An agent's index and results.
+type Indexed = (usize, Vec<Value>);
+
+/// Splits `0..agents` among `threads` workers that take agents in blocks, and collects each
+/// agent's result in order.
+fn parallel<S>(
+    agents: u32,
+    threads: usize,
+    setup: impl Fn() -> Result<S> + Sync,
+    call: impl Fn(&mut S, u32) -> Result<Vec<Value>> + Sync,
+) -> Result<Vec<Vec<Value>>> {
+    let agents = agents as usize;
+    // Small blocks for small counts, so that every thread gets work.
+    let block = agents.div_ceil(threads * 8).clamp(1, 256);
+    let threads = threads.min(agents).max(1);
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Vec<Value>> = vec![Vec::new(); agents];
+    let chunks: Vec<Result<Vec<Indexed>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                // Large stacks: wasmi's dispatch recurses when not fully optimized.
+                std::thread::Builder::new()
+                    .stack_size(256 << 20)
+                    .spawn_scoped(scope, || {
+                        let mut state = setup()?;
+                        let mut out = Vec::new();
+                        loop {
+                            let start = next.fetch_add(block, Ordering::Relaxed);
+                            if start >= agents {
+                                return Ok(out);
+                            }
+                            for i in start..(start + block).min(agents) {
+                                out.push((i, call(&mut state, i as u32)?));
+                            }
+                        }
+                    })
+                    .expect("spawns a worker")
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a worker panicked"))
+            .collect()
+    });
+    for chunk in chunks {
+        for (i, values) in chunk? {
+            results[i] = values;
+        }
+    }
+    Ok(results)
 }

@@ -2,6 +2,12 @@
 
 use crate::WASM_PAGE_BYTES;
 
+/// Agents per workgroup unless configured otherwise.
+pub const DEFAULT_WORKGROUP_SIZE: u32 = 64;
+
+/// The most invocations per workgroup every WebGPU adapter allows.
+const MAX_WORKGROUP_SIZE: u32 = 256;
+
 /// The WebAssembly limit on linear memory pages for a 32-bit memory.
 const MAX_WASM_PAGES: u32 = 65_536;
 
@@ -31,6 +37,9 @@ pub struct SwarmConfig {
     pub fuel_per_dispatch: u64,
     /// Instructions an agent may execute over its lifetime; `None` is unlimited.
     pub fuel_total: Option<u64>,
+    /// Agents per GPU workgroup (one agent per invocation). 64 suits most adapters;
+    /// `swarm-bench --sections workgroup` measures the others.
+    pub workgroup_size: u32,
 }
 
 impl Default for SwarmConfig {
@@ -46,6 +55,7 @@ impl Default for SwarmConfig {
             max_results: 16,
             fuel_per_dispatch: 100_000_000,
             fuel_total: None,
+            workgroup_size: DEFAULT_WORKGROUP_SIZE,
         }
     }
 }
@@ -123,6 +133,13 @@ impl SwarmConfig {
             u64::from(self.max_memory_pages) * WASM_PAGE_BYTES,
             u32_bytes,
             "one agent's memory must be addressable with 32-bit offsets",
+        )?;
+        at_least("workgroup_size", self.workgroup_size.into(), 1)?;
+        at_most(
+            "workgroup_size",
+            self.workgroup_size.into(),
+            MAX_WORKGROUP_SIZE.into(),
+            "every WebGPU adapter allows 256 invocations per workgroup, not all allow more",
         )?;
         at_least("value_stack_slots", self.value_stack_slots.into(), 16)?;
         at_most(
@@ -209,6 +226,13 @@ mod tests {
                     ..Default::default()
                 },
                 "`output_bytes` is 6 but must be a multiple of 4",
+            ),
+            (
+                SwarmConfig {
+                    workgroup_size: 512,
+                    ..Default::default()
+                },
+                "`workgroup_size` is 512 but must be at most 256",
             ),
             (
                 SwarmConfig {

@@ -164,6 +164,7 @@ pub enum LayoutError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     max_agents: u32,
+    workgroup_size: u32,
     buffers: [BufferLayout; 4],
     regions: [Region; 8],
     agents_per_chunk: u32,
@@ -243,6 +244,7 @@ impl Layout {
 
         Ok(Self {
             max_agents: config.max_agents,
+            workgroup_size: config.workgroup_size,
             buffers,
             regions: regions.try_into().expect("one region per kind"),
             agents_per_chunk,
@@ -252,6 +254,11 @@ impl Layout {
     /// Agents in the whole pool.
     pub fn max_agents(&self) -> u32 {
         self.max_agents
+    }
+
+    /// Agents (invocations) per workgroup.
+    pub fn workgroup_size(&self) -> u32 {
+        self.workgroup_size
     }
 
     /// Agents in every chunk but possibly the last.
@@ -303,6 +310,13 @@ impl Layout {
             chunk: slot / self.agents_per_chunk,
             local: slot % self.agents_per_chunk,
         }
+    }
+
+    /// The bytes of consecutive local slots `locals` in a chunk's buffer of `kind`: whole
+    /// strides, every region of those agents.
+    pub fn strides(&self, kind: BufferKind, locals: std::ops::Range<u32>) -> std::ops::Range<u64> {
+        let stride = self.buffer(kind).stride;
+        u64::from(locals.start) * stride..u64::from(locals.end) * stride
     }
 
     /// The byte range of `slot`'s region `kind` inside its chunk's buffer.

@@ -15,7 +15,7 @@ mod limits;
 mod pool;
 mod records;
 
-pub use config::{ConfigError, SwarmConfig};
+pub use config::{ConfigError, DEFAULT_WORKGROUP_SIZE, SwarmConfig};
 pub use dispatch::{DispatchGrid, GridError};
 pub use gpu_struct::{GpuStruct, WgslField, WgslType};
 pub use id::AgentId;

@@ -1,4 +1,7 @@
-//! `SlotPool`: O(1) spawn and kill over a fixed number of slots, with generational ids.
+//! `SlotPool`: spawn and kill in O(log n) over a fixed number of slots, with generational ids.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::AgentId;
 
@@ -36,17 +39,20 @@ pub enum PoolError {
 
 /// Slot bookkeeping for a pool of `capacity` agents.
 ///
-/// Slots are handed out lowest-first on a fresh pool; freed slots are reused most recently freed
-/// first. Fresh slots are taken lazily, so creating a pool of millions is O(1).
+/// Slots are handed out lowest-first, freed ones included, so live agents stay packed at the
+/// bottom of the pool and a dispatch covers few dead slots. Fresh slots are taken lazily, so
+/// creating a pool of millions is O(1).
 #[derive(Clone, Debug)]
 pub struct SlotPool {
     capacity: u32,
     /// Generation of each slot ever used; a slot is live when its entry in `live` is set.
     generations: Vec<u32>,
     live: Vec<bool>,
-    /// Slots freed by kills, reused before fresh ones.
-    free: Vec<u32>,
+    /// Slots freed by kills, lowest first; reused before fresh ones.
+    free: BinaryHeap<Reverse<u32>>,
     live_count: u32,
+    /// One more than the highest live slot.
+    top: u32,
 }
 
 impl SlotPool {
@@ -56,8 +62,9 @@ impl SlotPool {
             capacity,
             generations: Vec::new(),
             live: Vec::new(),
-            free: Vec::new(),
+            free: BinaryHeap::new(),
             live_count: 0,
+            top: 0,
         }
     }
 
@@ -83,10 +90,11 @@ impl SlotPool {
 
     /// Takes a free slot.
     pub fn spawn(&mut self) -> Result<AgentId, PoolError> {
-        if let Some(slot) = self.free.pop() {
+        if let Some(Reverse(slot)) = self.free.pop() {
             let index = slot as usize;
             self.live[index] = true;
             self.live_count += 1;
+            self.top = self.top.max(slot + 1);
             return Ok(AgentId::new(slot, self.generations[index]));
         }
         let fresh = self.generations.len();
@@ -99,6 +107,7 @@ impl SlotPool {
         self.generations.push(0);
         self.live.push(true);
         self.live_count += 1;
+        self.top = slot + 1;
         Ok(AgentId::new(slot, 0))
     }
 
@@ -139,10 +148,13 @@ impl SlotPool {
         self.live_count -= 1;
         if let Some(next) = self.generations[index].checked_add(1) {
             self.generations[index] = next;
-            self.free.push(slot);
+            self.free.push(Reverse(slot));
         } else {
             // Retired: it stays dead, and capacity shrinks by one slot for good.
             self.capacity -= 1;
+        }
+        while self.top > 0 && !self.live[self.top as usize - 1] {
+            self.top -= 1;
         }
         Ok(slot)
     }
@@ -162,9 +174,9 @@ impl SlotPool {
         (*self.live.get(index)?).then(|| AgentId::new(slot, self.generations[index]))
     }
 
-    /// One more than the highest slot ever used: dispatches need not look past it.
+    /// One more than the highest live slot: dispatches need not look past it.
     pub fn high_water(&self) -> u32 {
-        self.generations.len() as u32
+        self.top
     }
 }
 
@@ -195,6 +207,29 @@ mod tests {
         assert_ne!(c, a);
         assert_eq!(pool.slot(a), Err(PoolError::Stale { id: a }));
         assert_eq!(pool.slot(c), Ok(a.slot()));
+    }
+
+    #[test]
+    fn freed_slots_are_reused_lowest_first_and_high_water_follows_the_live_top() {
+        let mut pool = SlotPool::new(8);
+        let ids = pool.spawn_many(6).unwrap();
+        assert_eq!(pool.high_water(), 6);
+        for &i in &[4, 1, 3] {
+            pool.kill(ids[i]).unwrap();
+        }
+        assert_eq!(pool.high_water(), 6);
+        pool.kill(ids[5]).unwrap();
+        // Slots 3, 4 and 5 are dead: the top drops to the highest live slot, 2.
+        assert_eq!(pool.high_water(), 3);
+        let slots: Vec<u32> = (0..4).map(|_| pool.spawn().unwrap().slot()).collect();
+        assert_eq!(slots, [1, 3, 4, 5]);
+        assert_eq!(pool.high_water(), 6);
+        let all: Vec<AgentId> = pool.live().collect();
+        for id in all {
+            pool.kill(id).unwrap();
+        }
+        assert_eq!(pool.high_water(), 0);
+        assert_eq!(pool.spawn().unwrap().slot(), 0);
     }
 
     #[test]

@@ -12,9 +12,7 @@ use swarm_gpu::{
     KernelBindings, ReadRequest,
 };
 use swarm_shader::program::{FuncKind, Program, ValType};
-use swarm_shader::{
-    CodeImage, RUN_ENTRY, SPAWN_ENTRY, WORKGROUP_SIZE, interpreter_wgsl, validate_wgsl,
-};
+use swarm_shader::{CodeImage, RUN_ENTRY, SPAWN_ENTRY, interpreter_wgsl, validate_wgsl};
 
 use crate::host::{HostCall, HostFunction, HostResult};
 use crate::instance::{Imports, Template, matches};
@@ -361,7 +359,7 @@ impl Swarm {
     fn grid(&self, agents: u32) -> DispatchGrid {
         DispatchGrid::for_agents(
             agents,
-            WORKGROUP_SIZE,
+            self.layout.workgroup_size(),
             self.gpu.limits().max_compute_workgroups_per_dimension,
         )
         .expect("a chunk's agents fit a two-dimensional grid")
@@ -752,21 +750,50 @@ impl Swarm {
 
     /// Kills an agent: its slot is wiped and its id goes stale.
     pub fn kill(&mut self, id: AgentId) -> Result<(), AccessError> {
-        self.pool.slot(id)?;
+        self.kill_many(&[id])
+    }
+
+    /// Kills several agents in one GPU submission: their slots are wiped and their ids go
+    /// stale. Either every id is live and all of them are killed, or nothing changes. An id
+    /// given twice is killed once.
+    pub fn kill_many(&mut self, ids: &[AgentId]) -> Result<(), AccessError> {
+        let mut slots = ids
+            .iter()
+            .map(|id| self.pool.slot(*id))
+            .collect::<Result<Vec<u32>, _>>()?;
+        slots.sort_unstable();
+        slots.dedup();
         self.flush()?;
-        let slot = self.pool.kill(id)?;
-        let ranges: Vec<_> = [
-            RegionKind::LinearMemory,
-            RegionKind::Globals,
-            RegionKind::Tables,
-            RegionKind::Status,
-            RegionKind::Output,
-        ]
-        .into_iter()
-        .map(|kind| self.buffer(slot, kind))
-        .collect();
+        // Runs of consecutive slots inside one chunk: one clear per buffer and run, covering
+        // whole strides (the stack and frames too, so a free slot is all zeros).
+        let mut runs: Vec<(usize, std::ops::Range<u32>)> = Vec::new();
+        for &slot in &slots {
+            let location = self.layout.locate(slot);
+            let chunk = location.chunk as usize;
+            match runs.last_mut() {
+                Some((c, run)) if *c == chunk && run.end == location.local => run.end += 1,
+                _ => runs.push((chunk, location.local..location.local + 1)),
+            }
+        }
+        let ranges: Vec<_> = runs
+            .iter()
+            .flat_map(|(chunk, run)| {
+                let chunk = &self.chunks[*chunk];
+                [
+                    (&chunk.memory, BufferKind::Memory),
+                    (&chunk.state, BufferKind::State),
+                    (&chunk.status, BufferKind::Status),
+                    (&chunk.output, BufferKind::Output),
+                ]
+                .map(|(buffer, kind)| (buffer, self.layout.strides(kind, run.clone())))
+            })
+            .collect();
         self.gpu.clear_ranges(&ranges)?;
-        self.slots[slot as usize] = Slot::default();
+        for &slot in &slots {
+            let id = self.pool.agent_in(slot).expect("checked live above");
+            self.pool.kill(id)?;
+            self.slots[slot as usize] = Slot::default();
+        }
         Ok(())
     }
 

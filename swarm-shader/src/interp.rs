@@ -17,9 +17,6 @@ use crate::isa::{FUEL_SHIFT, OPCODE_MASK, OPS};
 use crate::lower::RETURN_TARGET;
 use crate::{SOFTFLOAT_WGSL, records_wgsl};
 
-/// Invocations per workgroup (one agent each).
-pub const WORKGROUP_SIZE: u32 = 64;
-
 /// The interpreter's bindings, in order: params (uniform), code (read), memory, state, status,
 /// output (read-write storage), and the work list (read).
 pub const INTERPRETER_BINDINGS: usize = 7;
@@ -44,7 +41,7 @@ pub fn interpreter_wgsl(layout: &Layout) -> String {
     let mut constant = |name: &str, value: u32| {
         writeln!(constants, "const {name}: u32 = {value}u;").expect("writing to a String");
     };
-    constant("WG", WORKGROUP_SIZE);
+    constant("WG", layout.workgroup_size());
     constant(
         "STATUS_STRIDE",
         words(layout.buffer(BufferKind::Status).stride),

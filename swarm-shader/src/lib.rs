@@ -14,7 +14,7 @@ mod softfloat;
 mod wgsl;
 
 pub use image::{CodeImage, FitError};
-pub use interp::{INTERPRETER_BINDINGS, RUN_ENTRY, SPAWN_ENTRY, WORKGROUP_SIZE, interpreter_wgsl};
+pub use interp::{INTERPRETER_BINDINGS, RUN_ENTRY, SPAWN_ENTRY, interpreter_wgsl};
 pub use lower::{CODE_BASE, LoadError, RETURN_TARGET, lower, supported_features};
 pub use program::Program;
 pub use records::records_wgsl;

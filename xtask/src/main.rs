@@ -1,5 +1,6 @@
 //! `cargo xtask`: project automation (tests, adapter set-up, shader validation).
 
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
@@ -21,6 +22,12 @@ commands:
   shaders    validate every WGSL source swarm generates with naga
   spec [FILTER] [-v]
              run the WebAssembly 2.0 spec suite (non-SIMD files) on the GPU
+  bench [--quick] [OPTIONS]
+             run the benchmarks against wasmtime and wasmi (release build) and write
+             target/swarm-bench/report.md, throughput.svg and results.csv; --quick is a
+             smoke test on the dev build; other options go to swarm-bench (see --help)
+  guests     rebuild swarm-bench/guests/swarm_guests.wasm from its Rust sources
+             (needs the wasm32-unknown-unknown target)
 ";
 
 fn main() -> ExitCode {
@@ -37,6 +44,8 @@ fn main() -> ExitCode {
                 .filter(|a| !a.starts_with('-')),
             args.iter().any(|a| a == "-v" || a == "--verbose"),
         ),
+        Some("bench") => bench(&args[1..]),
+        Some("guests") => guests(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -72,6 +81,8 @@ fn test() -> Result<()> {
     step("tests", cargo(&["test", "--workspace"]))?;
     // The spec suite runs in this process on the GPU; it needs the same environment.
     spec::run(None, false)?;
+    // The benchmark report, as a smoke test: that it runs and writes its files.
+    bench(&["--quick".to_owned()])?;
     println!("xtask: all checks passed");
     Ok(())
 }
@@ -97,6 +108,78 @@ fn demo() -> Result<()> {
             "{id}",
         ]),
     )
+}
+
+/// The workspace root.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+}
+
+/// `cargo xtask bench`: the benchmark report.
+fn bench(args: &[String]) -> Result<()> {
+    setup::ensure_adapter()?;
+    let quick = args.iter().any(|a| a == "--quick");
+    let out = root().join("target/swarm-bench");
+    let mut command = cargo(&["run", "--package", "swarm-bench", "--bin", "swarm-bench"]);
+    if !quick {
+        command.arg("--release");
+    }
+    command.arg("--").arg("--out").arg(&out).args(args).env(
+        "SWARM_BENCH_COMMAND",
+        std::iter::once("cargo xtask bench")
+            .chain(args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    step("bench", command)?;
+    let report = out.join("report.md");
+    let text = std::fs::read_to_string(&report)
+        .with_context(|| format!("reading {}", report.display()))?;
+    if !text.contains("## Targets") {
+        bail!("{} lacks its targets", report.display());
+    }
+    println!("xtask: bench: report in {}", report.display());
+    Ok(())
+}
+
+/// `cargo xtask guests`: rebuilds the Rust benchmark guests for wasm32 and checks them.
+fn guests() -> Result<()> {
+    const TARGET: &str = "wasm32-unknown-unknown";
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == TARGET)
+        })
+        .unwrap_or(false);
+    if !installed {
+        bail!("the {TARGET} target is not installed; add it with `rustup target add {TARGET}`");
+    }
+    let dir = root().join("swarm-bench/guests");
+    let mut build = cargo(&["build", "--release", "--target", TARGET]);
+    build.current_dir(&dir);
+    step("guests: build", build)?;
+    let built = dir.join(format!("target/{TARGET}/release/swarm_guests.wasm"));
+    let checked_in = dir.join("swarm_guests.wasm");
+    let bytes = std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?;
+    let unchanged = std::fs::read(&checked_in).is_ok_and(|old| old == bytes);
+    std::fs::write(&checked_in, &bytes)
+        .with_context(|| format!("writing {}", checked_in.display()))?;
+    // Native tests of the kernels and shape checks of the checked-in module.
+    let mut test = cargo(&["test"]);
+    test.current_dir(&dir);
+    step("guests: test", test)?;
+    println!(
+        "xtask: guests: {} ({} bytes, {})",
+        checked_in.display(),
+        bytes.len(),
+        if unchanged { "unchanged" } else { "updated" }
+    );
+    Ok(())
 }
 
 fn shaders() -> Result<()> {

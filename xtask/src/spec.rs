@@ -122,6 +122,7 @@ fn spec_config() -> SwarmConfig {
         max_results: 64,
         fuel_per_dispatch: 500_000_000,
         fuel_total: None,
+        ..SwarmConfig::default()
     }
 }
 

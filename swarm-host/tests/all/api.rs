@@ -230,6 +230,47 @@ fn kill_wipes_the_slot_and_the_old_id_goes_stale() {
 }
 
 #[test]
+fn kill_many_wipes_only_the_chosen_slots_or_nothing() {
+    let (mut swarm, _) = loaded(6);
+    let ids = swarm
+        .spawn_many("stamp", (1..=6).map(|v| [Value::I32(v * 100)]))
+        .unwrap();
+    swarm.run().unwrap();
+    // A stale id in the batch: nobody is killed.
+    swarm.kill(ids[5]).unwrap();
+    assert!(swarm.kill_many(&[ids[0], ids[5]]).is_err());
+    assert_eq!(swarm.agent_count(), 5);
+    // Two runs of neighbours (slots 0-1 and 3) around a survivor, and a repeat.
+    swarm.kill_many(&[ids[3], ids[1], ids[0], ids[1]]).unwrap();
+    assert_eq!(swarm.live_agents().collect::<Vec<_>>(), [ids[2], ids[4]]);
+    for id in [ids[0], ids[1], ids[3]] {
+        assert!(matches!(
+            swarm.read_memory(id, 0, 4),
+            Err(AccessError::Pool(PoolError::Stale { .. }))
+        ));
+    }
+    // The survivors, one between the runs and one after them, keep their memory and global.
+    for (id, value) in [(ids[2], 300i32), (ids[4], 500)] {
+        assert_eq!(swarm.read_memory(id, 0, 4).unwrap(), value.to_le_bytes());
+        assert_eq!(
+            swarm.read_memory(id, 65_532, 4).unwrap(),
+            value.to_le_bytes()
+        );
+        assert_eq!(swarm.global(id, "g").unwrap(), Value::I64(i64::from(value)));
+    }
+    // Reused slots (the three killed and the one killed alone) start from zero.
+    let fresh = swarm.spawn_many("bump", [[], [], [], []]).unwrap();
+    let mut slots: Vec<u32> = fresh.iter().map(|id| id.slot()).collect();
+    slots.sort_unstable();
+    assert_eq!(slots, [0, 1, 3, 5]);
+    let report = swarm.run_agents(&fresh).unwrap();
+    for agent in &report.agents {
+        assert_eq!(finished(&agent.outcome), [Value::I32(1), Value::I64(10)]);
+        assert_eq!(swarm.read_memory(agent.id, 65_532, 4).unwrap(), [0; 4]);
+    }
+}
+
+#[test]
 fn output_is_harvested_and_overflow_traps_only_its_agent() {
     let (mut swarm, _) = loaded(3);
     let ids = swarm

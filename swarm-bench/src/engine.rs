@@ -1,0 +1,157 @@
+//! The engines under test: swarm on the default adapter, and what every engine's run returns.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use swarm_host::{AdapterReport, Imports, Outcome, Swarm, SwarmConfig, Value};
+
+use crate::Workload;
+
+/// What one engine did with one workload at one agent count.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// Every agent's results, in agent order.
+    pub results: Vec<Vec<Value>>,
+    /// Wall time of the run: spawn or instantiate, execute, collect the results.
+    pub elapsed: Duration,
+    /// GPU time from timestamps (swarm, on adapters that have them).
+    pub gpu: Option<Duration>,
+    /// Executed instructions over all agents, wasmtime's fuel model (swarm counts them).
+    pub instructions: Option<u64>,
+}
+
+impl Run {
+    /// Checks that `other` (from `engine`) returned what this run returned, agent by agent.
+    pub fn check_same(&self, workload: &Workload, other: &Run, engine: &str) -> Result<()> {
+        if self.results.len() != other.results.len() {
+            bail!(
+                "{}: {engine} returned {} results, swarm {}",
+                workload.name,
+                other.results.len(),
+                self.results.len()
+            );
+        }
+        for (agent, (x, y)) in self.results.iter().zip(&other.results).enumerate() {
+            if x != y {
+                bail!(
+                    "{}: agent {agent}: swarm {x:?}, {engine} {y:?}",
+                    workload.name
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A swarm on the default adapter, reused across workloads and agent counts: the module is
+/// reloaded only when it changes, and every run kills its agents.
+#[derive(Debug)]
+pub struct SwarmRunner {
+    swarm: Swarm,
+    loaded: Option<std::sync::Arc<[u8]>>,
+}
+
+impl SwarmRunner {
+    /// A swarm with room for `max_agents` agents of one page of memory each.
+    pub fn new(max_agents: u32) -> Result<Self> {
+        Self::with_workgroup_size(max_agents, SwarmConfig::default().workgroup_size)
+    }
+
+    /// Like [`new`](Self::new), with `workgroup_size` agents per GPU workgroup.
+    pub fn with_workgroup_size(max_agents: u32, workgroup_size: u32) -> Result<Self> {
+        let swarm = Swarm::new(SwarmConfig {
+            max_agents,
+            max_memory_pages: 1,
+            value_stack_slots: 256,
+            call_frames: 64,
+            output_bytes: 4,
+            max_globals: 8,
+            max_table_elements: 8,
+            max_results: 1,
+            fuel_per_dispatch: 1 << 40,
+            fuel_total: None,
+            workgroup_size,
+        })?;
+        Ok(Self {
+            swarm,
+            loaded: None,
+        })
+    }
+
+    /// The adapter the swarm runs on.
+    pub fn adapter(&self) -> &AdapterReport {
+        self.swarm.adapter()
+    }
+
+    /// Most agents one run may have.
+    pub fn capacity(&self) -> u32 {
+        self.swarm.config().max_agents
+    }
+
+    /// The swarm, with `wasm` loaded and no live agents.
+    pub fn swarm_with(&mut self, wasm: &std::sync::Arc<[u8]>) -> Result<&mut Swarm> {
+        if self.swarm.agent_count() > 0 {
+            let live: Vec<_> = self.swarm.live_agents().collect();
+            self.swarm.kill_many(&live)?;
+        }
+        if self.loaded.as_ref() != Some(wasm) {
+            self.swarm.load_module(wasm, &Imports::new())?;
+            self.loaded = Some(wasm.clone());
+        }
+        Ok(&mut self.swarm)
+    }
+
+    /// Runs `agents` agents of `workload`: spawn, run until every agent has finished, harvest
+    /// the results, kill them and wait for their slots to be wiped (the peers' time includes
+    /// dropping their instances too).
+    pub fn run(&mut self, workload: &Workload, agents: u32) -> Result<Run> {
+        let calls: Vec<Vec<Value>> = (0..agents).map(|i| workload.args(i)).collect();
+        let swarm = self.swarm_with(&workload.wasm)?;
+        let started = Instant::now();
+        let ids = swarm.spawn_many(workload.export, &calls)?;
+        let report = swarm.run()?;
+        swarm.kill_many(&ids)?;
+        swarm.sync()?;
+        let elapsed = started.elapsed();
+        let mut results = Vec::with_capacity(report.agents.len());
+        let mut instructions = 0;
+        for agent in &report.agents {
+            instructions += agent.instructions;
+            match &agent.outcome {
+                Outcome::Finished(values) => results.push(values.clone()),
+                other => bail!("{}: agent {} ended {other:?}", workload.name, agent.id),
+            }
+        }
+        Ok(Run {
+            results,
+            elapsed,
+            gpu: report.gpu_time,
+            instructions: Some(instructions),
+        })
+    }
+
+    /// The single-instance baseline: the same agents, one agent per dispatch, one after the
+    /// other (spawn, run, harvest, kill each; the wipe is waited for with the next dispatch,
+    /// and for the last agent at the end).
+    pub fn run_one_by_one(&mut self, workload: &Workload, agents: u32) -> Result<Run> {
+        let swarm = self.swarm_with(&workload.wasm)?;
+        let started = Instant::now();
+        let mut results = Vec::with_capacity(agents as usize);
+        for i in 0..agents {
+            let id = swarm.spawn(workload.export, &workload.args(i))?;
+            let report = swarm.run()?;
+            swarm.kill(id)?;
+            match &report.agents[0].outcome {
+                Outcome::Finished(values) => results.push(values.clone()),
+                other => bail!("{}: agent {i} ended {other:?}", workload.name),
+            }
+        }
+        swarm.sync()?;
+        Ok(Run {
+            results,
+            elapsed: started.elapsed(),
+            gpu: None,
+            instructions: None,
+        })
+    }
+}

@@ -1,0 +1,288 @@
+//! The measurements behind the report: throughput points (one workload at one agent count on
+//! every engine), the 1,024-agent round trip, and the single-instance baseline. Every engine's
+//! results are checked against swarm's before its times count.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use swarm_host::{Outcome, Value};
+
+use crate::{Run, SwarmRunner, Workload, peers};
+
+/// How often to repeat a timed run: at least `min_runs`, then until `budget` is spent, at most
+/// `max_runs`.
+#[derive(Clone, Copy, Debug)]
+pub struct Repeat {
+    /// Fewest timed runs.
+    pub min_runs: usize,
+    /// Most timed runs.
+    pub max_runs: usize,
+    /// Keep repeating while the runs so far took less than this.
+    pub budget: Duration,
+}
+
+impl Repeat {
+    /// Full benchmark runs: medians of up to five runs, about two seconds per measurement.
+    pub const FULL: Self = Self {
+        min_runs: 1,
+        max_runs: 5,
+        budget: Duration::from_secs(2),
+    };
+    /// Smoke-test runs.
+    pub const QUICK: Self = Self {
+        min_runs: 1,
+        max_runs: 3,
+        budget: Duration::from_millis(200),
+    };
+}
+
+/// Wall times of repeated runs.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Every run's time, sorted.
+    pub runs: Vec<Duration>,
+}
+
+impl Stats {
+    /// Collects `first` (a run already done), then repeats `run` as `repeat` says.
+    pub fn collect(
+        first: Option<Duration>,
+        repeat: Repeat,
+        mut run: impl FnMut() -> Result<Duration>,
+    ) -> Result<Self> {
+        let mut runs: Vec<Duration> = first.into_iter().collect();
+        while runs.len() < repeat.max_runs
+            && (runs.len() < repeat.min_runs || runs.iter().sum::<Duration>() < repeat.budget)
+        {
+            runs.push(run()?);
+        }
+        runs.sort_unstable();
+        Ok(Self { runs })
+    }
+
+    /// The median run (the lower middle one for an even count).
+    pub fn median(&self) -> Duration {
+        self.runs
+            .get(self.runs.len().saturating_sub(1) / 2)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// One engine at one point.
+#[derive(Clone, Debug)]
+pub struct EngineTime {
+    /// Wall times.
+    pub wall: Stats,
+    /// Median GPU time (swarm, from timestamps).
+    pub gpu: Option<Duration>,
+}
+
+/// One workload at one agent count, on every engine.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Workload name.
+    pub workload: &'static str,
+    /// Agents.
+    pub agents: u32,
+    /// Instructions executed over all agents (wasmtime's fuel model, counted by swarm).
+    pub instructions: u64,
+    /// swarm, then wasmtime, then wasmi; `None` where not run.
+    pub engines: [Option<EngineTime>; 3],
+}
+
+/// The engines, in [`Point::engines`] order.
+pub const ENGINES: [&str; 3] = ["swarm", "wasmtime", "wasmi"];
+
+impl Point {
+    /// Instructions per second of engine `e`, from its median run.
+    pub fn instructions_per_second(&self, e: usize) -> Option<f64> {
+        let time = self.engines[e].as_ref()?.wall.median().as_secs_f64();
+        (time > 0.0).then(|| self.instructions as f64 / time)
+    }
+
+    /// Agents per second of engine `e`, from its median run.
+    pub fn agents_per_second(&self, e: usize) -> Option<f64> {
+        let time = self.engines[e].as_ref()?.wall.median().as_secs_f64();
+        (time > 0.0).then(|| f64::from(self.agents) / time)
+    }
+
+    /// swarm's throughput over engine `e`'s.
+    pub fn ratio(&self, e: usize) -> Option<f64> {
+        Some(self.instructions_per_second(0)? / self.instructions_per_second(e)?)
+    }
+}
+
+/// Measures `workload` at `agents` agents on swarm and both peers (`threads` threads each).
+/// Every engine's first run is a checked, untimed warm-up.
+pub fn point(
+    runner: &mut SwarmRunner,
+    workload: &Workload,
+    agents: u32,
+    threads: usize,
+    repeat: Repeat,
+) -> Result<Point> {
+    let reference = runner.run(workload, agents)?;
+    let instructions = reference.instructions.unwrap_or_default();
+    let mut gpu = Vec::new();
+    let wall = Stats::collect(None, repeat, || {
+        let run = runner.run(workload, agents)?;
+        gpu.extend(run.gpu);
+        Ok(run.elapsed)
+    })?;
+    gpu.sort_unstable();
+    let swarm = EngineTime {
+        wall,
+        gpu: gpu.get(gpu.len().saturating_sub(1) / 2).copied(),
+    };
+    let peer = |name: &str, go: &dyn Fn() -> Result<Run>| -> Result<EngineTime> {
+        reference.check_same(workload, &go()?, name)?;
+        let wall = Stats::collect(None, repeat, || Ok(go()?.elapsed))?;
+        Ok(EngineTime { wall, gpu: None })
+    };
+    let wasmtime = peer("wasmtime", &|| peers::wasmtime(workload, agents, threads))?;
+    let wasmi = peer("wasmi", &|| peers::wasmi(workload, agents, threads))?;
+    Ok(Point {
+        workload: workload.name,
+        agents,
+        instructions,
+        engines: [Some(swarm), Some(wasmtime), Some(wasmi)],
+    })
+}
+
+/// Measures `workload` at `agents` agents on swarm alone (checked warm-up, then timed runs).
+pub fn swarm_point(
+    runner: &mut SwarmRunner,
+    workload: &Workload,
+    agents: u32,
+    repeat: Repeat,
+) -> Result<Point> {
+    let reference = runner.run(workload, agents)?;
+    let mut gpu = Vec::new();
+    let wall = Stats::collect(None, repeat, || {
+        let run = runner.run(workload, agents)?;
+        reference.check_same(workload, &run, "swarm (a second run)")?;
+        gpu.extend(run.gpu);
+        Ok(run.elapsed)
+    })?;
+    gpu.sort_unstable();
+    Ok(Point {
+        workload: workload.name,
+        agents,
+        instructions: reference.instructions.unwrap_or_default(),
+        engines: [
+            Some(EngineTime {
+                wall,
+                gpu: gpu.get(gpu.len().saturating_sub(1) / 2).copied(),
+            }),
+            None,
+            None,
+        ],
+    })
+}
+
+/// A module with one trivial export, for the round trip.
+pub const TRIVIAL_WAT: &str =
+    r#"(module (func (export "echo") (param i32) (result i32) local.get 0))"#;
+
+/// The round trip of `agents` trivial agents: spawn, one dispatch, harvest.
+#[derive(Clone, Debug)]
+pub struct Latency {
+    /// Agents per round trip.
+    pub agents: u32,
+    /// Wall time of each round trip.
+    pub round_trip: Stats,
+    /// Median host time in `spawn_many` (writing the spawn records).
+    pub spawn: Duration,
+    /// Median wall time of the dispatch: submission, GPU work, readback, results.
+    pub dispatch: Duration,
+    /// Median GPU time of the submission, spawn kernel and run kernel (timestamps).
+    pub gpu: Option<Duration>,
+}
+
+/// Measures the round trip of `agents` trivial agents, `runs` times after a warm-up.
+pub fn latency(runner: &mut SwarmRunner, agents: u32, runs: usize) -> Result<Latency> {
+    let wasm: std::sync::Arc<[u8]> = wat::parse_str(TRIVIAL_WAT)?.into();
+    let calls: Vec<[Value; 1]> = (0..agents as i32).map(|i| [Value::I32(i)]).collect();
+    let swarm = runner.swarm_with(&wasm)?;
+    let mut round_trips = Vec::new();
+    let mut spawns = Vec::new();
+    let mut dispatches = Vec::new();
+    let mut gpus = Vec::new();
+    for run in 0..=runs {
+        let started = Instant::now();
+        let ids = swarm.spawn_many("echo", &calls)?;
+        let spawned = started.elapsed();
+        let report = swarm.dispatch()?;
+        let round_trip = started.elapsed();
+        for (i, agent) in report.agents.iter().enumerate() {
+            if agent.outcome != Outcome::Finished(vec![Value::I32(i as i32)]) {
+                bail!("round trip: agent {i} ended {:?}", agent.outcome);
+            }
+        }
+        // Wiping the slots is not part of the round trip: finish it before the next one.
+        swarm.kill_many(&ids)?;
+        swarm.sync()?;
+        // Run 0 warms up.
+        if run > 0 {
+            round_trips.push(round_trip);
+            spawns.push(spawned);
+            dispatches.push(round_trip - spawned);
+            gpus.extend(report.gpu_time);
+        }
+    }
+    let median = |mut v: Vec<Duration>| {
+        v.sort_unstable();
+        v.get(v.len().saturating_sub(1) / 2).copied()
+    };
+    round_trips.sort_unstable();
+    Ok(Latency {
+        agents,
+        spawn: median(spawns).unwrap_or_default(),
+        dispatch: median(dispatches).unwrap_or_default(),
+        gpu: median(gpus),
+        round_trip: Stats { runs: round_trips },
+    })
+}
+
+/// One swarm dispatch against the same agents submitted one per dispatch.
+#[derive(Clone, Debug)]
+pub struct Baseline {
+    /// Workload name.
+    pub workload: &'static str,
+    /// Agents.
+    pub agents: u32,
+    /// All agents in one swarm run.
+    pub swarm: Stats,
+    /// One agent per dispatch, one after the other.
+    pub single: Stats,
+}
+
+impl Baseline {
+    /// How many times faster one swarm run is than the agents one by one.
+    pub fn ratio(&self) -> f64 {
+        self.single.median().as_secs_f64() / self.swarm.median().as_secs_f64().max(1e-9)
+    }
+}
+
+/// Measures the single-instance baseline for `workload` at `agents` agents.
+pub fn baseline(
+    runner: &mut SwarmRunner,
+    workload: &Workload,
+    agents: u32,
+    repeat: Repeat,
+) -> Result<Baseline> {
+    let reference = runner.run(workload, agents)?;
+    let swarm = Stats::collect(None, repeat, || Ok(runner.run(workload, agents)?.elapsed))?;
+    let first = runner.run_one_by_one(workload, agents)?;
+    reference.check_same(workload, &first, "swarm, one agent per dispatch")?;
+    let single = Stats::collect(None, repeat, || {
+        Ok(runner.run_one_by_one(workload, agents)?.elapsed)
+    })?;
+    Ok(Baseline {
+        workload: workload.name,
+        agents,
+        swarm,
+        single,
+    })
+}
