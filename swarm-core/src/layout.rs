@@ -19,7 +19,8 @@ const REGION_ALIGN: u64 = 8;
 pub const MIN_BUFFER_BYTES: u64 = 16;
 
 /// The per-agent GPU buffers. Each chunk of the pool has one buffer of each kind, in which agent
-/// `local` owns bytes `local * stride .. (local + 1) * stride`.
+/// `local` owns bytes `local * stride .. (local + 1) * stride`. The state buffer also holds the
+/// value stacks after those strides, interleaved by agent (see [`Layout::stack_word`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BufferKind {
     /// Linear memory.
@@ -56,7 +57,9 @@ pub enum RegionKind {
     Globals,
     /// Table elements of all tables, 32 bits each.
     Tables,
-    /// Operand stack and locals, 64-bit slots.
+    /// Operand stack and locals, 64-bit slots of two words. Not part of the agent's stride:
+    /// word `w` of every agent of a chunk sits side by side ([`Layout::stack_word`]), so the
+    /// agents of a GPU warp touching the same stack word touch neighbouring addresses.
     ValueStack,
     /// Call frame records.
     CallFrames,
@@ -97,7 +100,7 @@ impl RegionKind {
 pub struct Region {
     /// The region.
     pub kind: RegionKind,
-    /// Byte offset from the start of the agent's stride.
+    /// Byte offset from the start of the agent's stride (0 for the interleaved value stack).
     pub offset: u64,
     /// Size in bytes.
     pub size: u64,
@@ -165,6 +168,8 @@ pub enum LayoutError {
 pub struct Layout {
     max_agents: u32,
     workgroup_size: u32,
+    /// Value-stack bytes per agent, interleaved after the state strides.
+    stack_bytes: u64,
     buffers: [BufferLayout; 4],
     regions: [Region; 8],
     agents_per_chunk: u32,
@@ -206,7 +211,16 @@ impl Layout {
             ),
             (RegionKind::Output, u64::from(config.output_bytes)),
         ];
+        let stack_bytes = u64::from(config.value_stack_slots) * VALUE_SLOT_BYTES;
         for (kind, size) in sizes {
+            if kind == RegionKind::ValueStack {
+                regions.push(Region {
+                    kind,
+                    offset: 0,
+                    size,
+                });
+                continue;
+            }
             let stride = &mut strides[buffer_index(kind.buffer())];
             let offset = *stride;
             *stride = (offset + size).next_multiple_of(REGION_ALIGN);
@@ -220,13 +234,19 @@ impl Layout {
         let limit = limits.max_bound_buffer();
         let mut agents_per_chunk = config.max_agents;
         for buffer in buffers {
-            if buffer.stride == 0 {
+            // Bytes one agent needs in this buffer, its share of the value stacks included.
+            let per_agent = buffer.stride
+                + match buffer.kind {
+                    BufferKind::State => stack_bytes,
+                    _ => 0,
+                };
+            if per_agent == 0 {
                 continue;
             }
-            if buffer.stride > limit {
+            if per_agent > limit {
                 return Err(LayoutError::AgentTooLarge {
                     buffer: buffer.kind,
-                    stride: buffer.stride,
+                    stride: per_agent,
                     limit,
                     fix: match buffer.kind {
                         BufferKind::Memory => "lower `max_memory_pages`",
@@ -238,13 +258,14 @@ impl Layout {
                     },
                 });
             }
-            let fit = u32::try_from(limit / buffer.stride).unwrap_or(u32::MAX);
+            let fit = u32::try_from(limit / per_agent).unwrap_or(u32::MAX);
             agents_per_chunk = agents_per_chunk.min(fit);
         }
 
         Ok(Self {
             max_agents: config.max_agents,
             workgroup_size: config.workgroup_size,
+            stack_bytes,
             buffers,
             regions: regions.try_into().expect("one region per kind"),
             agents_per_chunk,
@@ -299,9 +320,45 @@ impl Layout {
             .expect("every kind has a region")]
     }
 
-    /// Bytes of a chunk's buffer of `kind`.
+    /// Bytes of a chunk's buffer of `kind`. A state buffer always has room for a whole chunk
+    /// of value stacks, since their rows are laid out for
+    /// [`agents_per_chunk`](Self::agents_per_chunk) agents.
     pub fn buffer_size(&self, chunk: ChunkLayout, kind: BufferKind) -> u64 {
-        (u64::from(chunk.agents) * self.buffer(kind).stride).max(MIN_BUFFER_BYTES)
+        let bytes = match kind {
+            BufferKind::State => {
+                self.stack_base() + self.stack_bytes * u64::from(self.agents_per_chunk)
+            }
+            _ => u64::from(chunk.agents) * self.buffer(kind).stride,
+        };
+        bytes.max(MIN_BUFFER_BYTES)
+    }
+
+    /// Bytes one agent takes in a buffer of `kind`: its stride, and for the state buffer its
+    /// value stack too.
+    pub fn agent_bytes(&self, kind: BufferKind) -> u64 {
+        self.buffer(kind).stride
+            + match kind {
+                BufferKind::State => self.stack_bytes,
+                _ => 0,
+            }
+    }
+
+    /// Where the value stacks start in a chunk's state buffer, in bytes: after every agent's
+    /// stride.
+    pub fn stack_base(&self) -> u64 {
+        u64::from(self.agents_per_chunk) * self.buffer(BufferKind::State).stride
+    }
+
+    /// Where word `word` of local agent `local`'s value stack lives in its
+    /// chunk's state buffer, in bytes. Slot `i` is words `2i` (low half) and `2i + 1` (high half).
+    pub fn stack_word(&self, local: u32, word: u32) -> u64 {
+        self.stack_row(word) + 4 * u64::from(local)
+    }
+
+    /// Where row `word` of a chunk's value stacks (that word of every agent, in local order)
+    /// starts in its state buffer, in bytes.
+    pub fn stack_row(&self, word: u32) -> u64 {
+        self.stack_base() + 4 * u64::from(word) * u64::from(self.agents_per_chunk)
     }
 
     /// Where `slot` lives.
@@ -319,8 +376,13 @@ impl Layout {
         u64::from(locals.start) * stride..u64::from(locals.end) * stride
     }
 
-    /// The byte range of `slot`'s region `kind` inside its chunk's buffer.
+    /// The byte range of `slot`'s region `kind` inside its chunk's buffer. The value stack is
+    /// not one range: see [`stack_word`](Self::stack_word).
     pub fn slot_range(&self, slot: u32, kind: RegionKind) -> (SlotLocation, std::ops::Range<u64>) {
+        debug_assert!(
+            kind != RegionKind::ValueStack,
+            "the value stack is interleaved"
+        );
         let location = self.locate(slot);
         let region = self.region(kind);
         let base = u64::from(location.local) * self.buffer(kind.buffer()).stride;

@@ -58,7 +58,7 @@ fn limits_for(config: &SwarmConfig, binding_agents: u64, slack: u64) -> DeviceLi
     let wide = Layout::new(config, &DeviceLimits::H100).expect("fits an H100");
     let largest = BufferKind::ALL
         .iter()
-        .map(|kind| wide.buffer(*kind).stride)
+        .map(|kind| wide.agent_bytes(*kind))
         .max()
         .unwrap();
     DeviceLimits {
@@ -127,7 +127,16 @@ proptest! {
         // Live agents' regions never overlap and stay inside their chunk's buffers.
         let mut claimed: HashMap<(u32, BufferKind), Vec<std::ops::Range<u64>>> = HashMap::new();
         for id in &live {
-            for kind in RegionKind::ALL {
+            // The interleaved value stack: its first and last words.
+            let location = layout.locate(id.slot());
+            let words = (config.value_stack_slots * 2).max(1);
+            for word in [0, words - 1] {
+                let at = layout.stack_word(location.local, word);
+                let chunk = layout.chunk(location.chunk);
+                prop_assert!(at + 4 <= layout.buffer_size(chunk, BufferKind::State));
+                claimed.entry((location.chunk, BufferKind::State)).or_default().push(at..at + 4);
+            }
+            for kind in RegionKind::ALL.into_iter().filter(|k| *k != RegionKind::ValueStack) {
                 let (location, range) = layout.slot_range(id.slot(), kind);
                 let chunk = layout.chunk(location.chunk);
                 prop_assert!(range.end <= layout.buffer_size(chunk, kind.buffer()));

@@ -25,6 +25,7 @@ mod error;
 mod host;
 mod info;
 mod instance;
+mod stack;
 mod swarm;
 mod text;
 mod value;

@@ -16,6 +16,7 @@ use swarm_shader::{CodeImage, RUN_ENTRY, SPAWN_ENTRY, interpreter_wgsl, validate
 
 use crate::host::{HostCall, HostFunction, HostResult};
 use crate::instance::{Imports, Template, matches};
+use crate::stack::StackWindow;
 use crate::{AccessError, CreateError, DispatchError, LoadError, SpawnError, Value};
 
 /// What became of an agent's current call.
@@ -719,13 +720,22 @@ impl Swarm {
             output_len: previous.output_len,
             ..Default::default()
         };
-        let words: Vec<u64> = args.iter().map(|v| v.to_bits()).collect();
-        self.write(
-            slot,
-            RegionKind::ValueStack,
-            0,
-            bytemuck::cast_slice(&words),
-        )?;
+        // The arguments: stack slots 0.., a word at a time in the interleaved stacks.
+        let location = self.layout.locate(slot);
+        let state = &self.chunks[location.chunk as usize].state;
+        for (i, value) in args.iter().enumerate() {
+            let bits = value.to_bits();
+            for (half, word) in [
+                (bits as u32, 2 * i as u32),
+                ((bits >> 32) as u32, 2 * i as u32 + 1),
+            ] {
+                self.gpu.write_buffer(
+                    state,
+                    self.layout.stack_word(location.local, word),
+                    &half.to_le_bytes(),
+                )?;
+            }
+        }
         self.write(slot, RegionKind::Status, 0, bytemuck::bytes_of(&status))?;
         let entry = &mut self.slots[slot as usize];
         entry.func = func;
@@ -1016,7 +1026,6 @@ impl Swarm {
     fn answer_host_calls(&mut self, slots: &[u32]) -> Result<(), DispatchError> {
         self.flush()?;
         let module = self.module.as_ref().expect("agents imply a module");
-        // Read every caller's arguments in one readback.
         let calls: Vec<(u32, u32, u32)> = slots
             .iter()
             .map(|&slot| {
@@ -1026,28 +1035,61 @@ impl Swarm {
                 (slot, func, params)
             })
             .collect();
-        let reads: Vec<ReadRequest<'_>> = calls
-            .iter()
-            .map(|&(slot, _, params)| {
+        // Every caller's arguments, and the stack slots its results will take, in one readback
+        // of whole rows of the interleaved stacks.
+        let stack_slots = self.config.value_stack_slots;
+        let mut windows = StackWindow::covering(
+            &self.layout,
+            calls.iter().map(|&(slot, func, params)| {
                 let sp = self.slots[slot as usize].status.sp;
-                let (buffer, range) = self.buffer(slot, RegionKind::ValueStack);
-                ReadRequest {
+                let results = module.program.funcs[func as usize].ty.results.len() as u32;
+                (
+                    slot,
+                    sp - params..(sp - params + params.max(results)).min(stack_slots),
+                )
+            }),
+        );
+        let rows: Vec<Vec<std::ops::Range<u64>>> =
+            windows.iter().map(|w| w.rows(&self.layout)).collect();
+        let reads: Vec<ReadRequest<'_>> = windows
+            .iter()
+            .zip(&rows)
+            .flat_map(|(window, rows)| {
+                let buffer = &self.chunks[window.chunk].state;
+                rows.iter().map(move |r| ReadRequest {
                     buffer,
-                    offset: range.start + 8 * u64::from(sp - params),
-                    size: 8 * u64::from(params),
-                }
+                    offset: r.start,
+                    size: r.end - r.start,
+                })
             })
             .collect();
-        let arg_bytes = self.gpu.read_buffers(&reads)?;
+        let bytes = self.gpu.read_buffers(&reads)?;
+        let mut next = bytes.iter();
+        for (window, rows) in windows.iter_mut().zip(&rows) {
+            window.fill(next.by_ref().take(rows.len()).map(Vec::as_slice));
+        }
+        let window_of: HashMap<usize, usize> = windows
+            .iter()
+            .enumerate()
+            .map(|(index, w)| (w.chunk, index))
+            .collect();
         // Per import: the callers' slots and their calls, in the same order.
         let mut by_func: HashMap<u32, (Vec<u32>, Vec<HostCall>)> = HashMap::new();
-        for (&(slot, func, _), bytes) in calls.iter().zip(&arg_bytes) {
+        for &(slot, func, params) in &calls {
             let ty = &module.program.funcs[func as usize].ty;
+            let location = self.layout.locate(slot);
+            let base = self.slots[slot as usize].status.sp - params;
+            let window = window_of
+                .get(&(location.chunk as usize))
+                .map(|&i| &windows[i]);
             let args = ty
                 .params
                 .iter()
-                .zip(bytes.chunks(8))
-                .map(|(t, b)| Value::from_bits(*t, u64::from_le_bytes(b.try_into().expect("8"))))
+                .enumerate()
+                .map(|(i, t)| {
+                    let bits = window.map_or(0, |w| w.get(location.local, base + i as u32));
+                    Value::from_bits(*t, bits)
+                })
                 .collect();
             let agent = self.pool.agent_in(slot).expect("a live agent");
             let (slots, calls) = by_func.entry(func).or_default();
@@ -1093,15 +1135,18 @@ impl Swarm {
                     status.result_count = values.len() as u32;
                     status.sp = values.len() as u32;
                 }
+                Ok(values) if status.sp - params + values.len() as u32 > stack_slots => {
+                    // No room on the stack for the results.
+                    status.state = AgentState::Trapped as u32;
+                    status.trap = TrapCode::CallStackExhausted.code();
+                }
                 Ok(values) => {
                     let base = status.sp - params;
-                    let bits: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
-                    self.write(
-                        slot,
-                        RegionKind::ValueStack,
-                        8 * u64::from(base),
-                        bytemuck::cast_slice(&bits),
-                    )?;
+                    let location = self.layout.locate(slot);
+                    let window = &mut windows[window_of[&(location.chunk as usize)]];
+                    for (i, value) in values.iter().enumerate() {
+                        window.set(location.local, base + i as u32, value.to_bits());
+                    }
                     status.sp = base + values.len() as u32;
                     status.state = AgentState::Suspended as u32;
                 }
@@ -1117,6 +1162,12 @@ impl Swarm {
             let entry = &mut self.slots[slot as usize];
             entry.status = status;
             entry.results = results;
+        }
+        for window in &windows {
+            let state = &self.chunks[window.chunk].state;
+            for (offset, row) in window.changed_rows(&self.layout) {
+                self.gpu.write_buffer(state, offset, row)?;
+            }
         }
         Ok(())
     }

@@ -54,7 +54,10 @@ pub fn interpreter_wgsl(layout: &Layout) -> String {
     );
     constant("GLOBALS_OFF", words(region(RegionKind::Globals).offset));
     constant("TABLES_OFF", words(region(RegionKind::Tables).offset));
-    constant("STACK_OFF", words(region(RegionKind::ValueStack).offset));
+    // Value stacks are interleaved: word `w` of agent `local` is at
+    // `STACK_BASE + w * CHUNK_AGENTS + local`.
+    constant("STACK_BASE", words(layout.stack_base()));
+    constant("CHUNK_AGENTS", layout.agents_per_chunk());
     constant(
         "STACK_SLOTS",
         (region(RegionKind::ValueStack).size / 8) as u32,

@@ -14,7 +14,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         return;
     }
     agent = local;
-    sbase = local * STATE_STRIDE + STACK_OFF;
+    sbase = STACK_BASE + local;
     fbase = local * STATE_STRIDE + FRAMES_OFF;
     gbase = local * STATE_STRIDE + GLOBALS_OFF;
     tbase = local * STATE_STRIDE + TABLES_OFF;

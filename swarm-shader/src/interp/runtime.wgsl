@@ -46,18 +46,20 @@ fn trap(code_: u32) {
     halt = true;
 }
 
-// Value stack: 64-bit slots of two words, indexed from the agent's stack base.
+// Value stack: 64-bit slots of two words. Stacks are interleaved by agent: word `w` of this
+// agent is at `sbase + w * CHUNK_AGENTS`, so a warp's agents touching the same slot touch
+// neighbouring words.
 fn slot(i: u32) -> u64 {
-    let w = sbase + 2u * i;
-    return u64(state[w]) | (u64(state[w + 1u]) << 32u);
+    let w = sbase + 2u * i * CHUNK_AGENTS;
+    return u64(state[w]) | (u64(state[w + CHUNK_AGENTS]) << 32u);
 }
 fn set_slot(i: u32, v: u64) {
-    let w = sbase + 2u * i;
+    let w = sbase + 2u * i * CHUNK_AGENTS;
     state[w] = u32(v & 0xfffffffflu);
-    state[w + 1u] = u32(v >> 32u);
+    state[w + CHUNK_AGENTS] = u32(v >> 32u);
 }
 fn push32(v: u32) {
-    state[sbase + 2u * sp] = v;
+    state[sbase + 2u * sp * CHUNK_AGENTS] = v;
     sp += 1u;
 }
 fn push64(v: u64) {
@@ -66,7 +68,7 @@ fn push64(v: u64) {
 }
 fn pop32() -> u32 {
     sp -= 1u;
-    return state[sbase + 2u * sp];
+    return state[sbase + 2u * sp * CHUNK_AGENTS];
 }
 fn pop64() -> u64 {
     sp -= 1u;
