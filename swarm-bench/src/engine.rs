@@ -43,6 +43,55 @@ impl Run {
     }
 }
 
+/// Which interpreter a [`SwarmRunner`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interpreter {
+    /// Each module's own interpreter, with only its instruction groups, or the full one.
+    pub specialize: bool,
+    /// Value stacks in private memory during a dispatch, or in place in the state buffer.
+    pub private_stack: bool,
+}
+
+impl Default for Interpreter {
+    fn default() -> Self {
+        Self {
+            specialize: true,
+            private_stack: true,
+        }
+    }
+}
+
+impl Interpreter {
+    /// Every combination, the default first.
+    pub const ALL: [Self; 4] = [
+        Self {
+            specialize: true,
+            private_stack: true,
+        },
+        Self {
+            specialize: false,
+            private_stack: true,
+        },
+        Self {
+            specialize: true,
+            private_stack: false,
+        },
+        Self {
+            specialize: false,
+            private_stack: false,
+        },
+    ];
+
+    /// How the report names the stack placement.
+    pub fn stack(self) -> &'static str {
+        if self.private_stack {
+            "private"
+        } else {
+            "state buffer"
+        }
+    }
+}
+
 /// A swarm on the default adapter, reused across workloads and agent counts: the module is
 /// reloaded only when it changes, and every run kills its agents.
 #[derive(Debug)]
@@ -59,10 +108,21 @@ impl SwarmRunner {
 
     /// Like [`new`](Self::new), with `workgroup_size` agents per GPU workgroup.
     pub fn with_workgroup_size(max_agents: u32, workgroup_size: u32) -> Result<Self> {
+        Self::with_settings(max_agents, workgroup_size, Interpreter::default())
+    }
+
+    /// Like [`new`](Self::new), with `workgroup_size` agents per GPU workgroup and the
+    /// interpreter `interpreter`.
+    pub fn with_settings(
+        max_agents: u32,
+        workgroup_size: u32,
+        interpreter: Interpreter,
+    ) -> Result<Self> {
         let swarm = Swarm::new(SwarmConfig {
             max_agents,
             max_memory_pages: 1,
             value_stack_slots: 256,
+            private_stack_slots: if interpreter.private_stack { 256 } else { 0 },
             call_frames: 64,
             output_bytes: 4,
             max_globals: 8,
@@ -71,11 +131,17 @@ impl SwarmRunner {
             fuel_per_dispatch: 1 << 40,
             fuel_total: None,
             workgroup_size,
+            specialize: interpreter.specialize,
         })?;
         Ok(Self {
             swarm,
             loaded: None,
         })
+    }
+
+    /// The instruction groups of the loaded module's interpreter.
+    pub fn interpreter_groups(&self) -> swarm_host::OpGroups {
+        self.swarm.interpreter_groups()
     }
 
     /// The adapter the swarm runs on.

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use swarm_bench::measure::{self, Point, Repeat};
 use swarm_bench::report::{self, Report, Setting};
-use swarm_bench::{Scale, SwarmRunner, host_threads, parse_counts, workloads, xorshift};
+use swarm_bench::{
+    Interpreter, Scale, SwarmRunner, host_threads, parse_counts, workloads, xorshift,
+};
 
 const USAGE: &str = "\
 usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--guest-max N]
@@ -24,14 +26,26 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
   --workloads NAMES  only these workloads (comma-separated: xorshift, fib, collatz, sha256,
                      monte_carlo_pi, mandelbrot, insertion_sort, mix64)
   --sections NAMES   only these sections (latency, baseline, throughput, scaling,
-                     workgroup)
+                     workgroup, interpreter)
   --workgroup-sizes LIST
                      agents per workgroup to compare (default 1,32,64,128,256)
   --workgroup-agents LIST
-                     agent counts for that comparison (default 16384,131072; quick: 128)
+                     agent counts for that comparison and the interpreter one (default
+                     16384,131072; quick: 128)
 ";
 
-const SECTIONS: [&str; 5] = ["latency", "baseline", "throughput", "scaling", "workgroup"];
+const SECTIONS: [&str; 6] = [
+    "latency",
+    "baseline",
+    "throughput",
+    "scaling",
+    "workgroup",
+    "interpreter",
+];
+
+/// Workloads of the interpreter comparison: an integer loop, and two guests of the Rust module
+/// (which holds float code, so its specialized interpreter keeps the float group).
+const INTERPRETER_WORKLOADS: [&str; 3] = ["xorshift", "fib", "monte_carlo_pi"];
 
 struct Options {
     scale: Scale,
@@ -192,6 +206,7 @@ fn run() -> Result<()> {
         latency: None,
         baseline: None,
         workgroup: Vec::new(),
+        interpreter: Vec::new(),
     };
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("creating {}", options.out.display()))?;
@@ -267,6 +282,27 @@ fn run() -> Result<()> {
                 progress(&point);
                 report.workgroup.push((size, point));
                 write(&report)?;
+            }
+        }
+    }
+    if wants("interpreter") {
+        let most = options.workgroup_agents.iter().copied().max().unwrap_or(1);
+        let default_size = swarm_host::SwarmConfig::default().workgroup_size;
+        for interpreter in Interpreter::ALL {
+            let mut runner = SwarmRunner::with_settings(most, default_size, interpreter)?;
+            for workload in workloads(options.scale)
+                .iter()
+                .filter(|w| INTERPRETER_WORKLOADS.contains(&w.name))
+            {
+                for &agents in &options.workgroup_agents {
+                    let point = measure::swarm_point(&mut runner, workload, agents, repeat)?;
+                    let groups = runner.interpreter_groups().name();
+                    let stack = interpreter.stack();
+                    eprint!("interpreter {groups}, stack {stack}: ");
+                    progress(&point);
+                    report.interpreter.push((groups, stack, point));
+                    write(&report)?;
+                }
             }
         }
     }

@@ -42,6 +42,9 @@ pub struct Report {
     pub baseline: Option<Baseline>,
     /// xorshift on swarm alone, per agents-per-workgroup setting.
     pub workgroup: Vec<(u32, Point)>,
+    /// Swarm alone on each interpreter: its instruction groups and where its value stacks
+    /// live while it runs.
+    pub interpreter: Vec<(String, &'static str, Point)>,
 }
 
 /// Today's date, UTC, as `YYYY-MM-DD`.
@@ -285,6 +288,35 @@ impl Report {
                 let _ = writeln!(
                     md,
                     "| {size} | {} | {} | {} | {} |",
+                    count(p.agents),
+                    rate(p.instructions_per_second(0)),
+                    swarm.map_or("–".to_owned(), |e| millis(e.wall.median())),
+                    swarm.and_then(|e| e.gpu).map_or("–".to_owned(), millis),
+                );
+            }
+        }
+
+        if !self.interpreter.is_empty() {
+            let _ = writeln!(md, "\n## Interpreter variants\n");
+            let _ = writeln!(
+                md,
+                "Swarm alone. *Groups*: the interpreter generated with only the instruction \
+                 groups the module uses (`SwarmConfig::specialize`, the default), or the full \
+                 one (`float+div64+bulk`); the Rust guests share one module that holds float \
+                 code. *Stack*: value stacks copied into each invocation's private memory for a \
+                 dispatch (`SwarmConfig::private_stack_slots`, the default for stacks of up to \
+                 512 slots), or used in place in the state buffer.\n"
+            );
+            let _ = writeln!(
+                md,
+                "| workload | groups | stack | agents | swarm instr/s | swarm wall | GPU time |\n|---|---|---|---|---|---|---|"
+            );
+            for (groups, stack, p) in &self.interpreter {
+                let swarm = p.engines[0].as_ref();
+                let _ = writeln!(
+                    md,
+                    "| {} | {groups} | {stack} | {} | {} | {} | {} |",
+                    p.workload,
                     count(p.agents),
                     rate(p.instructions_per_second(0)),
                     swarm.map_or("–".to_owned(), |e| millis(e.wall.median())),
@@ -577,6 +609,7 @@ mod tests {
             latency: None,
             baseline: None,
             workgroup: Vec::new(),
+            interpreter: Vec::new(),
         }
     }
 

@@ -5,6 +5,13 @@ use crate::WASM_PAGE_BYTES;
 /// Agents per workgroup unless configured otherwise.
 pub const DEFAULT_WORKGROUP_SIZE: u32 = 64;
 
+/// Value stacks up to this many slots (4 KiB) run in private memory unless configured otherwise.
+pub const DEFAULT_PRIVATE_STACK_SLOTS: u32 = 512;
+
+/// The largest private value stack: a bigger private array compiles slowly, and drivers reserve
+/// its memory for every invocation the GPU can hold.
+const MAX_PRIVATE_STACK_SLOTS: u32 = 4_096;
+
 /// The most invocations per workgroup every WebGPU adapter allows.
 const MAX_WORKGROUP_SIZE: u32 = 256;
 
@@ -23,6 +30,11 @@ pub struct SwarmConfig {
     pub max_memory_pages: u32,
     /// 64-bit value slots per agent for the operand stack and locals of all active frames.
     pub value_stack_slots: u32,
+    /// Value stacks of at most this many slots live in each invocation's private memory while
+    /// it runs (copied in from the state buffer when a dispatch starts and back when it ends),
+    /// which GPUs cache per invocation, like NVIDIA's local memory; larger stacks are used in
+    /// place in the state buffer. 0 keeps every stack in the state buffer.
+    pub private_stack_slots: u32,
     /// Call frames per agent; a deeper call traps with "call stack exhausted".
     pub call_frames: u32,
     /// Bytes of output per agent (appended by the `swarm.output` import).
@@ -40,6 +52,11 @@ pub struct SwarmConfig {
     /// Agents per GPU workgroup (one agent per invocation). 64 suits most adapters;
     /// `swarm-bench --sections workgroup` measures the others.
     pub workgroup_size: u32,
+    /// Whether each module runs on an interpreter generated with only the instruction groups
+    /// it uses (no soft-float for a module without floats, say). A smaller kernel needs fewer
+    /// registers, so the GPU keeps more agents in flight. `false` runs every module on the
+    /// full interpreter; `swarm-bench --sections interpreter` compares the two.
+    pub specialize: bool,
 }
 
 impl Default for SwarmConfig {
@@ -48,6 +65,7 @@ impl Default for SwarmConfig {
             max_agents: 1_024,
             max_memory_pages: 1,
             value_stack_slots: 4_096,
+            private_stack_slots: DEFAULT_PRIVATE_STACK_SLOTS,
             call_frames: 256,
             output_bytes: 4_096,
             max_globals: 64,
@@ -56,6 +74,7 @@ impl Default for SwarmConfig {
             fuel_per_dispatch: 100_000_000,
             fuel_total: None,
             workgroup_size: DEFAULT_WORKGROUP_SIZE,
+            specialize: true,
         }
     }
 }
@@ -148,6 +167,12 @@ impl SwarmConfig {
             1 << 24,
             "stack offsets are 32-bit words on the GPU",
         )?;
+        at_most(
+            "private_stack_slots",
+            self.private_stack_slots.into(),
+            MAX_PRIVATE_STACK_SLOTS.into(),
+            "drivers reserve a private stack's memory for every invocation in flight",
+        )?;
         at_least("call_frames", self.call_frames.into(), 1)?;
         at_most(
             "call_frames",
@@ -233,6 +258,13 @@ mod tests {
                     ..Default::default()
                 },
                 "`workgroup_size` is 512 but must be at most 256",
+            ),
+            (
+                SwarmConfig {
+                    private_stack_slots: 8_192,
+                    ..Default::default()
+                },
+                "`private_stack_slots` is 8192 but must be at most 4096",
             ),
             (
                 SwarmConfig {

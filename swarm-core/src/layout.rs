@@ -13,6 +13,8 @@ pub const TABLE_ELEMENT_BYTES: u64 = 4;
 /// Bytes in one call frame record: return pc, caller's frame pointer, caller's function, and
 /// the caller's stack height to restore.
 pub const CALL_FRAME_BYTES: u64 = 16;
+/// Agents per value-stack tile: a warp on most GPUs.
+pub const STACK_TILE: u32 = 32;
 /// Every region starts on this boundary, so 64-bit values never straddle words oddly.
 const REGION_ALIGN: u64 = 8;
 /// The smallest buffer swarm creates; bindings of zero bytes are not allowed.
@@ -20,7 +22,7 @@ pub const MIN_BUFFER_BYTES: u64 = 16;
 
 /// The per-agent GPU buffers. Each chunk of the pool has one buffer of each kind, in which agent
 /// `local` owns bytes `local * stride .. (local + 1) * stride`. The state buffer also holds the
-/// value stacks after those strides, interleaved by agent (see [`Layout::stack_word`]).
+/// value stacks after those strides, interleaved by tiles of agents (see [`Layout::stack_word`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BufferKind {
     /// Linear memory.
@@ -58,8 +60,9 @@ pub enum RegionKind {
     /// Table elements of all tables, 32 bits each.
     Tables,
     /// Operand stack and locals, 64-bit slots of two words. Not part of the agent's stride:
-    /// word `w` of every agent of a chunk sits side by side ([`Layout::stack_word`]), so the
-    /// agents of a GPU warp touching the same stack word touch neighbouring addresses.
+    /// word `w` of the agents of one tile ([`STACK_TILE`] agents) sit side by side
+    /// ([`Layout::stack_word`]), so the agents of a GPU warp touching the same stack word touch
+    /// neighbouring addresses, while each tile's stacks stay together.
     ValueStack,
     /// Call frame records.
     CallFrames,
@@ -170,6 +173,10 @@ pub struct Layout {
     workgroup_size: u32,
     /// Value-stack bytes per agent, interleaved after the state strides.
     stack_bytes: u64,
+    /// Agents per value-stack tile: [`STACK_TILE`], or fewer for chunks smaller than that.
+    stack_tile: u32,
+    /// Whether an invocation keeps its value stack in private memory while it runs.
+    private_stack: bool,
     buffers: [BufferLayout; 4],
     regions: [Region; 8],
     agents_per_chunk: u32,
@@ -261,11 +268,23 @@ impl Layout {
             let fit = u32::try_from(limit / per_agent).unwrap_or(u32::MAX);
             agents_per_chunk = agents_per_chunk.min(fit);
         }
+        // Value stacks take whole tiles: where padding the last tile would overflow the
+        // binding, the chunk drops to whole tiles.
+        let stack_tile = STACK_TILE.min(agents_per_chunk).max(1);
+        let state_bytes = |agents: u32| {
+            u64::from(agents) * buffers[buffer_index(BufferKind::State)].stride
+                + u64::from(agents.div_ceil(stack_tile) * stack_tile) * stack_bytes
+        };
+        if state_bytes(agents_per_chunk) > limit {
+            agents_per_chunk = agents_per_chunk / stack_tile * stack_tile;
+        }
 
         Ok(Self {
             max_agents: config.max_agents,
             workgroup_size: config.workgroup_size,
             stack_bytes,
+            stack_tile,
+            private_stack: config.value_stack_slots <= config.private_stack_slots,
             buffers,
             regions: regions.try_into().expect("one region per kind"),
             agents_per_chunk,
@@ -326,7 +345,8 @@ impl Layout {
     pub fn buffer_size(&self, chunk: ChunkLayout, kind: BufferKind) -> u64 {
         let bytes = match kind {
             BufferKind::State => {
-                self.stack_base() + self.stack_bytes * u64::from(self.agents_per_chunk)
+                let tiles = self.agents_per_chunk.div_ceil(self.stack_tile);
+                self.stack_base() + self.stack_bytes * u64::from(tiles * self.stack_tile)
             }
             _ => u64::from(chunk.agents) * self.buffer(kind).stride,
         };
@@ -349,16 +369,40 @@ impl Layout {
         u64::from(self.agents_per_chunk) * self.buffer(BufferKind::State).stride
     }
 
-    /// Where word `word` of local agent `local`'s value stack lives in its
-    /// chunk's state buffer, in bytes. Slot `i` is words `2i` (low half) and `2i + 1` (high half).
-    pub fn stack_word(&self, local: u32, word: u32) -> u64 {
-        self.stack_row(word) + 4 * u64::from(local)
+    /// Agents per value-stack tile.
+    pub fn stack_tile(&self) -> u32 {
+        self.stack_tile
     }
 
-    /// Where row `word` of a chunk's value stacks (that word of every agent, in local order)
-    /// starts in its state buffer, in bytes.
-    pub fn stack_row(&self, word: u32) -> u64 {
-        self.stack_base() + 4 * u64::from(word) * u64::from(self.agents_per_chunk)
+    /// Whether an invocation copies its value stack into private memory when a dispatch starts
+    /// and back when it ends (`SwarmConfig::private_stack_slots`), instead of using it in place.
+    /// The state buffer holds the stacks between dispatches either way.
+    pub fn private_stack(&self) -> bool {
+        self.private_stack
+    }
+
+    /// Words in one agent's value stack.
+    pub fn stack_words(&self) -> u32 {
+        (self.stack_bytes / 4) as u32
+    }
+
+    /// Where word `word` of local agent `local`'s value stack lives in its chunk's state
+    /// buffer, in bytes. Slot `i` is words `2i` (low half) and `2i + 1` (high half). Tile `t`
+    /// holds agents `t * tile ..`: first word 0 of each of them, then word 1, and so on.
+    pub fn stack_word(&self, local: u32, word: u32) -> u64 {
+        let tile = u64::from(self.stack_tile);
+        let local = u64::from(local);
+        self.stack_base()
+            + 4 * ((local / tile) * u64::from(self.stack_words()) * tile
+                + u64::from(word) * tile
+                + local % tile)
+    }
+
+    /// The bytes of words `words` of every agent of value-stack tile `tile` (agents
+    /// `tile * stack_tile ..`), one contiguous range of its chunk's state buffer.
+    pub fn stack_tile_words(&self, tile: u32, words: std::ops::Range<u32>) -> std::ops::Range<u64> {
+        let start = self.stack_word(tile * self.stack_tile, words.start);
+        start..start + 4 * u64::from(words.end - words.start) * u64::from(self.stack_tile)
     }
 
     /// Where `slot` lives.
@@ -404,6 +448,54 @@ mod tests {
         assert_eq!(layout.chunk_count(), 1);
         assert_eq!(layout.buffer(BufferKind::Memory).stride, 65_536);
         assert_eq!(layout.region(RegionKind::Results).offset, 72);
+    }
+
+    #[test]
+    fn value_stacks_are_interleaved_in_whole_tiles() {
+        let config = SwarmConfig {
+            max_agents: 100,
+            value_stack_slots: 16,
+            ..SwarmConfig::default()
+        };
+        let layout = Layout::new(&config, &DeviceLimits::LAVAPIPE).unwrap();
+        let base = layout.stack_base();
+        assert_eq!(base, 100 * layout.buffer(BufferKind::State).stride);
+        assert_eq!(layout.stack_tile(), STACK_TILE);
+        // Neighbouring agents' word 0 side by side, then word 1 of the tile.
+        assert_eq!(layout.stack_word(1, 0), base + 4);
+        assert_eq!(layout.stack_word(0, 1), base + 4 * 32);
+        // The second tile starts after all 32 words of the first tile's 32 agents.
+        assert_eq!(layout.stack_word(32, 0), base + 4 * 32 * 32);
+        assert_eq!(
+            layout.stack_tile_words(1, 2..4),
+            base + 4 * (32 * 32 + 2 * 32)..base + 4 * (32 * 32 + 4 * 32)
+        );
+        // Four tiles, the last padded.
+        let chunk = layout.chunk(0);
+        assert_eq!(
+            layout.buffer_size(chunk, BufferKind::State),
+            base + 4 * 128 * 32
+        );
+        assert_eq!(
+            layout.stack_word(99, 31) + 4,
+            base + 4 * (3 * 32 * 32 + 31 * 32 + 4)
+        );
+
+        // A binding that fits 50 agents exactly holds 32 once the last tile is padded.
+        let per_agent = layout.agent_bytes(BufferKind::State);
+        let limits = DeviceLimits {
+            max_storage_buffer_binding_size: 50 * per_agent,
+            ..DeviceLimits::H100
+        };
+        let small = SwarmConfig {
+            max_memory_pages: 0,
+            ..config
+        };
+        let layout = Layout::new(&small, &limits).unwrap();
+        assert_eq!(layout.agents_per_chunk(), 32);
+        for chunk in layout.chunks() {
+            assert!(layout.buffer_size(chunk, BufferKind::State) <= 50 * per_agent);
+        }
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub enum LoadError {
     /// Agents of a previous module are still alive.
     #[error("the swarm still has {0} live agents; kill them before loading another module")]
     AgentsAlive(u32),
+    /// The interpreter generated for the module's instructions failed naga validation (a bug
+    /// in swarm).
+    #[error(transparent)]
+    Shader(#[from] WgslError),
     /// A GPU error.
     #[error(transparent)]
     Gpu(#[from] GpuError),

@@ -37,5 +37,6 @@ pub use instance::Imports;
 pub use swarm::{AgentReport, DispatchReport, Outcome, Swarm};
 pub use swarm_core::{AgentId, ConfigError, PoolError, SwarmConfig, TrapCode};
 pub use swarm_gpu::{AdapterError, AdapterReport, AdapterRequest, list_adapters};
+pub use swarm_shader::isa::OpGroups;
 pub use swarm_shader::program::ValType;
 pub use value::Value;

@@ -1,20 +1,21 @@
-//! Host access to the agents' value stacks, which the GPU keeps interleaved by agent (word `w`
-//! of every agent of a chunk side by side): windows of whole rows, read in one readback,
-//! patched, and written back a row at a time.
+//! Host access to the agents' value stacks, which the GPU keeps interleaved by tiles of agents
+//! (`Layout::stack_word`): windows of whole tiles, read in one readback, patched, and written
+//! back a tile at a time.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
 use swarm_core::Layout;
 
-/// A rectangle of one chunk's value stacks: words `words` of local agents `locals`.
+/// Stack words `words` of the agents of tiles `tiles` of one chunk.
 #[derive(Debug)]
 pub(crate) struct StackWindow {
     /// The chunk.
     pub(crate) chunk: usize,
-    locals: Range<u32>,
+    tile: u32,
+    tiles: Range<u32>,
     words: Range<u32>,
-    /// Row-major: `words.len()` rows of `locals.len()` words.
+    /// Tile-major, as on the GPU: per tile, `words.len()` rows of `tile` words.
     data: Vec<u32>,
     dirty: Vec<bool>,
 }
@@ -25,6 +26,7 @@ impl StackWindow {
         layout: &Layout,
         spans: impl IntoIterator<Item = (u32, Range<u32>)>,
     ) -> Vec<Self> {
+        let tile = layout.stack_tile();
         let mut bounds: BTreeMap<usize, (Range<u32>, Range<u32>)> = BTreeMap::new();
         for (slot, slots) in spans {
             if slots.is_empty() {
@@ -32,58 +34,64 @@ impl StackWindow {
             }
             let location = layout.locate(slot);
             let words = 2 * slots.start..2 * slots.end;
-            let local = location.local..location.local + 1;
+            let tiles = location.local / tile..location.local / tile + 1;
             bounds
                 .entry(location.chunk as usize)
-                .and_modify(|(l, w)| {
-                    *l = l.start.min(local.start)..l.end.max(local.end);
+                .and_modify(|(t, w)| {
+                    *t = t.start.min(tiles.start)..t.end.max(tiles.end);
                     *w = w.start.min(words.start)..w.end.max(words.end);
                 })
-                .or_insert((local, words));
+                .or_insert((tiles, words));
         }
         bounds
             .into_iter()
-            .map(|(chunk, (locals, words))| Self {
+            .map(|(chunk, (tiles, words))| Self {
                 chunk,
-                data: vec![0; locals.len() * words.len()],
-                dirty: vec![false; words.len()],
-                locals,
+                tile,
+                data: vec![0; tiles.len() * words.len() * tile as usize],
+                dirty: vec![false; tiles.len()],
+                tiles,
                 words,
             })
             .collect()
     }
 
-    /// Byte ranges of the window's rows in its chunk's state buffer, in row order.
-    pub(crate) fn rows(&self, layout: &Layout) -> Vec<Range<u64>> {
-        self.words
+    /// Byte ranges of the window's tiles in its chunk's state buffer, in tile order.
+    pub(crate) fn ranges(&self, layout: &Layout) -> Vec<Range<u64>> {
+        self.tiles
             .clone()
-            .map(|word| {
-                let start = layout.stack_word(self.locals.start, word);
-                start..start + 4 * self.locals.len() as u64
-            })
+            .map(|t| layout.stack_tile_words(t, self.words.clone()))
             .collect()
     }
 
-    /// Takes the bytes of the rows [`rows`](Self::rows) named, in the same order.
-    pub(crate) fn fill<'a>(&mut self, rows: impl IntoIterator<Item = &'a [u8]>) {
-        let width = self.locals.len();
-        for (row, bytes) in self.data.chunks_mut(width).zip(rows) {
-            for (word, b) in row.iter_mut().zip(bytes.chunks_exact(4)) {
+    fn tile_words(&self) -> usize {
+        self.words.len() * self.tile as usize
+    }
+
+    /// Takes the bytes of the ranges [`ranges`](Self::ranges) named, in the same order.
+    pub(crate) fn fill<'a>(&mut self, ranges: impl IntoIterator<Item = &'a [u8]>) {
+        let size = self.tile_words();
+        for (tile, bytes) in self.data.chunks_mut(size).zip(ranges) {
+            for (word, b) in tile.iter_mut().zip(bytes.chunks_exact(4)) {
                 *word = u32::from_le_bytes(b.try_into().expect("4 bytes"));
             }
         }
     }
 
-    fn index(&self, local: u32, word: u32) -> usize {
-        debug_assert!(self.locals.contains(&local) && self.words.contains(&word));
-        (word - self.words.start) as usize * self.locals.len()
-            + (local - self.locals.start) as usize
+    /// Where word `word` of local agent `local` is in `data`, and its tile's index.
+    fn index(&self, local: u32, word: u32) -> (usize, usize) {
+        let tile = (local / self.tile - self.tiles.start) as usize;
+        debug_assert!(tile < self.tiles.len() && self.words.contains(&word));
+        let at = tile * self.tile_words()
+            + (word - self.words.start) as usize * self.tile as usize
+            + (local % self.tile) as usize;
+        (at, tile)
     }
 
     /// 64-bit stack slot `slot` of local agent `local`.
     pub(crate) fn get(&self, local: u32, slot: u32) -> u64 {
-        let lo = self.data[self.index(local, 2 * slot)];
-        let hi = self.data[self.index(local, 2 * slot + 1)];
+        let lo = self.data[self.index(local, 2 * slot).0];
+        let hi = self.data[self.index(local, 2 * slot + 1).0];
         u64::from(lo) | (u64::from(hi) << 32)
     }
 
@@ -93,27 +101,26 @@ impl StackWindow {
             (2 * slot, value as u32),
             (2 * slot + 1, (value >> 32) as u32),
         ] {
-            let at = self.index(local, word);
+            let (at, tile) = self.index(local, word);
             self.data[at] = half;
-            self.dirty[(word - self.words.start) as usize] = true;
+            self.dirty[tile] = true;
         }
     }
 
-    /// The rows changed by [`set`](Self::set): byte offset in the state buffer and contents.
-    pub(crate) fn changed_rows<'a>(
+    /// The tiles changed by [`set`](Self::set): byte offset in the state buffer and contents.
+    pub(crate) fn changed<'a>(
         &'a self,
         layout: &'a Layout,
     ) -> impl Iterator<Item = (u64, &'a [u8])> + 'a {
-        let width = self.locals.len();
-        self.words
+        self.tiles
             .clone()
-            .zip(self.data.chunks(width))
+            .zip(self.data.chunks(self.tile_words()))
             .zip(&self.dirty)
             .filter(|(_, dirty)| **dirty)
-            .map(move |((word, row), _)| {
+            .map(move |((t, words), _)| {
                 (
-                    layout.stack_word(self.locals.start, word),
-                    bytemuck::cast_slice(row),
+                    layout.stack_tile_words(t, self.words.clone()).start,
+                    bytemuck::cast_slice(words),
                 )
             })
     }

@@ -11,6 +11,7 @@ use swarm_gpu::{
     AdapterReport, AdapterRequest, BindingKind, Dispatch, GpuBuffer, GpuContext, Kernel,
     KernelBindings, ReadRequest,
 };
+use swarm_shader::isa::OpGroups;
 use swarm_shader::program::{FuncKind, Program, ValType};
 use swarm_shader::{CodeImage, RUN_ENTRY, SPAWN_ENTRY, interpreter_wgsl, validate_wgsl};
 
@@ -111,8 +112,11 @@ pub struct Swarm {
     config: SwarmConfig,
     layout: Layout,
     pool: SlotPool,
-    run_kernel: Kernel,
-    spawn_kernel: Kernel,
+    /// Interpreter pipelines by instruction groups: the full interpreter, built at creation,
+    /// and the specialized ones loaded modules have needed.
+    kernels: HashMap<OpGroups, Kernels>,
+    /// The key in `kernels` of the loaded module's interpreter.
+    op_groups: OpGroups,
     /// The work list: spawn records and dispatch selections (see `SpawnRecord`).
     list: GpuBuffer,
     /// Words of `list` holding data for the next submission.
@@ -130,6 +134,45 @@ impl std::fmt::Debug for Swarm {
             .field("config", &self.config)
             .field("agents", &self.pool.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// The two entry points of one generated interpreter.
+struct Kernels {
+    /// Runs agents.
+    run: Kernel,
+    /// Starts agents from the spawn records of the work list.
+    spawn: Kernel,
+}
+
+impl Kernels {
+    /// Generates the interpreter for `groups`, validates it with naga and builds its
+    /// pipelines.
+    fn build<E>(gpu: &GpuContext, layout: &Layout, groups: OpGroups) -> Result<Self, E>
+    where
+        E: From<swarm_shader::WgslError> + From<swarm_gpu::GpuError>,
+    {
+        let wgsl = validate_wgsl(
+            &format!("swarm interpreter ({})", groups.name()),
+            interpreter_wgsl(layout, groups),
+            gpu.capabilities(),
+        )?;
+        let mut kernels = gpu.create_kernels(
+            &wgsl,
+            &[RUN_ENTRY, SPAWN_ENTRY],
+            &[
+                BindingKind::Uniform,
+                BindingKind::StorageRead,
+                BindingKind::StorageReadWrite,
+                BindingKind::StorageReadWrite,
+                BindingKind::StorageReadWrite,
+                BindingKind::StorageReadWrite,
+                BindingKind::StorageRead,
+            ],
+        )?;
+        let spawn = kernels.pop().expect("two kernels");
+        let run = kernels.pop().expect("two kernels");
+        Ok(Self { run, spawn })
     }
 }
 
@@ -156,34 +199,17 @@ impl Swarm {
             });
         }
         let layout = Layout::new(&config, &gpu.limits())?;
-        let wgsl = validate_wgsl(
-            "swarm interpreter",
-            interpreter_wgsl(&layout),
-            gpu.capabilities(),
-        )?;
-        let mut kernels = gpu.create_kernels(
-            &wgsl,
-            &[RUN_ENTRY, SPAWN_ENTRY],
-            &[
-                BindingKind::Uniform,
-                BindingKind::StorageRead,
-                BindingKind::StorageReadWrite,
-                BindingKind::StorageReadWrite,
-                BindingKind::StorageReadWrite,
-                BindingKind::StorageReadWrite,
-                BindingKind::StorageRead,
-            ],
-        )?;
-        let spawn_kernel = kernels.pop().expect("two kernels");
-        let run_kernel = kernels.pop().expect("two kernels");
+        // The full interpreter is built up front: it checks that the adapter compiles every
+        // instruction before any module is loaded.
+        let full = Kernels::build::<CreateError>(&gpu, &layout, OpGroups::ALL)?;
         let list = gpu.create_storage_buffer("swarm work list", INITIAL_LIST_WORDS * 4)?;
         Ok(Self {
             gpu,
             pool: SlotPool::new(config.max_agents),
             config,
             layout,
-            run_kernel,
-            spawn_kernel,
+            kernels: HashMap::from([(OpGroups::ALL, full)]),
+            op_groups: OpGroups::ALL,
             list,
             list_used: 0,
             pending_spawns: Vec::new(),
@@ -223,6 +249,15 @@ impl Swarm {
         let program = swarm_shader::lower(&wasm)?;
         imports.check(&program)?;
         let image = CodeImage::build(&program, &self.config)?;
+        let op_groups = if self.config.specialize {
+            program.op_groups
+        } else {
+            OpGroups::ALL
+        };
+        if !self.kernels.contains_key(&op_groups) {
+            let kernels = Kernels::build::<LoadError>(&self.gpu, &self.layout, op_groups)?;
+            self.kernels.insert(op_groups, kernels);
+        }
         let template = Template::new(&program, &image, imports);
         let host = program
             .funcs
@@ -265,6 +300,7 @@ impl Swarm {
         for chunk in &mut self.chunks {
             chunk.bindings = None;
         }
+        self.op_groups = op_groups;
         self.module = Some(Module {
             program,
             code,
@@ -278,6 +314,17 @@ impl Swarm {
         Ok(())
     }
 
+    /// The loaded module's interpreter.
+    fn kernels(&self) -> &Kernels {
+        &self.kernels[&self.op_groups]
+    }
+
+    /// The instruction groups the loaded module's interpreter was generated with
+    /// ([`OpGroups::ALL`] before a module is loaded, or when the config does not specialize).
+    pub fn interpreter_groups(&self) -> OpGroups {
+        self.op_groups
+    }
+
     fn bind_chunk(&mut self, index: usize) -> Result<(), swarm_gpu::GpuError> {
         let Some(module) = &self.module else {
             return Ok(());
@@ -285,7 +332,7 @@ impl Swarm {
         let chunk = &self.chunks[index];
         let bind = |params: &GpuBuffer| {
             self.gpu.bind(
-                &self.run_kernel,
+                &self.kernels().run,
                 &[
                     params,
                     &module.code,
@@ -349,12 +396,16 @@ impl Swarm {
     }
 
     /// Loop iterations an agent may use per dispatch: three fifths of the driver's limit,
-    /// which leaves room for the last step's inner loops (at most one bulk chunk).
+    /// which leaves room for the last step's inner loops (at most one bulk chunk). With a
+    /// private stack, two fifths: the copy back to the state buffer runs last, and on
+    /// llvmpipe a dispatch that ended three bulk chunks in at three fifths lost that copy
+    /// (`large_bulk_operations_are_exact` covers it).
     fn work_limit(&self) -> u32 {
+        let fifths = if self.layout.private_stack() { 2 } else { 3 };
         self.gpu
             .limits()
             .shader_loop_iterations
-            .map_or(u32::MAX, |limit| limit / 5 * 3)
+            .map_or(u32::MAX, |limit| limit / 5 * fifths)
     }
 
     fn grid(&self, agents: u32) -> DispatchGrid {
@@ -373,7 +424,7 @@ impl Swarm {
             .filter_map(|spawn| {
                 let (_, bindings) = self.chunks[spawn.chunk].bindings.as_ref()?;
                 Some(Dispatch {
-                    kernel: &self.spawn_kernel,
+                    kernel: &self.kernels().spawn,
                     bindings,
                     grid: self.grid(spawn.count),
                 })
@@ -971,7 +1022,7 @@ impl Swarm {
             let chunk = &self.chunks[*index];
             if let Some((bindings, _)) = &chunk.bindings {
                 dispatches.push(Dispatch {
-                    kernel: &self.run_kernel,
+                    kernel: &self.kernels().run,
                     bindings,
                     grid: self.grid(*count),
                 });
@@ -1036,7 +1087,7 @@ impl Swarm {
             })
             .collect();
         // Every caller's arguments, and the stack slots its results will take, in one readback
-        // of whole rows of the interleaved stacks.
+        // of whole tiles of the interleaved stacks.
         let stack_slots = self.config.value_stack_slots;
         let mut windows = StackWindow::covering(
             &self.layout,
@@ -1050,7 +1101,7 @@ impl Swarm {
             }),
         );
         let rows: Vec<Vec<std::ops::Range<u64>>> =
-            windows.iter().map(|w| w.rows(&self.layout)).collect();
+            windows.iter().map(|w| w.ranges(&self.layout)).collect();
         let reads: Vec<ReadRequest<'_>> = windows
             .iter()
             .zip(&rows)
@@ -1165,7 +1216,7 @@ impl Swarm {
         }
         for window in &windows {
             let state = &self.chunks[window.chunk].state;
-            for (offset, row) in window.changed_rows(&self.layout) {
+            for (offset, row) in window.changed(&self.layout) {
                 self.gpu.write_buffer(state, offset, row)?;
             }
         }

@@ -13,7 +13,7 @@ use swarm_core::{
 };
 
 use crate::image::{FUNC_ENTRY_WORDS, IMPORTED_ENTRY, REF_NULL, TABLE_ENTRY_WORDS, header};
-use crate::isa::{FUEL_SHIFT, OPCODE_MASK, OPS};
+use crate::isa::{FUEL_SHIFT, OPCODE_MASK, OPS, OpGroups};
 use crate::lower::RETURN_TARGET;
 use crate::{SOFTFLOAT_WGSL, records_wgsl};
 
@@ -33,8 +33,12 @@ fn field_index(fields: &[WgslField], name: &str) -> u32 {
         .unwrap_or_else(|| panic!("no field {name}")) as u32
 }
 
-/// The interpreter's WGSL for a swarm laid out as `layout`.
-pub fn interpreter_wgsl(layout: &Layout) -> String {
+/// The interpreter's WGSL for a swarm laid out as `layout`, with the optional instruction
+/// groups `op_groups` (a module's [`Program::op_groups`](crate::Program::op_groups), or
+/// [`OpGroups::ALL`] for an interpreter that runs any module). An instruction of a group left
+/// out traps with `unreachable`; a module's code holds none, since lowering records every
+/// group it emits.
+pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     let words = |bytes: u64| (bytes / 4) as u32;
     let region = |kind| layout.region(kind);
     let mut constants = String::new();
@@ -54,10 +58,10 @@ pub fn interpreter_wgsl(layout: &Layout) -> String {
     );
     constant("GLOBALS_OFF", words(region(RegionKind::Globals).offset));
     constant("TABLES_OFF", words(region(RegionKind::Tables).offset));
-    // Value stacks are interleaved: word `w` of agent `local` is at
-    // `STACK_BASE + w * CHUNK_AGENTS + local`.
+    // Value stacks are interleaved by tiles of agents (`Layout::stack_word`).
     constant("STACK_BASE", words(layout.stack_base()));
-    constant("CHUNK_AGENTS", layout.agents_per_chunk());
+    constant("STACK_TILE", layout.stack_tile());
+    constant("STACK_WORDS", layout.stack_words());
     constant(
         "STACK_SLOTS",
         (region(RegionKind::ValueStack).size / 8) as u32,
@@ -125,6 +129,9 @@ pub fn interpreter_wgsl(layout: &Layout) -> String {
     let mut float_arms: Vec<String> = Vec::new();
     let mut float_binary = Vec::new();
     for (code, info) in OPS.iter().enumerate() {
+        if !op_groups.contains(OpGroups::of(info.op)) {
+            continue;
+        }
         let body = info.body;
         if float_range.contains(&code) {
             float_binary.push(if info.shape == "fu2" { "1u" } else { "0u" });
@@ -164,50 +171,62 @@ pub fn interpreter_wgsl(layout: &Layout) -> String {
         groups[group].push_str(&arm);
     }
     let arms = nested_switch("op", 0, &groups, "trap(TRAP_UNREACHABLE);");
-    let float_groups: Vec<String> = float_arms
-        .chunks(CASES_PER_GROUP)
-        .map(|chunk| chunk.concat())
-        .collect();
-    let float_switch = nested_switch("op", float_range.start, &float_groups, "return 0lu;");
-    let float_unit = format!(
-        "const FIRST_FLOAT: u32 = {first}u;\n\
-         const LAST_FLOAT: u32 = {last}u;\n\
-         const FLOAT_BINARY = array<u32, {count}>({binary});\n\n\
-         fn float_unit(op: u32, a: u64, b: u64) -> u64 {{\n\
-         \x20   let a32 = u32(a & 0xfffffffflu);\n\
-         \x20   let b32 = u32(b & 0xfffffffflu);\n\
-         {float_switch}\
-         \x20   return 0lu;\n\
-         }}\n",
-        first = float_range.start,
-        last = float_range.end - 1,
-        count = float_binary.len(),
-        binary = float_binary.join(", "),
-    );
+    // Every float instruction reaches `float_unit` from one call site, in `step`.
+    let (float_unit, float_step) = if op_groups.contains(OpGroups::FLOAT) {
+        let float_groups: Vec<String> = float_arms
+            .chunks(CASES_PER_GROUP)
+            .map(|chunk| chunk.concat())
+            .collect();
+        let float_switch = nested_switch("op", float_range.start, &float_groups, "return 0lu;");
+        let unit = format!(
+            "const FIRST_FLOAT: u32 = {first}u;\n\
+             const LAST_FLOAT: u32 = {last}u;\n\
+             const FLOAT_BINARY = array<u32, {count}>({binary});\n\n\
+             fn float_unit(op: u32, a: u64, b: u64) -> u64 {{\n\
+             \x20   let a32 = u32(a & 0xfffffffflu);\n\
+             \x20   let b32 = u32(b & 0xfffffffflu);\n\
+             {float_switch}\
+             \x20   return 0lu;\n\
+             }}\n",
+            first = float_range.start,
+            last = float_range.end - 1,
+            count = float_binary.len(),
+            binary = float_binary.join(", "),
+        );
+        let step = "\x20   if op >= FIRST_FLOAT && op <= LAST_FLOAT {\n\
+                    \x20       var b = 0lu;\n\
+                    \x20       if FLOAT_BINARY[op - FIRST_FLOAT] != 0u {\n\
+                    \x20           b = pop64();\n\
+                    \x20       }\n\
+                    \x20       let a = pop64();\n\
+                    \x20       push64(float_unit(op, a, b));\n\
+                    \x20       return;\n\
+                    \x20   }\n";
+        (unit, step)
+    } else {
+        (String::new(), "")
+    };
 
     format!(
-        "// swarm interpreter: generated from the instruction table; do not edit.\n\
-         {records}\n{constants}\n{softfloat}\n{runtime}\n{float_unit}\n\
+        "// swarm interpreter ({op_groups}): generated from the instruction table; do not edit.\n\
+         {records}\n{constants}\n{softfloat}\n{runtime}\n{stack}\n{float_unit}\n\
          fn step() {{\n\
          \x20   op_pc = pc;\n\
          \x20   let word = code[pc];\n\
          \x20   pc += 1u;\n\
          \x20   let op = word & OPCODE_MASK;\n\
-         \x20   if op >= FIRST_FLOAT && op <= LAST_FLOAT {{\n\
-         \x20       // Every float instruction reaches `float_unit` from here alone.\n\
-         \x20       var b = 0lu;\n\
-         \x20       if FLOAT_BINARY[op - FIRST_FLOAT] != 0u {{\n\
-         \x20           b = pop64();\n\
-         \x20       }}\n\
-         \x20       let a = pop64();\n\
-         \x20       push64(float_unit(op, a, b));\n\
-         \x20       return;\n\
-         \x20   }}\n\
+         {float_step}\
          {arms}\
          }}\n\n{main}\n{spawn}",
+        op_groups = op_groups.name(),
         records = records_wgsl(),
         softfloat = SOFTFLOAT_WGSL,
         runtime = RUNTIME_WGSL,
+        stack = if layout.private_stack() {
+            STACK_PRIVATE_WGSL
+        } else {
+            STACK_STATE_WGSL
+        },
         main = MAIN_WGSL,
         spawn = SPAWN_WGSL,
     )
@@ -262,6 +281,10 @@ fn nested_switch(selector: &str, base: usize, groups: &[String], otherwise: &str
 
 /// Bindings, registers and the helpers the instruction bodies call.
 const RUNTIME_WGSL: &str = include_str!("interp/runtime.wgsl");
+/// The value stack used in place in the state buffer.
+const STACK_STATE_WGSL: &str = include_str!("interp/stack_state.wgsl");
+/// The value stack in private memory during a dispatch, copied in and out.
+const STACK_PRIVATE_WGSL: &str = include_str!("interp/stack_private.wgsl");
 /// The entry point: load registers, run until done or out of fuel, store registers.
 const MAIN_WGSL: &str = include_str!("interp/main.wgsl");
 /// The spawn entry point: copy the module's starting state into new agents' slots.

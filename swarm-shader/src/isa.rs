@@ -317,6 +317,76 @@ impl Op {
     }
 }
 
+/// Optional groups of instructions. A module's interpreter is generated with only the groups
+/// the module uses ([`Program::op_groups`](crate::Program::op_groups)), so the common kernel stays small: the soft-float
+/// library alone takes more registers than the rest of the interpreter, and a GPU keeps fewer
+/// agents in flight the more registers its kernel needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpGroups(u8);
+
+impl OpGroups {
+    /// No optional group: integer arithmetic, control, variables, memory and references.
+    pub const NONE: Self = Self(0);
+    /// Float arithmetic, comparisons and conversions (the `fu1`/`fu2` rows, on soft-float).
+    pub const FLOAT: Self = Self(1);
+    /// 64-bit division and remainder, which GPUs emulate with long instruction sequences.
+    pub const WIDE_DIVISION: Self = Self(2);
+    /// Bulk memory and table instructions that loop: `memory.fill/copy/init` and
+    /// `table.grow/fill/copy/init`.
+    pub const BULK: Self = Self(4);
+    /// Every group.
+    pub const ALL: Self = Self(7);
+    /// Every subset of [`ALL`](Self::ALL), each once.
+    pub fn every() -> impl Iterator<Item = Self> {
+        (0..=Self::ALL.0).map(Self)
+    }
+
+    /// Whether every group of `other` is in `self`.
+    pub fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The groups of both.
+    #[must_use]
+    pub fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// The group `op` belongs to ([`NONE`](Self::NONE) for the core).
+    pub fn of(op: Op) -> Self {
+        match op {
+            Op::I64DivS | Op::I64DivU | Op::I64RemS | Op::I64RemU => Self::WIDE_DIVISION,
+            Op::MemoryFill
+            | Op::MemoryCopy
+            | Op::MemoryInit
+            | Op::TableGrow
+            | Op::TableFill
+            | Op::TableCopy
+            | Op::TableInit => Self::BULK,
+            _ if op.info().shape.starts_with("fu") => Self::FLOAT,
+            _ => Self::NONE,
+        }
+    }
+
+    /// A short name for listings: the groups joined by `+`, or `core`.
+    pub fn name(self) -> String {
+        let names: Vec<&str> = [
+            (Self::FLOAT, "float"),
+            (Self::WIDE_DIVISION, "div64"),
+            (Self::BULK, "bulk"),
+        ]
+        .into_iter()
+        .filter(|(group, _)| self.contains(*group))
+        .map(|(_, name)| name)
+        .collect();
+        if names.is_empty() {
+            "core".to_owned()
+        } else {
+            names.join("+")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +400,24 @@ mod tests {
             assert!(seen.insert(info.mnemonic), "{} twice", info.mnemonic);
         }
         assert!(OPS.len() < OPCODE_MASK as usize);
+    }
+
+    #[test]
+    fn every_float_unit_row_is_in_the_float_group_and_groups_are_disjoint() {
+        for info in OPS {
+            let group = OpGroups::of(info.op);
+            assert_eq!(
+                group == OpGroups::FLOAT,
+                info.shape.starts_with("fu"),
+                "{}",
+                info.mnemonic
+            );
+        }
+        assert_eq!(OpGroups::every().count(), 8);
+        assert!(OpGroups::ALL.contains(OpGroups::BULK));
+        assert!(!OpGroups::FLOAT.contains(OpGroups::BULK));
+        assert_eq!(OpGroups::FLOAT.union(OpGroups::BULK).name(), "float+bulk");
+        assert_eq!(OpGroups::NONE.name(), "core");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use wasmparser::{
     ExternalKind, Operator, Parser, Payload, TableInit, TypeRef, Validator, WasmFeatures,
 };
 
-use crate::isa::{FUEL_SHIFT, Op};
+use crate::isa::{FUEL_SHIFT, Op, OpGroups};
 use crate::program::{
     ConstExpr, DataSegment, ElemSegment, Export, FuncInfo, FuncKind, FuncType, GlobalInfo,
     GlobalInit, MemoryInfo, Program, TableInfo, ValType,
@@ -438,6 +438,8 @@ impl FuncLowerer<'_> {
         debug_assert_eq!(immediates.len(), op.info().immediates.len(), "{op:?}");
         self.code.push(op.code() | (fuel << FUEL_SHIFT));
         self.code.extend_from_slice(immediates);
+        let groups = &mut self.reader.program.op_groups;
+        *groups = groups.union(OpGroups::of(op));
     }
 
     /// Emits a table instruction with its own stack effect.

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::isa::OpGroups;
+
 /// A WebAssembly value type, as swarm stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
@@ -163,6 +165,8 @@ pub enum Export {
 pub struct Program {
     /// Lowered instructions (see `isa`); function entries point into it.
     pub code: Vec<u32>,
+    /// The optional instruction groups `code` uses: its interpreter needs these.
+    pub op_groups: OpGroups,
     /// Every function, imports first.
     pub funcs: Vec<FuncInfo>,
     /// Every global, imports first.

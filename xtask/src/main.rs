@@ -190,14 +190,31 @@ fn shaders() -> Result<()> {
         ("lavapipe", DeviceLimits::LAVAPIPE),
         ("H100", DeviceLimits::H100),
     ] {
-        let layout = Layout::new(&SwarmConfig::default(), &limits)?;
-        swarm_shader::validate_wgsl(
-            &format!("interpreter ({name} layout)"),
-            swarm_shader::interpreter_wgsl(&layout),
-            capabilities,
-        )?;
+        // The default stacks stay in the state buffer; small ones run in private memory.
+        let small_stacks = SwarmConfig {
+            value_stack_slots: 256,
+            ..SwarmConfig::default()
+        };
+        for config in [SwarmConfig::default(), small_stacks] {
+            let layout = Layout::new(&config, &limits)?;
+            let stack = if layout.private_stack() {
+                "private stack"
+            } else {
+                "stack in place"
+            };
+            for groups in swarm_shader::isa::OpGroups::every() {
+                swarm_shader::validate_wgsl(
+                    &format!("interpreter ({name} layout, {stack}, {})", groups.name()),
+                    swarm_shader::interpreter_wgsl(&layout, groups),
+                    capabilities,
+                )?;
+            }
+        }
     }
-    println!("xtask: generated WGSL (records, interpreter) validates with naga");
+    println!(
+        "xtask: generated WGSL (records, the interpreter with either stack and every set of \
+         instruction groups) validates with naga"
+    );
     Ok(())
 }
 

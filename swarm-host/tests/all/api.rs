@@ -413,26 +413,31 @@ fn large_bulk_operations_are_exact() {
         "(memory (export \"memory\") 8)",
     ))
     .unwrap();
-    let mut swarm = Swarm::new(SwarmConfig {
-        max_agents: 2,
-        max_memory_pages: 8,
-        value_stack_slots: 256,
-        call_frames: 64,
-        ..SwarmConfig::default()
-    })
-    .unwrap();
-    swarm.load_module(&wasm, &Imports::new()).unwrap();
-    swarm
-        .spawn_many("fill", [[Value::I32(300_001)], [Value::I32(65_536)]])
+    // Stacks in place and in private memory: on lavapipe both suspend mid-instruction, and the
+    // private one must copy the continuation's operands back.
+    for private_stack_slots in [0, 256] {
+        let mut swarm = Swarm::new(SwarmConfig {
+            max_agents: 2,
+            max_memory_pages: 8,
+            value_stack_slots: 256,
+            private_stack_slots,
+            call_frames: 64,
+            ..SwarmConfig::default()
+        })
         .unwrap();
-    let report = swarm.run().unwrap();
-    for (agent, n) in report.agents.iter().zip([300_001_usize, 65_536]) {
-        // The last filled byte is 7, the next one 0.
-        assert_eq!(finished(&agent.outcome), [Value::I32(7)]);
-        let bytes = swarm.read_memory(agent.id, 0, n as u64 + 1).unwrap();
-        assert!(bytes[..n].iter().all(|b| *b == 7));
-        assert_eq!(bytes[n], 0);
-        // memory.fill and memory.copy are one instruction each, however long.
-        assert_eq!(agent.instructions, 17);
+        swarm.load_module(&wasm, &Imports::new()).unwrap();
+        swarm
+            .spawn_many("fill", [[Value::I32(300_001)], [Value::I32(65_536)]])
+            .unwrap();
+        let report = swarm.run().unwrap();
+        for (agent, n) in report.agents.iter().zip([300_001_usize, 65_536]) {
+            // The last filled byte is 7, the next one 0.
+            assert_eq!(finished(&agent.outcome), [Value::I32(7)]);
+            let bytes = swarm.read_memory(agent.id, 0, n as u64 + 1).unwrap();
+            assert!(bytes[..n].iter().all(|b| *b == 7));
+            assert_eq!(bytes[n], 0);
+            // memory.fill and memory.copy are one instruction each, however long.
+            assert_eq!(agent.instructions, 17);
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Every agent's result compared with wasmi running the same call on the CPU.
 
-use swarm_host::{Imports, Outcome, Swarm, SwarmConfig, TrapCode, Value};
+use swarm_host::{Imports, OpGroups, Outcome, Swarm, SwarmConfig, TrapCode, Value};
 
 const MODULE: &str = r#"(module
   (memory 1)
@@ -243,4 +243,91 @@ fn the_total_fuel_limit_ends_a_call_with_out_of_fuel() {
         outcome(short).outcome,
         Outcome::Finished(vec![Value::I32(1)])
     );
+}
+
+/// Integer-only: its interpreter leaves out every optional group.
+const INTEGER: &str = r#"(module
+  (func (export "collatz") (param i32) (result i32) (local i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.le_u (local.get 0) (i32.const 1)))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (local.set 0
+          (if (result i32) (i32.and (local.get 0) (i32.const 1))
+            (then (i32.add (i32.mul (local.get 0) (i32.const 3)) (i32.const 1)))
+            (else (i32.shr_u (local.get 0) (i32.const 1)))))
+        (br $next)))
+    (local.get 1)))"#;
+
+/// Runs `count` agents of `export` with fresh arguments from `args` and checks every result
+/// against wasmi.
+fn run_against_wasmi(
+    swarm: &mut Swarm,
+    wasm: &[u8],
+    export: &str,
+    count: u64,
+    args: impl Fn(u64) -> Vec<Value>,
+) {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let calls: Vec<_> = (0..count).map(|_| args(rng.next())).collect();
+    let ids = swarm.spawn_many(export, calls.iter().cloned()).unwrap();
+    let report = swarm.run().unwrap();
+    assert_eq!(report.agents.len(), calls.len());
+    for ((agent, args), id) in report.agents.iter().zip(&calls).zip(&ids) {
+        assert_eq!(agent.id, *id);
+        let want = reference(wasm, export, args).expect("no trap");
+        match &agent.outcome {
+            Outcome::Finished(got) => assert!(
+                same(got, &want),
+                "{export}{args:?}: swarm {got:?}, wasmi {want:?}"
+            ),
+            other => panic!("{export}{args:?}: swarm {other:?}, wasmi {want:?}"),
+        }
+    }
+    swarm.kill_many(&ids).unwrap();
+}
+
+#[test]
+fn each_module_runs_on_the_interpreter_of_its_instruction_groups() {
+    let integer = wat::parse_str(INTEGER).unwrap();
+    let mixed = wat::parse_str(MODULE).unwrap();
+    let collatz = |r: u64| vec![Value::I32((r % 100_000) as i32 + 1)];
+    let float = |r: u64| {
+        let a = f64::from_bits(r) % 1e6;
+        let b = (r % 2_000) as f64 / 7.0 - 140.0;
+        vec![Value::F64(a.to_bits()), Value::F64(b.to_bits())]
+    };
+    let config = SwarmConfig {
+        max_agents: 64,
+        value_stack_slots: 256,
+        call_frames: 16,
+        ..SwarmConfig::default()
+    };
+
+    let mut swarm = Swarm::new(config.clone()).unwrap();
+    assert_eq!(swarm.interpreter_groups(), OpGroups::ALL);
+    swarm.load_module(&integer, &Imports::new()).unwrap();
+    assert_eq!(swarm.interpreter_groups(), OpGroups::NONE);
+    run_against_wasmi(&mut swarm, &integer, "collatz", 64, collatz);
+    // The mixed module has floats and `memory.fill`, and no 64-bit division.
+    swarm.load_module(&mixed, &Imports::new()).unwrap();
+    assert_eq!(
+        swarm.interpreter_groups(),
+        OpGroups::FLOAT.union(OpGroups::BULK)
+    );
+    run_against_wasmi(&mut swarm, &mixed, "float", 64, float);
+    run_against_wasmi(&mut swarm, &mixed, "collatz", 64, collatz);
+    // Back to the integer module, on the interpreter built for it the first time.
+    swarm.load_module(&integer, &Imports::new()).unwrap();
+    assert_eq!(swarm.interpreter_groups(), OpGroups::NONE);
+    run_against_wasmi(&mut swarm, &integer, "collatz", 64, collatz);
+
+    let mut full = Swarm::new(SwarmConfig {
+        specialize: false,
+        ..config
+    })
+    .unwrap();
+    full.load_module(&integer, &Imports::new()).unwrap();
+    assert_eq!(full.interpreter_groups(), OpGroups::ALL);
+    run_against_wasmi(&mut full, &integer, "collatz", 64, collatz);
 }

@@ -14,7 +14,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         return;
     }
     agent = local;
-    sbase = STACK_BASE + local;
+    sbase = stack_base(local);
     fbase = local * STATE_STRIDE + FRAMES_OFF;
     gbase = local * STATE_STRIDE + GLOBALS_OFF;
     tbase = local * STATE_STRIDE + TABLES_OFF;
@@ -45,6 +45,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         budget_is_total = true;
     }
 
+    stack_in();
     if start_state == ST_READY {
         // A new call: the arguments are at the bottom of the stack; the entry frame returns to
         // the host.
@@ -54,27 +55,35 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         enter(status[stbase + S_ENTRY]);
     }
 
-    var used = 0lu;
+    // The loop counts fuel in 32 bits: a budget above 2^32 - 1 instructions is cut to that,
+    // and an agent that uses it all suspends exactly and continues in the next dispatch.
+    let start_left = u32(min(budget, 0xfffffffflu));
+    let cut = budget > 0xfffffffflu;
+    var left = start_left;
     loop {
         if halt || work >= params.work_limit {
             break;
         }
-        var cost = u64(code[pc] >> FUEL_SHIFT);
+        var cost = code[pc] >> FUEL_SHIFT;
         if resume_bulk {
-            cost = 0lu;
+            cost = 0u;
         }
-        if used + cost > budget {
-            if budget_is_total {
+        if cost > left {
+            if budget_is_total && !cut {
                 trap(TRAP_OUT_OF_FUEL);
             }
             break;
         }
-        used += cost;
+        left -= cost;
         resume_bulk = false;
         work += STEP_WORK;
         step();
     }
+    let used = u64(start_left - left);
 
+    if next_state == ST_SUSPENDED || next_state == ST_HOSTCALL {
+        stack_out();
+    }
     status[stbase + S_STATE] = next_state;
     status[stbase + S_TRAP] = trap_code;
     status[stbase + S_PC] = pc;

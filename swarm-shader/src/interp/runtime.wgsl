@@ -46,29 +46,17 @@ fn trap(code_: u32) {
     halt = true;
 }
 
-// Value stack: 64-bit slots of two words. Stacks are interleaved by agent: word `w` of this
-// agent is at `sbase + w * CHUNK_AGENTS`, so a warp's agents touching the same slot touch
-// neighbouring words.
-fn slot(i: u32) -> u64 {
-    let w = sbase + 2u * i * CHUNK_AGENTS;
-    return u64(state[w]) | (u64(state[w + CHUNK_AGENTS]) << 32u);
-}
-fn set_slot(i: u32, v: u64) {
-    let w = sbase + 2u * i * CHUNK_AGENTS;
-    state[w] = u32(v & 0xfffffffflu);
-    state[w + CHUNK_AGENTS] = u32(v >> 32u);
-}
-fn push32(v: u32) {
-    state[sbase + 2u * sp * CHUNK_AGENTS] = v;
-    sp += 1u;
+// Value stack: 64-bit slots of two words. Between dispatches the stacks live in the state
+// buffer, interleaved by tiles of agents: word `w` of this agent is at `sbase + w * STACK_TILE`,
+// so a warp's agents touching the same slot touch neighbouring words. `slot`, `set_slot`,
+// `push32`, `pop32`, `stack_in` and `stack_out` come from the stack module the layout chose
+// (`stack_state.wgsl` or `stack_private.wgsl`).
+fn stack_base(local: u32) -> u32 {
+    return STACK_BASE + (local / STACK_TILE) * STACK_WORDS * STACK_TILE + local % STACK_TILE;
 }
 fn push64(v: u64) {
     set_slot(sp, v);
     sp += 1u;
-}
-fn pop32() -> u32 {
-    sp -= 1u;
-    return state[sbase + 2u * sp * CHUNK_AGENTS];
 }
 fn pop64() -> u64 {
     sp -= 1u;

@@ -28,7 +28,7 @@ fn spawn(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_inde
         state[base + TABLES_OFF + w] = code[tables_off + w];
     }
     for (var w = 0u; w < 2u * argc; w += 1u) {
-        state[STACK_BASE + w * CHUNK_AGENTS + local] = list[args + w];
+        state[stack_base(local) + w * STACK_TILE] = list[args + w];
     }
 
     let sb = local * STATUS_STRIDE;

@@ -1,0 +1,32 @@
+// The value stack in the invocation's private memory while a dispatch runs: `stack_in` copies
+// the live slots (`0..sp`) from the state buffer when the agent starts, `stack_out` copies them
+// back when it stops, so the host and the next dispatch see the stack where it always is.
+var<private> stk: array<u32, STACK_WORDS>;
+
+fn slot(i: u32) -> u64 {
+    return u64(stk[2u * i]) | (u64(stk[2u * i + 1u]) << 32u);
+}
+fn set_slot(i: u32, v: u64) {
+    stk[2u * i] = u32(v & 0xfffffffflu);
+    stk[2u * i + 1u] = u32(v >> 32u);
+}
+fn push32(v: u32) {
+    stk[2u * sp] = v;
+    sp += 1u;
+}
+fn pop32() -> u32 {
+    sp -= 1u;
+    return stk[2u * sp];
+}
+fn stack_in() {
+    let words = 2u * sp;
+    work += words;
+    for (var w = 0u; w < words; w += 1u) {
+        stk[w] = state[sbase + w * STACK_TILE];
+    }
+}
+fn stack_out() {
+    for (var w = 0u; w < 2u * sp; w += 1u) {
+        state[sbase + w * STACK_TILE] = stk[w];
+    }
+}

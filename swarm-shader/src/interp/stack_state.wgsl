@@ -1,0 +1,21 @@
+// The value stack used in place in the state buffer (stacks too large for private memory).
+fn slot(i: u32) -> u64 {
+    let w = sbase + 2u * i * STACK_TILE;
+    return u64(state[w]) | (u64(state[w + STACK_TILE]) << 32u);
+}
+fn set_slot(i: u32, v: u64) {
+    let w = sbase + 2u * i * STACK_TILE;
+    state[w] = u32(v & 0xfffffffflu);
+    state[w + STACK_TILE] = u32(v >> 32u);
+}
+fn push32(v: u32) {
+    state[sbase + 2u * sp * STACK_TILE] = v;
+    sp += 1u;
+}
+fn pop32() -> u32 {
+    sp -= 1u;
+    return state[sbase + 2u * sp * STACK_TILE];
+}
+// Nothing to move: the state buffer is the stack.
+fn stack_in() {}
+fn stack_out() {}

@@ -1,0 +1,25 @@
+;; Blocks, loops and ifs with values, br_if out of a loop, br_table and dead code.
+(module
+  (func (export "sum") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $again
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $again)))
+    (local.get $acc))
+  (func (export "pick") (param i32) (result i32)
+    (block $c (result i32)
+      (block $b (result i32)
+        (i32.const 7)
+        (local.get 0)
+        (br_table $b $c $b))
+      (i32.const 20)
+      (i32.add)
+      (return)
+      (i32.const 99)))
+  (func (export "choose") (param i32 i64 i64) (result i64)
+    (if (result i64) (local.get 0)
+      (then (local.get 1))
+      (else (local.get 2)))))
