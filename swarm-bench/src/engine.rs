@@ -18,6 +18,21 @@ pub struct Run {
     pub gpu: Option<Duration>,
     /// Executed instructions over all agents, wasmtime's fuel model (swarm counts them).
     pub instructions: Option<u64>,
+    /// Where swarm's wall time went.
+    pub phases: Option<Phases>,
+}
+
+/// Where one swarm run's wall time went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// `spawn_many`: building and uploading the spawn records (the spawn kernel itself runs
+    /// in the next submission).
+    pub spawn: Duration,
+    /// `run`: the submission (spawn and run kernels), the readback of the status records and
+    /// the per-agent reports.
+    pub run: Duration,
+    /// `kill_many` and `sync`: wiping the agents' slots on the GPU.
+    pub kill: Duration,
 }
 
 impl Run {
@@ -175,10 +190,17 @@ impl SwarmRunner {
         let swarm = self.swarm_with(&workload.wasm)?;
         let started = Instant::now();
         let ids = swarm.spawn_many(workload.export, &calls)?;
+        let spawned = Instant::now();
         let report = swarm.run()?;
+        let ran = Instant::now();
         swarm.kill_many(&ids)?;
         swarm.sync()?;
         let elapsed = started.elapsed();
+        let phases = Phases {
+            spawn: spawned - started,
+            run: ran - spawned,
+            kill: started + elapsed - ran,
+        };
         let mut results = Vec::with_capacity(report.agents.len());
         let mut instructions = 0;
         for agent in &report.agents {
@@ -193,6 +215,7 @@ impl SwarmRunner {
             elapsed,
             gpu: report.gpu_time,
             instructions: Some(instructions),
+            phases: Some(phases),
         })
     }
 
@@ -218,6 +241,7 @@ impl SwarmRunner {
             elapsed: started.elapsed(),
             gpu: None,
             instructions: None,
+            phases: None,
         })
     }
 }

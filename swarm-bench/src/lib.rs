@@ -14,7 +14,7 @@ pub mod peers;
 pub mod report;
 mod workload;
 
-pub use engine::{Interpreter, Run, SwarmRunner};
+pub use engine::{Interpreter, Phases, Run, SwarmRunner};
 pub use workload::{GUESTS_WASM, Scale, Workload, XORSHIFT_WAT, workloads, xorshift};
 
 /// Threads for the CPU peers: one per host core.

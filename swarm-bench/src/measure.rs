@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use swarm_host::{Outcome, Value};
 
-use crate::{Run, SwarmRunner, Workload, peers};
+use crate::{Phases, Run, SwarmRunner, Workload, peers};
 
 /// How often to repeat a timed run: at least `min_runs`, then until `budget` is spent, at most
 /// `max_runs`.
@@ -76,6 +76,22 @@ pub struct EngineTime {
     pub wall: Stats,
     /// Median GPU time (swarm, from timestamps).
     pub gpu: Option<Duration>,
+    /// Median time of each phase of swarm's runs.
+    pub phases: Option<Phases>,
+}
+
+/// The median of each phase over `runs`.
+fn median_phases(runs: &[Phases]) -> Option<Phases> {
+    let median = |pick: fn(&Phases) -> Duration| {
+        let mut times: Vec<Duration> = runs.iter().map(pick).collect();
+        times.sort_unstable();
+        times[(times.len() - 1) / 2]
+    };
+    (!runs.is_empty()).then(|| Phases {
+        spawn: median(|p| p.spawn),
+        run: median(|p| p.run),
+        kill: median(|p| p.kill),
+    })
 }
 
 /// One workload at one agent count, on every engine.
@@ -125,20 +141,27 @@ pub fn point(
     let reference = runner.run(workload, agents)?;
     let instructions = reference.instructions.unwrap_or_default();
     let mut gpu = Vec::new();
+    let mut phases = Vec::new();
     let wall = Stats::collect(None, repeat, || {
         let run = runner.run(workload, agents)?;
         gpu.extend(run.gpu);
+        phases.extend(run.phases);
         Ok(run.elapsed)
     })?;
     gpu.sort_unstable();
     let swarm = EngineTime {
         wall,
         gpu: gpu.get(gpu.len().saturating_sub(1) / 2).copied(),
+        phases: median_phases(&phases),
     };
     let peer = |name: &str, go: &dyn Fn() -> Result<Run>| -> Result<EngineTime> {
         reference.check_same(workload, &go()?, name)?;
         let wall = Stats::collect(None, repeat, || Ok(go()?.elapsed))?;
-        Ok(EngineTime { wall, gpu: None })
+        Ok(EngineTime {
+            wall,
+            gpu: None,
+            phases: None,
+        })
     };
     let wasmtime = peer("wasmtime", &|| peers::wasmtime(workload, agents, threads))?;
     let wasmi = peer("wasmi", &|| peers::wasmi(workload, agents, threads))?;
@@ -159,10 +182,12 @@ pub fn swarm_point(
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
     let mut gpu = Vec::new();
+    let mut phases = Vec::new();
     let wall = Stats::collect(None, repeat, || {
         let run = runner.run(workload, agents)?;
         reference.check_same(workload, &run, "swarm (a second run)")?;
         gpu.extend(run.gpu);
+        phases.extend(run.phases);
         Ok(run.elapsed)
     })?;
     gpu.sort_unstable();
@@ -174,6 +199,7 @@ pub fn swarm_point(
             Some(EngineTime {
                 wall,
                 gpu: gpu.get(gpu.len().saturating_sub(1) / 2).copied(),
+                phases: median_phases(&phases),
             }),
             None,
             None,

@@ -69,6 +69,7 @@ pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Run>
         elapsed: started.elapsed(),
         gpu: None,
         instructions: None,
+        phases: None,
     })
 }
 
@@ -118,6 +119,7 @@ pub fn wasmi(workload: &Workload, agents: u32, threads: usize) -> Result<Run> {
         elapsed: started.elapsed(),
         gpu: None,
         instructions: None,
+        phases: None,
     })
 }
 

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::Phases;
 use crate::measure::{Baseline, ENGINES, Latency, Point};
 
 /// Where and how a report was measured.
@@ -237,6 +238,7 @@ impl Report {
              against swarm's. *GPU share* is the GPU time (timestamps) over swarm's wall time.\n"
         );
         self.table(&mut md, &self.throughput, true);
+        self.phases(&mut md);
 
         if !self.scaling.is_empty() {
             let _ = writeln!(md, "\n## Scaling (xorshift)\n");
@@ -415,6 +417,48 @@ impl Report {
         out
     }
 
+    /// Where swarm's wall time went, per throughput point.
+    fn phases(&self, md: &mut String) {
+        let rows: Vec<(&Point, Phases, Option<Duration>)> = self
+            .throughput
+            .iter()
+            .filter_map(|p| {
+                let swarm = p.engines[0].as_ref()?;
+                Some((p, swarm.phases?, swarm.gpu))
+            })
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let _ = writeln!(md, "\n### Where swarm's time goes\n");
+        let _ = writeln!(
+            md,
+            "Medians of each phase of the timed runs above. *spawn_many*: building and \
+             uploading the spawn records on the host. *run*: one submission (the spawn kernel, \
+             the interpreter over every agent), the readback of the status records and the \
+             per-agent reports; *GPU* is the interpreter's part, from timestamps. \
+             *kill_many + sync*: wiping every slot on the GPU, as the peers drop their \
+             instances.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| workload | agents | spawn_many | run | of which GPU | run without GPU | kill_many + sync |\n|---|---|---|---|---|---|---|"
+        );
+        for (p, phases, gpu) in rows {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                p.workload,
+                count(p.agents),
+                millis(phases.spawn),
+                millis(phases.run),
+                gpu.map_or("–".to_owned(), millis),
+                gpu.map_or("–".to_owned(), |g| millis(phases.run.saturating_sub(g))),
+                millis(phases.kill),
+            );
+        }
+    }
+
     /// Throughput against agent count, log-log, one line per engine: the scaling points, or the
     /// xorshift throughput points when there are no scaling points.
     pub fn svg(&self) -> String {
@@ -573,6 +617,7 @@ mod tests {
                     runs: vec![Duration::from_secs_f64(s)],
                 },
                 gpu: None,
+                phases: None,
             })
         };
         Point {

@@ -1,7 +1,6 @@
-//! `SlotPool`: spawn and kill in O(log n) over a fixed number of slots, with generational ids.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+//! `SlotPool`: spawn and kill over a fixed number of slots, with generational ids; freed slots
+//! are found through a bitset, so spawning a million agents into freed slots takes a scan of
+//! their words, not a million heap operations.
 
 use crate::AgentId;
 
@@ -48,8 +47,12 @@ pub struct SlotPool {
     /// Generation of each slot ever used; a slot is live when its entry in `live` is set.
     generations: Vec<u32>,
     live: Vec<bool>,
-    /// Slots freed by kills, lowest first; reused before fresh ones.
-    free: BinaryHeap<Reverse<u32>>,
+    /// Slots freed by kills, one bit each (set: free), reused lowest first before fresh ones.
+    free: Vec<u64>,
+    /// Set bits in `free`.
+    free_count: u32,
+    /// No word of `free` below this one has a set bit.
+    first_free_word: usize,
     live_count: u32,
     /// One more than the highest live slot.
     top: u32,
@@ -62,7 +65,9 @@ impl SlotPool {
             capacity,
             generations: Vec::new(),
             live: Vec::new(),
-            free: BinaryHeap::new(),
+            free: Vec::new(),
+            free_count: 0,
+            first_free_word: 0,
             live_count: 0,
             top: 0,
         }
@@ -90,7 +95,7 @@ impl SlotPool {
 
     /// Takes a free slot.
     pub fn spawn(&mut self) -> Result<AgentId, PoolError> {
-        if let Some(Reverse(slot)) = self.free.pop() {
+        if let Some(slot) = self.take_free() {
             let index = slot as usize;
             self.live[index] = true;
             self.live_count += 1;
@@ -106,9 +111,28 @@ impl SlotPool {
         let slot = u32::try_from(fresh).expect("capacity is a u32");
         self.generations.push(0);
         self.live.push(true);
+        if self.free.len() * 64 < self.generations.len() {
+            self.free.push(0);
+        }
         self.live_count += 1;
         self.top = slot + 1;
         Ok(AgentId::new(slot, 0))
+    }
+
+    /// Takes the lowest freed slot, if any.
+    fn take_free(&mut self) -> Option<u32> {
+        if self.free_count == 0 {
+            return None;
+        }
+        let mut word = self.first_free_word;
+        while self.free[word] == 0 {
+            word += 1;
+        }
+        self.first_free_word = word;
+        let bit = self.free[word].trailing_zeros() as usize;
+        self.free[word] &= !(1 << bit);
+        self.free_count -= 1;
+        Some(u32::try_from(word * 64 + bit).expect("slots are u32s"))
     }
 
     /// Takes `count` free slots, or none if fewer are free.
@@ -148,7 +172,9 @@ impl SlotPool {
         self.live_count -= 1;
         if let Some(next) = self.generations[index].checked_add(1) {
             self.generations[index] = next;
-            self.free.push(Reverse(slot));
+            self.free[index / 64] |= 1 << (index % 64);
+            self.free_count += 1;
+            self.first_free_word = self.first_free_word.min(index / 64);
         } else {
             // Retired: it stays dead, and capacity shrinks by one slot for good.
             self.capacity -= 1;

@@ -99,6 +99,16 @@ struct Slot {
     results: Vec<u64>,
 }
 
+impl Slot {
+    /// Makes this slot `fresh`, keeping the allocation of its results so that a swarm reused
+    /// for run after run does not allocate per agent.
+    fn reset(&mut self, fresh: Slot) {
+        let mut results = std::mem::take(&mut self.results);
+        results.clear();
+        *self = Slot { results, ..fresh };
+    }
+}
+
 /// A spawn dispatch recorded but not yet submitted: it runs first in the next submission.
 struct PendingSpawn {
     chunk: usize,
@@ -722,11 +732,11 @@ impl Swarm {
             if self.slots.len() <= slot {
                 self.slots.resize(slot + 1, Slot::default());
             }
-            self.slots[slot] = Slot {
+            self.slots[slot].reset(Slot {
                 func: entry,
                 status,
                 ..Slot::default()
-            };
+            });
         }
         words.extend_from_slice(&args);
         self.gpu.write_buffer(
@@ -853,7 +863,7 @@ impl Swarm {
         for &slot in &slots {
             let id = self.pool.agent_in(slot).expect("checked live above");
             self.pool.kill(id)?;
-            self.slots[slot as usize] = Slot::default();
+            self.slots[slot as usize].reset(Slot::default());
         }
         Ok(())
     }
@@ -911,13 +921,12 @@ impl Swarm {
         slots: Option<Vec<u32>>,
     ) -> Result<DispatchReport, DispatchError> {
         let wall = Instant::now();
+        let waits =
+            |slot: &u32| self.slots[*slot as usize].status.state == AgentState::HostCall as u32;
         let waiting: Vec<u32> = match &slots {
-            Some(slots) => slots.clone(),
-            None => self.pool.live().map(|id| id.slot()).collect(),
-        }
-        .into_iter()
-        .filter(|&slot| self.slots[slot as usize].status.state == AgentState::HostCall as u32)
-        .collect();
+            Some(slots) => slots.iter().copied().filter(waits).collect(),
+            None => self.pool.live().map(|id| id.slot()).filter(waits).collect(),
+        };
         let host_time = if waiting.is_empty() {
             Duration::ZERO
         } else {
