@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use swarm_bench::{Scale, SwarmRunner, host_threads, parse_counts, peers, xorshift};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use swarm_bench::{Scale, SwarmRunner, host_threads, parse_counts, xorshift};
+
+mod common;
 
 fn scaling(c: &mut Criterion) {
     let counts = parse_counts(
@@ -21,44 +23,8 @@ fn scaling(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     for &agents in &counts {
-        let reference = runner.run(&workload, agents).expect("swarm runs");
-        let wasmtime = peers::wasmtime(&workload, agents, threads).expect("wasmtime runs");
-        reference
-            .check_same(&workload, &wasmtime, "wasmtime")
-            .expect("same results");
-        let wasmi = peers::wasmi(&workload, agents, threads).expect("wasmi runs");
-        reference
-            .check_same(&workload, &wasmi, "wasmi")
-            .expect("same results");
-        group.throughput(Throughput::Elements(u64::from(agents)));
-        group.bench_function(BenchmarkId::new("swarm", agents), |b| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| runner.run(&workload, agents).expect("runs").elapsed)
-                    .sum()
-            });
-        });
-        group.bench_function(BenchmarkId::new("wasmtime", agents), |b| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| {
-                        peers::wasmtime(&workload, agents, threads)
-                            .expect("runs")
-                            .elapsed
-                    })
-                    .sum()
-            });
-        });
-        group.bench_function(BenchmarkId::new("wasmi", agents), |b| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| {
-                        peers::wasmi(&workload, agents, threads)
-                            .expect("runs")
-                            .elapsed
-                    })
-                    .sum()
-            });
+        common::every_engine(&mut group, &mut runner, &workload, agents, threads, |_| {
+            Throughput::Elements(u64::from(agents))
         });
     }
     group.finish();

@@ -7,8 +7,10 @@
 
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use swarm_bench::{Scale, SwarmRunner, host_threads, parse_counts, peers, workloads};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use swarm_bench::{Scale, SwarmRunner, host_threads, parse_counts, workloads};
+
+mod common;
 
 fn throughput(c: &mut Criterion) {
     let counts = parse_counts(
@@ -31,44 +33,8 @@ fn throughput(c: &mut Criterion) {
             if workload.is_guest() && agents > guest_max {
                 continue;
             }
-            let reference = runner.run(&workload, agents).expect("swarm runs");
-            let wasmtime = peers::wasmtime(&workload, agents, threads).expect("wasmtime runs");
-            reference
-                .check_same(&workload, &wasmtime, "wasmtime")
-                .expect("same results");
-            let wasmi = peers::wasmi(&workload, agents, threads).expect("wasmi runs");
-            reference
-                .check_same(&workload, &wasmi, "wasmi")
-                .expect("same results");
-            group.throughput(Throughput::Elements(reference.instructions.unwrap_or(0)));
-            group.bench_function(BenchmarkId::new("swarm", agents), |b| {
-                b.iter_custom(|iters| {
-                    (0..iters)
-                        .map(|_| runner.run(&workload, agents).expect("runs").elapsed)
-                        .sum()
-                });
-            });
-            group.bench_function(BenchmarkId::new("wasmtime", agents), |b| {
-                b.iter_custom(|iters| {
-                    (0..iters)
-                        .map(|_| {
-                            peers::wasmtime(&workload, agents, threads)
-                                .expect("runs")
-                                .elapsed
-                        })
-                        .sum()
-                });
-            });
-            group.bench_function(BenchmarkId::new("wasmi", agents), |b| {
-                b.iter_custom(|iters| {
-                    (0..iters)
-                        .map(|_| {
-                            peers::wasmi(&workload, agents, threads)
-                                .expect("runs")
-                                .elapsed
-                        })
-                        .sum()
-                });
+            common::every_engine(&mut group, &mut runner, &workload, agents, threads, |r| {
+                Throughput::Elements(r.instructions.unwrap_or(0))
             });
         }
         group.finish();

@@ -36,6 +36,18 @@ pub struct Phases {
 }
 
 impl Run {
+    /// A run timed from `started` to now, with no GPU figures (a CPU peer's, or swarm's
+    /// one-agent-at-a-time baseline).
+    pub fn wall_only(results: Vec<Vec<Value>>, started: Instant) -> Self {
+        Self {
+            results,
+            elapsed: started.elapsed(),
+            gpu: None,
+            instructions: None,
+            phases: None,
+        }
+    }
+
     /// Checks that `other` (from `engine`) returned what this run returned, agent by agent.
     pub fn check_same(&self, workload: &Workload, other: &Run, engine: &str) -> Result<()> {
         if self.results.len() != other.results.len() {
@@ -236,12 +248,6 @@ impl SwarmRunner {
             }
         }
         swarm.sync()?;
-        Ok(Run {
-            results,
-            elapsed: started.elapsed(),
-            gpu: None,
-            instructions: None,
-            phases: None,
-        })
+        Ok(Run::wall_only(results, started))
     }
 }

@@ -64,13 +64,7 @@ pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Run>
             Ok(out.iter().map(from_wasmtime).collect())
         },
     )?;
-    Ok(Run {
-        results,
-        elapsed: started.elapsed(),
-        gpu: None,
-        instructions: None,
-        phases: None,
-    })
+    Ok(Run::wall_only(results, started))
 }
 
 fn to_wasmi(value: &Value) -> wasmi::Val {
@@ -114,13 +108,7 @@ pub fn wasmi(workload: &Workload, agents: u32, threads: usize) -> Result<Run> {
             Ok(out.iter().map(from_wasmi).collect())
         },
     )?;
-    Ok(Run {
-        results,
-        elapsed: started.elapsed(),
-        gpu: None,
-        instructions: None,
-        phases: None,
-    })
+    Ok(Run::wall_only(results, started))
 }
 
 /// An agent's index and results.

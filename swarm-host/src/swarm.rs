@@ -324,6 +324,17 @@ impl Swarm {
         Ok(())
     }
 
+    /// The slots of `ids`, ascending, each once; an error for the first stale id.
+    fn sorted_slots(&self, ids: &[AgentId]) -> Result<Vec<u32>, swarm_core::PoolError> {
+        let mut slots = ids
+            .iter()
+            .map(|id| self.pool.slot(*id))
+            .collect::<Result<Vec<u32>, _>>()?;
+        slots.sort_unstable();
+        slots.dedup();
+        Ok(slots)
+    }
+
     /// The loaded module's interpreter.
     fn kernels(&self) -> &Kernels {
         &self.kernels[&self.op_groups]
@@ -828,12 +839,7 @@ impl Swarm {
     /// stale. Either every id is live and all of them are killed, or nothing changes. An id
     /// given twice is killed once.
     pub fn kill_many(&mut self, ids: &[AgentId]) -> Result<(), AccessError> {
-        let mut slots = ids
-            .iter()
-            .map(|id| self.pool.slot(*id))
-            .collect::<Result<Vec<u32>, _>>()?;
-        slots.sort_unstable();
-        slots.dedup();
+        let slots = self.sorted_slots(ids)?;
         self.flush()?;
         // Runs of consecutive slots inside one chunk: one clear per buffer and run, covering
         // whole strides (the stack and frames too, so a free slot is all zeros).
@@ -878,12 +884,7 @@ impl Swarm {
     /// Like [`dispatch`](Self::dispatch), for the chosen agents only: the others do not run,
     /// and only the chosen agents' records are read back and reported, in the order given.
     pub fn dispatch_agents(&mut self, ids: &[AgentId]) -> Result<DispatchReport, DispatchError> {
-        let mut slots = ids
-            .iter()
-            .map(|id| self.pool.slot(*id))
-            .collect::<Result<Vec<u32>, _>>()?;
-        slots.sort_unstable();
-        slots.dedup();
+        let slots = self.sorted_slots(ids)?;
         let mut report = self.dispatch_selection(Some(slots))?;
         // Report in the order asked for.
         let position: HashMap<AgentId, usize> = ids
