@@ -166,8 +166,8 @@ impl SwarmRunner {
         })
     }
 
-    /// The instruction groups of the loaded module's interpreter.
-    pub fn interpreter_groups(&self) -> swarm_host::OpGroups {
+    /// The instruction groups of the loaded module's interpreter (`None` before a run).
+    pub fn interpreter_groups(&self) -> Option<swarm_host::OpGroups> {
         self.swarm.interpreter_groups()
     }
 

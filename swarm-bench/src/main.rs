@@ -296,7 +296,10 @@ fn run() -> Result<()> {
             {
                 for &agents in &options.workgroup_agents {
                     let point = measure::swarm_point(&mut runner, workload, agents, repeat)?;
-                    let groups = runner.interpreter_groups().name();
+                    let groups = runner
+                        .interpreter_groups()
+                        .expect("a run loaded the module")
+                        .name();
                     let stack = interpreter.stack();
                     eprint!("interpreter {groups}, stack {stack}: ");
                     progress(&point);

@@ -28,9 +28,6 @@ pub enum CreateError {
         /// The adapter's name.
         adapter: String,
     },
-    /// The generated interpreter failed naga validation (a bug in swarm).
-    #[error(transparent)]
-    Shader(#[from] WgslError),
     /// A GPU error.
     #[error(transparent)]
     Gpu(#[from] GpuError),

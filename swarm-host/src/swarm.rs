@@ -82,6 +82,8 @@ struct Module {
     header: SpawnHeader,
     /// Host functions by function index.
     host: HashMap<u32, (String, HostFunction)>,
+    /// The instruction groups of its interpreter: its key in `Swarm::kernels`.
+    op_groups: OpGroups,
 }
 
 /// Host-side bookkeeping per slot.
@@ -122,11 +124,9 @@ pub struct Swarm {
     config: SwarmConfig,
     layout: Layout,
     pool: SlotPool,
-    /// Interpreter pipelines by instruction groups: the full interpreter, built at creation,
-    /// and the specialized ones loaded modules have needed.
+    /// Interpreter pipelines by instruction groups, built the first time a loaded module needs
+    /// them.
     kernels: HashMap<OpGroups, Kernels>,
-    /// The key in `kernels` of the loaded module's interpreter.
-    op_groups: OpGroups,
     /// The work list: spawn records and dispatch selections (see `SpawnRecord`).
     list: GpuBuffer,
     /// Words of `list` holding data for the next submission.
@@ -158,10 +158,7 @@ struct Kernels {
 impl Kernels {
     /// Generates the interpreter for `groups`, validates it with naga and builds its
     /// pipelines.
-    fn build<E>(gpu: &GpuContext, layout: &Layout, groups: OpGroups) -> Result<Self, E>
-    where
-        E: From<swarm_shader::WgslError> + From<swarm_gpu::GpuError>,
-    {
+    fn build(gpu: &GpuContext, layout: &Layout, groups: OpGroups) -> Result<Self, LoadError> {
         let wgsl = validate_wgsl(
             &format!("swarm interpreter ({})", groups.name()),
             interpreter_wgsl(layout, groups),
@@ -209,17 +206,13 @@ impl Swarm {
             });
         }
         let layout = Layout::new(&config, &gpu.limits())?;
-        // The full interpreter is built up front: it checks that the adapter compiles every
-        // instruction before any module is loaded.
-        let full = Kernels::build::<CreateError>(&gpu, &layout, OpGroups::ALL)?;
         let list = gpu.create_storage_buffer("swarm work list", INITIAL_LIST_WORDS * 4)?;
         Ok(Self {
             gpu,
             pool: SlotPool::new(config.max_agents),
             config,
             layout,
-            kernels: HashMap::from([(OpGroups::ALL, full)]),
-            op_groups: OpGroups::ALL,
+            kernels: HashMap::new(),
             list,
             list_used: 0,
             pending_spawns: Vec::new(),
@@ -265,7 +258,7 @@ impl Swarm {
             OpGroups::ALL
         };
         if !self.kernels.contains_key(&op_groups) {
-            let kernels = Kernels::build::<LoadError>(&self.gpu, &self.layout, op_groups)?;
+            let kernels = Kernels::build(&self.gpu, &self.layout, op_groups)?;
             self.kernels.insert(op_groups, kernels);
         }
         let template = Template::new(&program, &image, imports);
@@ -310,13 +303,13 @@ impl Swarm {
         for chunk in &mut self.chunks {
             chunk.bindings = None;
         }
-        self.op_groups = op_groups;
         self.module = Some(Module {
             program,
             code,
             template,
             header,
             host,
+            op_groups,
         });
         for index in 0..self.chunks.len() {
             self.bind_chunk(index)?;
@@ -335,15 +328,21 @@ impl Swarm {
         Ok(slots)
     }
 
-    /// The loaded module's interpreter.
+    /// The loaded module's interpreter. Kernels run only once a module is loaded (spawns and
+    /// dispatches need its bindings).
     fn kernels(&self) -> &Kernels {
-        &self.kernels[&self.op_groups]
+        let module = self
+            .module
+            .as_ref()
+            .expect("kernels run with a module loaded");
+        &self.kernels[&module.op_groups]
     }
 
     /// The instruction groups the loaded module's interpreter was generated with
-    /// ([`OpGroups::ALL`] before a module is loaded, or when the config does not specialize).
-    pub fn interpreter_groups(&self) -> OpGroups {
-        self.op_groups
+    /// ([`OpGroups::ALL`] when the config does not specialize); `None` before a module is
+    /// loaded.
+    pub fn interpreter_groups(&self) -> Option<OpGroups> {
+        self.module.as_ref().map(|m| m.op_groups)
     }
 
     fn bind_chunk(&mut self, index: usize) -> Result<(), swarm_gpu::GpuError> {
@@ -417,10 +416,17 @@ impl Swarm {
     }
 
     /// Loop iterations an agent may use per dispatch: three fifths of the driver's limit,
-    /// which leaves room for the last step's inner loops (at most one bulk chunk). With a
-    /// private stack, two fifths: the copy back to the state buffer runs last, and on
-    /// llvmpipe a dispatch that ended three bulk chunks in at three fifths lost that copy
-    /// (`large_bulk_operations_are_exact` covers it).
+    /// which leaves room for the last step's inner loops (at most one bulk chunk).
+    ///
+    /// Each agent counts only its own work, but llvmpipe's limiter counts the loops of a whole
+    /// SIMD group, so agents of one group running different bulk instructions in the same
+    /// step use more of it than either counts. When the limiter cuts the dispatch loop that
+    /// is harmless: the agent stops between steps, as at a suspension. A private stack's copy
+    /// back runs after that loop and must not be cut: at three fifths, two agents of one
+    /// group filling and copying 300,001 and 65,536 bytes lost it (one agent alone did not),
+    /// so private stacks stop at two fifths (`large_bulk_operations_are_exact`). The
+    /// per-agent count is still not a bound for the group: with more agents diverging
+    /// through bulk instructions, an inner loop can be cut too.
     fn work_limit(&self) -> u32 {
         let fifths = if self.layout.private_stack() { 2 } else { 3 };
         self.gpu
@@ -842,7 +848,8 @@ impl Swarm {
         let slots = self.sorted_slots(ids)?;
         self.flush()?;
         // Runs of consecutive slots inside one chunk: one clear per buffer and run, covering
-        // whole strides (the stack and frames too, so a free slot is all zeros).
+        // whole strides, so every region but the interleaved value stacks is all zeros again
+        // (a call writes each stack slot before it reads one).
         let mut runs: Vec<(usize, std::ops::Range<u32>)> = Vec::new();
         for &slot in &slots {
             let location = self.layout.locate(slot);

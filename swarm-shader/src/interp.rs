@@ -171,7 +171,8 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
         groups[group].push_str(&arm);
     }
     let arms = nested_switch("op", 0, &groups, "trap(TRAP_UNREACHABLE);");
-    // Every float instruction reaches `float_unit` from one call site, in `step`.
+    // The soft-float library comes only with the float group. Every float instruction reaches
+    // `float_unit` from one call site, in `step`.
     let (float_unit, float_step) = if op_groups.contains(OpGroups::FLOAT) {
         let float_groups: Vec<String> = float_arms
             .chunks(CASES_PER_GROUP)
@@ -179,7 +180,8 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
             .collect();
         let float_switch = nested_switch("op", float_range.start, &float_groups, "return 0lu;");
         let unit = format!(
-            "const FIRST_FLOAT: u32 = {first}u;\n\
+            "{SOFTFLOAT_WGSL}\n{FLOAT_WGSL}\n\
+             const FIRST_FLOAT: u32 = {first}u;\n\
              const LAST_FLOAT: u32 = {last}u;\n\
              const FLOAT_BINARY = array<u32, {count}>({binary});\n\n\
              fn float_unit(op: u32, a: u64, b: u64) -> u64 {{\n\
@@ -209,7 +211,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
 
     format!(
         "// swarm interpreter ({op_groups}): generated from the instruction table; do not edit.\n\
-         {records}\n{constants}\n{softfloat}\n{runtime}\n{stack}\n{float_unit}\n\
+         {records}\n{constants}\n{runtime}\n{stack}\n{float_unit}\n\
          fn step() {{\n\
          \x20   op_pc = pc;\n\
          \x20   let word = code[pc];\n\
@@ -220,7 +222,6 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
          }}\n\n{main}\n{spawn}",
         op_groups = op_groups.name(),
         records = records_wgsl(),
-        softfloat = SOFTFLOAT_WGSL,
         runtime = RUNTIME_WGSL,
         stack = if layout.private_stack() {
             STACK_PRIVATE_WGSL
@@ -285,6 +286,8 @@ const RUNTIME_WGSL: &str = include_str!("interp/runtime.wgsl");
 const STACK_STATE_WGSL: &str = include_str!("interp/stack_state.wgsl");
 /// The value stack in private memory during a dispatch, copied in and out.
 const STACK_PRIVATE_WGSL: &str = include_str!("interp/stack_private.wgsl");
+/// Float helpers beside the soft-float library, for the float instruction group.
+const FLOAT_WGSL: &str = include_str!("interp/float.wgsl");
 /// The entry point: load registers, run until done or out of fuel, store registers.
 const MAIN_WGSL: &str = include_str!("interp/main.wgsl");
 /// The spawn entry point: copy the module's starting state into new agents' slots.

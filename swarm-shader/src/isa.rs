@@ -318,9 +318,9 @@ impl Op {
 }
 
 /// Optional groups of instructions. A module's interpreter is generated with only the groups
-/// the module uses ([`Program::op_groups`](crate::Program::op_groups)), so the common kernel stays small: the soft-float
-/// library alone takes more registers than the rest of the interpreter, and a GPU keeps fewer
-/// agents in flight the more registers its kernel needs.
+/// the module uses ([`Program::op_groups`](crate::Program::op_groups)), so the common kernel
+/// stays small: without the float group it carries no soft-float library, and a GPU keeps more
+/// agents in flight the fewer registers its kernel needs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OpGroups(u8);
 
@@ -403,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn every_float_unit_row_is_in_the_float_group_and_groups_are_disjoint() {
+    fn exactly_the_float_unit_rows_are_in_the_float_group() {
         for info in OPS {
             let group = OpGroups::of(info.op);
             assert_eq!(

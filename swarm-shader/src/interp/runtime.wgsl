@@ -139,18 +139,6 @@ fn rem64_s(a: u64, b: u64) -> u64 {
     }
     return bitcast<u64>(bitcast<i64>(a) % bitcast<i64>(b));
 }
-fn trunc32(r: SfTrunc32) -> u32 {
-    if r.trap != 0u {
-        trap(r.trap);
-    }
-    return r.value;
-}
-fn trunc64(r: SfTrunc64) -> u64 {
-    if r.trap != 0u {
-        trap(r.trap);
-    }
-    return r.value;
-}
 
 // Linear memory: bytes little-endian in words, bounds-checked against the current size.
 fn mem_bytes() -> u64 {
