@@ -207,11 +207,12 @@ impl SwarmRunner {
         let ran = Instant::now();
         swarm.kill_many(&ids)?;
         swarm.sync()?;
-        let elapsed = started.elapsed();
+        let done = Instant::now();
+        let elapsed = done - started;
         let phases = Phases {
             spawn: spawned - started,
             run: ran - spawned,
-            kill: started + elapsed - ran,
+            kill: done - ran,
         };
         let mut results = Vec::with_capacity(report.agents.len());
         let mut instructions = 0;

@@ -80,17 +80,44 @@ pub struct EngineTime {
     pub phases: Option<Phases>,
 }
 
+/// The median of `times` (the lower middle one for an even count), `None` for none.
+fn median(mut times: Vec<Duration>) -> Option<Duration> {
+    times.sort_unstable();
+    times.get(times.len().saturating_sub(1) / 2).copied()
+}
+
 /// The median of each phase over `runs`.
 fn median_phases(runs: &[Phases]) -> Option<Phases> {
-    let median = |pick: fn(&Phases) -> Duration| {
-        let mut times: Vec<Duration> = runs.iter().map(pick).collect();
-        times.sort_unstable();
-        times[(times.len() - 1) / 2]
-    };
-    (!runs.is_empty()).then(|| Phases {
-        spawn: median(|p| p.spawn),
-        run: median(|p| p.run),
-        kill: median(|p| p.kill),
+    let phase = |pick: fn(&Phases) -> Duration| median(runs.iter().map(pick).collect());
+    Some(Phases {
+        spawn: phase(|p| p.spawn)?,
+        run: phase(|p| p.run)?,
+        kill: phase(|p| p.kill)?,
+    })
+}
+
+/// Times swarm's runs of `workload` at `agents` agents as `repeat` says, each checked against
+/// `reference` (its untimed first run).
+fn swarm_time(
+    runner: &mut SwarmRunner,
+    workload: &Workload,
+    agents: u32,
+    repeat: Repeat,
+    reference: &Run,
+) -> Result<EngineTime> {
+    let mut gpu = Vec::new();
+    let mut phases = Vec::new();
+    let wall = Stats::collect(None, repeat, || {
+        let run = runner.run(workload, agents)?;
+        reference.check_same(workload, &run, "swarm (a second run)")?;
+        gpu.extend(run.gpu);
+        phases.extend(run.phases);
+        Ok(run.elapsed)
+    })?;
+    Ok(EngineTime {
+        wall,
+        gpu: median(gpu),
+        phases: median_phases(&phases),
     })
 }
 
@@ -140,20 +167,7 @@ pub fn point(
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
     let instructions = reference.instructions.unwrap_or_default();
-    let mut gpu = Vec::new();
-    let mut phases = Vec::new();
-    let wall = Stats::collect(None, repeat, || {
-        let run = runner.run(workload, agents)?;
-        gpu.extend(run.gpu);
-        phases.extend(run.phases);
-        Ok(run.elapsed)
-    })?;
-    gpu.sort_unstable();
-    let swarm = EngineTime {
-        wall,
-        gpu: gpu.get(gpu.len().saturating_sub(1) / 2).copied(),
-        phases: median_phases(&phases),
-    };
+    let swarm = swarm_time(runner, workload, agents, repeat, &reference)?;
     let peer = |name: &str, go: &dyn Fn() -> Result<Run>| -> Result<EngineTime> {
         reference.check_same(workload, &go()?, name)?;
         let wall = Stats::collect(None, repeat, || Ok(go()?.elapsed))?;
@@ -181,29 +195,12 @@ pub fn swarm_point(
     repeat: Repeat,
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
-    let mut gpu = Vec::new();
-    let mut phases = Vec::new();
-    let wall = Stats::collect(None, repeat, || {
-        let run = runner.run(workload, agents)?;
-        reference.check_same(workload, &run, "swarm (a second run)")?;
-        gpu.extend(run.gpu);
-        phases.extend(run.phases);
-        Ok(run.elapsed)
-    })?;
-    gpu.sort_unstable();
+    let swarm = swarm_time(runner, workload, agents, repeat, &reference)?;
     Ok(Point {
         workload: workload.name,
         agents,
         instructions: reference.instructions.unwrap_or_default(),
-        engines: [
-            Some(EngineTime {
-                wall,
-                gpu: gpu.get(gpu.len().saturating_sub(1) / 2).copied(),
-                phases: median_phases(&phases),
-            }),
-            None,
-            None,
-        ],
+        engines: [Some(swarm), None, None],
     })
 }
 
@@ -257,10 +254,6 @@ pub fn latency(runner: &mut SwarmRunner, agents: u32, runs: usize) -> Result<Lat
             gpus.extend(report.gpu_time);
         }
     }
-    let median = |mut v: Vec<Duration>| {
-        v.sort_unstable();
-        v.get(v.len().saturating_sub(1) / 2).copied()
-    };
     round_trips.sort_unstable();
     Ok(Latency {
         agents,
