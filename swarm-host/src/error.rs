@@ -84,6 +84,9 @@ pub enum SpawnError {
     /// No exported function of that name.
     #[error("the module exports no function named {0:?}")]
     UnknownExport(String),
+    /// No function at that store index.
+    #[error("the loaded store has no function {0}")]
+    UnknownFunction(u32),
     /// Wrong arguments.
     #[error("{export} takes {expected} but was given {given:?}")]
     Arguments {
@@ -157,6 +160,12 @@ pub enum AccessError {
     /// No global of that name is exported.
     #[error("the module exports no global named {0:?}")]
     UnknownGlobal(String),
+    /// No global at that store index.
+    #[error("the loaded store has no global {0}")]
+    NoGlobal(u32),
+    /// No module is loaded.
+    #[error("no module is loaded; call `load_module` first")]
+    NoModule,
     /// A GPU error.
     #[error(transparent)]
     Gpu(#[from] GpuError),

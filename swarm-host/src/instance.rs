@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use swarm_core::TrapCode;
-use swarm_shader::CodeImage;
-use swarm_shader::image::REF_NULL;
+use swarm_shader::image::{REF_NULL, TablePlacement};
 use swarm_shader::program::{ConstExpr, FuncKind, GlobalInit, Program, ValType};
+use swarm_shader::{CodeImage, InstanceInfo, Store};
 
 use crate::host::{HostCall, HostFunction, HostResult};
 use crate::{LoadError, Value};
@@ -15,10 +15,6 @@ use crate::{LoadError, Value};
 #[derive(Clone, Debug, Default)]
 pub struct Imports {
     globals: HashMap<(String, String), Value>,
-    /// Import modules whose memories and tables are accepted (and become the agent's own).
-    shared: Vec<String>,
-    /// Functions that do nothing (`spectest.print*`).
-    nop_functions: Vec<String>,
     /// Functions answered by the host between dispatches.
     functions: HashMap<(String, String), HostFunction>,
 }
@@ -27,20 +23,6 @@ impl Imports {
     /// No imports beyond the `swarm` module.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// The WebAssembly spec suite's `spectest` module: its globals, memory, table and print
-    /// functions.
-    pub fn spectest() -> Self {
-        let mut imports = Self::new();
-        imports.shared.push("spectest".to_owned());
-        imports.nop_functions.push("spectest".to_owned());
-        imports
-            .global("spectest", "global_i32", Value::I32(666))
-            .global("spectest", "global_i64", Value::I64(666))
-            .global("spectest", "global_f32", Value::F32(666.6_f32.to_bits()))
-            .global("spectest", "global_f64", Value::F64(666.6_f64.to_bits()));
-        imports
     }
 
     /// Provides an imported global's value.
@@ -112,9 +94,7 @@ impl Imports {
                             ),
                         ));
                     }
-                } else if !(self.nop_functions.iter().any(|n| n == module)
-                    && name.starts_with("print"))
-                {
+                } else {
                     return Err(Self::link_error(
                         module,
                         name,
@@ -136,23 +116,21 @@ impl Imports {
                 }
             }
         }
-        let shared = |import: &Option<(String, String)>| match import {
+        // Memories and tables come only from other instances of a store.
+        let instance_only = |import: &Option<(String, String)>| match import {
             None => Ok(()),
-            Some((module, name)) if self.shared.contains(module) => {
-                let known = name == "memory" || name == "table";
-                if known {
-                    Ok(())
-                } else {
-                    Err(Self::link_error(module, name, "unknown import"))
-                }
-            }
-            Some((module, name)) => Err(Self::link_error(module, name, "unknown import")),
+            Some((module, name)) => Err(Self::link_error(
+                module,
+                name,
+                "the host provides no memories or tables; link the module that exports it \
+                 into a `Store` before this one",
+            )),
         };
         if let Some(memory) = &program.memory {
-            shared(&memory.import)?;
+            instance_only(&memory.import)?;
         }
         for table in &program.tables {
-            shared(&table.import)?;
+            instance_only(&table.import)?;
         }
         Ok(())
     }
@@ -164,14 +142,190 @@ impl Imports {
     }
 }
 
-/// The state every agent of a module starts from.
+/// The state of one agent's store between calls, instance by instance: what instantiation
+/// computes on the host, and what [`Swarm::snapshot`](crate::Swarm::snapshot) reads back from
+/// an agent. Loading a [`Store`] with a state makes it every new agent's starting state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreState {
+    /// Instances instantiated so far.
+    instances: usize,
+    /// Every global's bits.
+    globals: Vec<u64>,
+    data_dropped: Vec<bool>,
+    elem_dropped: Vec<bool>,
+    /// Every table's elements (its length is its size).
+    tables: Vec<Vec<u32>>,
+    memory_pages: u32,
+    /// The memory's bytes from address 0; the rest of its pages are zero.
+    memory: Vec<u8>,
+}
+
+impl StoreState {
+    /// A store with no instances yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many of the store's instances this state holds.
+    pub fn instances(&self) -> usize {
+        self.instances
+    }
+
+    /// The current size of table `index`.
+    pub fn table_size(&self, index: u32) -> Option<u32> {
+        self.tables.get(index as usize).map(|t| t.len() as u32)
+    }
+
+    /// The current size of the memory in pages.
+    pub fn memory_pages(&self) -> u32 {
+        self.memory_pages
+    }
+
+    /// Instantiates the store's next instance on the host: evaluates its globals, creates its
+    /// tables and memory, and runs its active element and data segments, in order. A segment
+    /// out of bounds traps; what the segments before it wrote stays written, as the spec says.
+    /// The instance's start function is not run here: a spawned agent runs it.
+    pub fn instantiate(&mut self, store: &Store, imports: &Imports) -> Result<(), TrapCode> {
+        let program = store.program();
+        let Some(info) = store.instances().get(self.instances) else {
+            return Ok(());
+        };
+        self.instances += 1;
+        for global in &program.globals[range(&info.globals)] {
+            let bits = match &global.init {
+                GlobalInit::Import { module, name } => {
+                    imports.global_value(module, name).map_or(0, Value::to_bits)
+                }
+                GlobalInit::Expr(expr) => eval(*expr, &self.globals),
+            };
+            self.globals.push(bits);
+        }
+        for table in &program.tables[range(&info.tables)] {
+            let init = eval(table.init, &self.globals) as u32;
+            self.tables.push(vec![init; table.min as usize]);
+        }
+        if info.memory
+            && let Some(memory) = &program.memory
+        {
+            self.memory_pages = memory.min_pages as u32;
+            self.memory.clear();
+        }
+        self.data_dropped.resize(info.data.end as usize, false);
+        self.elem_dropped.resize(info.elems.end as usize, false);
+
+        for index in range(&info.elems) {
+            let elem = &program.elems[index];
+            if elem.declared {
+                self.elem_dropped[index] = true;
+            }
+            let Some((table, offset)) = elem.active else {
+                continue;
+            };
+            let offset = u64::from(eval(offset, &self.globals) as u32);
+            let table = &mut self.tables[table as usize];
+            if offset + elem.items.len() as u64 > table.len() as u64 {
+                return Err(TrapCode::TableOutOfBounds);
+            }
+            for (i, item) in elem.items.iter().enumerate() {
+                table[offset as usize + i] = eval(*item, &self.globals) as u32;
+            }
+            self.elem_dropped[index] = true;
+        }
+        let size = u64::from(self.memory_pages) * swarm_core::WASM_PAGE_BYTES;
+        for index in range(&info.data) {
+            let data = &program.data[index];
+            let Some(offset) = data.offset else {
+                continue;
+            };
+            let offset = u64::from(eval(offset, &self.globals) as u32);
+            if offset + data.bytes.len() as u64 > size {
+                return Err(TrapCode::MemoryOutOfBounds);
+            }
+            let end = (offset as usize + data.bytes.len()).next_multiple_of(4);
+            if self.memory.len() < end {
+                self.memory.resize(end, 0);
+            }
+            self.memory[offset as usize..offset as usize + data.bytes.len()]
+                .copy_from_slice(&data.bytes);
+            self.data_dropped[index] = true;
+        }
+        Ok(())
+    }
+
+    /// Whether instance `info` has the same state here and in `other`: its globals, tables,
+    /// segment flags and, if it is the memory's, its memory.
+    pub fn instance_eq(&self, other: &StoreState, info: &InstanceInfo) -> bool {
+        fn part<'a, T>(v: &'a [T], r: &std::ops::Range<u32>) -> Option<&'a [T]> {
+            v.get(range(r))
+        }
+        part(&self.globals, &info.globals) == part(&other.globals, &info.globals)
+            && part(&self.tables, &info.tables) == part(&other.tables, &info.tables)
+            && part(&self.data_dropped, &info.data) == part(&other.data_dropped, &info.data)
+            && part(&self.elem_dropped, &info.elems) == part(&other.elem_dropped, &info.elems)
+            && (!info.memory
+                || (self.memory_pages == other.memory_pages && self.memory == other.memory))
+    }
+
+    /// Reads a state back from an agent's globals and tables regions and its memory bytes.
+    pub(crate) fn from_regions(
+        program: &Program,
+        tables: &[TablePlacement],
+        globals_words: &[u32],
+        tables_words: &[u32],
+        memory_pages: u32,
+        mut memory: Vec<u8>,
+        instances: usize,
+    ) -> Self {
+        let g = program.globals.len();
+        let globals = (0..g)
+            .map(|i| u64::from(globals_words[2 * i]) | (u64::from(globals_words[2 * i + 1]) << 32))
+            .collect();
+        let flag = |i: usize| globals_words[2 * g + i] != 0;
+        let data = program.data.len();
+        let data_dropped = (0..data).map(flag).collect();
+        let elem_dropped = (0..program.elems.len()).map(|i| flag(data + i)).collect();
+        let tables = tables
+            .iter()
+            .enumerate()
+            .map(|(t, place)| {
+                let size = tables_words[t] as usize;
+                tables_words[place.base as usize..place.base as usize + size].to_vec()
+            })
+            .collect();
+        let used = memory
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |last| last + 1);
+        memory.truncate(used.next_multiple_of(4));
+        Self {
+            instances,
+            globals,
+            data_dropped,
+            elem_dropped,
+            tables,
+            memory_pages,
+            memory,
+        }
+    }
+
+    /// Words of the globals region: every global, then the segment drop flags.
+    pub(crate) fn globals_words(&self) -> usize {
+        2 * self.globals.len() + self.data_dropped.len() + self.elem_dropped.len()
+    }
+}
+
+fn range(r: &std::ops::Range<u32>) -> std::ops::Range<usize> {
+    r.start as usize..r.end as usize
+}
+
+/// The state every agent of a module starts from, laid out in its regions' words.
 #[derive(Clone, Debug)]
 pub(crate) struct Template {
     /// Words of the globals region: globals, then segment drop flags.
     pub globals: Vec<u32>,
     /// Words of the tables region: sizes, then elements.
     pub tables: Vec<u32>,
-    /// Initial memory bytes (the initial pages, trailing zeros trimmed to a word).
+    /// Initial memory bytes (trailing zeros trimmed to a word).
     pub memory: Vec<u8>,
     /// Initial memory size in pages.
     pub memory_pages: u32,
@@ -180,93 +334,41 @@ pub(crate) struct Template {
 }
 
 impl Template {
-    pub(crate) fn new(program: &Program, image: &CodeImage, imports: &Imports) -> Self {
-        let mut globals_bits: Vec<u64> = Vec::with_capacity(program.globals.len());
-        for global in &program.globals {
-            let bits = match &global.init {
-                GlobalInit::Import { module, name } => {
-                    imports.global_value(module, name).map_or(0, Value::to_bits)
-                }
-                GlobalInit::Expr(expr) => eval(*expr, &globals_bits),
-            };
-            globals_bits.push(bits);
-        }
-        let mut globals: Vec<u32> = globals_bits
+    /// Lays `state` out in the regions `image` places.
+    pub(crate) fn new(state: &StoreState, image: &CodeImage, trap: Option<TrapCode>) -> Self {
+        let mut globals: Vec<u32> = state
+            .globals
             .iter()
             .flat_map(|&b| [b as u32, (b >> 32) as u32])
             .collect();
-        let segments = program.data.len() + program.elems.len();
-        globals.extend(std::iter::repeat_n(0, segments));
-        let flag = |seg: usize| 2 * program.globals.len() + seg;
-
-        let mut trap = None;
-        let tables_words = image
+        globals.extend(
+            state
+                .data_dropped
+                .iter()
+                .chain(&state.elem_dropped)
+                .map(|&d| u32::from(d)),
+        );
+        // Up to the last element in use: a free slot is zeros, and `table.grow` writes the
+        // elements it adds.
+        let tables_words = state
             .tables
             .iter()
-            .map(|p| p.base + p.capacity)
+            .zip(&image.tables)
+            .map(|(table, place)| place.base as usize + table.len())
             .max()
-            .unwrap_or(program.tables.len() as u32) as usize;
+            .unwrap_or(0)
+            .max(state.tables.len());
         let mut tables = vec![REF_NULL; tables_words];
-        for (index, (table, place)) in program.tables.iter().zip(&image.tables).enumerate() {
-            tables[index] = table.min as u32;
-            let init = eval(table.init, &globals_bits) as u32;
-            for i in 0..table.min as u32 {
-                tables[(place.base + i) as usize] = init;
-            }
+        for (index, (table, place)) in state.tables.iter().zip(&image.tables).enumerate() {
+            tables[index] = table.len() as u32;
+            let base = place.base as usize;
+            tables[base..base + table.len()].copy_from_slice(table);
         }
-        for (index, elem) in program.elems.iter().enumerate() {
-            let seg = program.data.len() + index;
-            if elem.declared {
-                globals[flag(seg)] = 1;
-            }
-            let Some((table, offset)) = elem.active else {
-                continue;
-            };
-            globals[flag(seg)] = 1;
-            if trap.is_some() {
-                continue;
-            }
-            let offset = u64::from(eval(offset, &globals_bits) as u32);
-            let size = u64::from(tables[table as usize]);
-            if offset + elem.items.len() as u64 > size {
-                trap = Some(TrapCode::TableOutOfBounds);
-                continue;
-            }
-            let base = u64::from(image.tables[table as usize].base) + offset;
-            for (i, item) in elem.items.iter().enumerate() {
-                tables[base as usize + i] = eval(*item, &globals_bits) as u32;
-            }
-        }
-
-        let memory_pages = program.memory.as_ref().map_or(0, |m| m.min_pages as u32);
-        let size = u64::from(memory_pages) * swarm_core::WASM_PAGE_BYTES;
-        let mut memory = Vec::new();
-        for (seg, data) in program.data.iter().enumerate() {
-            let Some(offset) = data.offset else {
-                continue;
-            };
-            globals[flag(seg)] = 1;
-            if trap.is_some() {
-                continue;
-            }
-            let offset = u64::from(eval(offset, &globals_bits) as u32);
-            if offset + data.bytes.len() as u64 > size {
-                trap = Some(TrapCode::MemoryOutOfBounds);
-                continue;
-            }
-            let end = (offset as usize + data.bytes.len()).next_multiple_of(4);
-            if memory.len() < end {
-                memory.resize(end, 0);
-            }
-            memory[offset as usize..offset as usize + data.bytes.len()]
-                .copy_from_slice(&data.bytes);
-        }
-
         Self {
             globals,
             tables,
-            memory,
-            memory_pages,
+            memory: state.memory.clone(),
+            memory_pages: state.memory_pages,
             trap,
         }
     }

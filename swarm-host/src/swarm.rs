@@ -11,12 +11,13 @@ use swarm_gpu::{
     AdapterReport, AdapterRequest, BindingKind, Dispatch, GpuBuffer, GpuContext, Kernel,
     KernelBindings, ReadRequest,
 };
+use swarm_shader::image::TablePlacement;
 use swarm_shader::isa::OpGroups;
 use swarm_shader::program::{FuncKind, Program, ValType};
-use swarm_shader::{CodeImage, RUN_ENTRY, SPAWN_ENTRY, interpreter_wgsl, validate_wgsl};
+use swarm_shader::{CodeImage, RUN_ENTRY, SPAWN_ENTRY, Store, interpreter_wgsl, validate_wgsl};
 
 use crate::host::{HostCall, HostFunction, HostResult};
-use crate::instance::{Imports, Template, matches};
+use crate::instance::{Imports, StoreState, Template, matches};
 use crate::stack::StackWindow;
 use crate::{AccessError, CreateError, DispatchError, LoadError, SpawnError, Value};
 
@@ -75,6 +76,10 @@ struct Chunk {
 
 struct Module {
     program: Program,
+    /// Instances of the store it was loaded from.
+    instances: usize,
+    /// Where each table lies in an agent's tables region.
+    tables: Vec<TablePlacement>,
     /// The code image, then the template's memory, globals and tables words.
     code: GpuBuffer,
     template: Template,
@@ -249,7 +254,43 @@ impl Swarm {
             return Err(LoadError::AgentsAlive(self.pool.len()));
         }
         let wasm = crate::text::to_binary(wasm)?;
-        let program = swarm_shader::lower(&wasm)?;
+        let mut store = Store::new();
+        store.add(&wasm, Vec::new())?;
+        self.load_store(&store, &StoreState::new(), imports)
+    }
+
+    /// Loads a store of linked modules: every agent holds one instance of each. New agents
+    /// start from `state` with the instances it does not hold yet instantiated on top of it,
+    /// in order; their exported functions are the last instance's, and
+    /// [`spawn_instance`](Self::spawn_instance) runs its start function. Other instances'
+    /// functions are called by store index ([`call_func`](Self::call_func)).
+    pub fn load_store(
+        &mut self,
+        store: &Store,
+        state: &StoreState,
+        imports: &Imports,
+    ) -> Result<(), LoadError> {
+        if !self.pool.is_empty() {
+            return Err(LoadError::AgentsAlive(self.pool.len()));
+        }
+        let mut state = state.clone();
+        let mut trap = None;
+        while state.instances() < store.instances().len() {
+            if let Err(code) = state.instantiate(store, imports) {
+                trap = Some(code);
+                break;
+            }
+        }
+        // Tables and memory are placed for the sizes they have grown to, not only their
+        // declared minimums.
+        let mut program = store.program().clone();
+        for (index, table) in program.tables.iter_mut().enumerate() {
+            let size = state.table_size(index as u32).unwrap_or(0);
+            table.min = table.min.max(u64::from(size));
+        }
+        if let Some(memory) = &mut program.memory {
+            memory.min_pages = memory.min_pages.max(u64::from(state.memory_pages()));
+        }
         imports.check(&program)?;
         let image = CodeImage::build(&program, &self.config)?;
         let op_groups = if self.config.specialize {
@@ -261,7 +302,7 @@ impl Swarm {
             let kernels = Kernels::build(&self.gpu, &self.layout, op_groups)?;
             self.kernels.insert(op_groups, kernels);
         }
-        let template = Template::new(&program, &image, imports);
+        let template = Template::new(&state, &image, trap);
         let host = program
             .funcs
             .iter()
@@ -305,6 +346,8 @@ impl Swarm {
         }
         self.module = Some(Module {
             program,
+            instances: state.instances(),
+            tables: image.tables,
             code,
             template,
             header,
@@ -689,18 +732,28 @@ impl Swarm {
             args_offset: base + (header_words + ids.len() * record_words) as u32,
             ..module.header
         };
-        // Where a driver limits shader loops, a large starting memory is written from the host
-        // instead of copied by the spawn kernel's loop.
+        // Where a driver limits shader loops, a large starting state is written from the host
+        // instead of copied by the spawn kernel's loops.
         let copy_words = header.memory_words + header.globals_words + header.tables_words;
-        let host_memory = self.work_limit() != u32::MAX && copy_words > self.work_limit() / 2;
-        if host_memory {
+        let from_host = self.work_limit() != u32::MAX && copy_words > self.work_limit() / 2;
+        if from_host {
             header.memory_words = 0;
+            header.globals_words = 0;
+            header.tables_words = 0;
+            let template = &module.template;
             for id in ids {
+                self.write(id.slot(), RegionKind::LinearMemory, 0, &template.memory)?;
                 self.write(
                     id.slot(),
-                    RegionKind::LinearMemory,
+                    RegionKind::Globals,
                     0,
-                    &module.template.memory,
+                    bytemuck::cast_slice(&template.globals),
+                )?;
+                self.write(
+                    id.slot(),
+                    RegionKind::Tables,
+                    0,
+                    bytemuck::cast_slice(&template.tables),
                 )?;
             }
         }
@@ -824,8 +877,26 @@ impl Swarm {
 
     /// Gives a finished or trapped agent a new call; its memory, globals and tables persist.
     pub fn call(&mut self, id: AgentId, export: &str, args: &[Value]) -> Result<(), SpawnError> {
-        let slot = self.pool.slot(id)?;
+        self.pool.slot(id)?;
         let func = self.resolve_call(export, args)?;
+        self.call_func(id, func, args)
+    }
+
+    /// Like [`call`](Self::call), for the function at store index `func`: in a
+    /// [`Store`], the functions of every instance.
+    pub fn call_func(&mut self, id: AgentId, func: u32, args: &[Value]) -> Result<(), SpawnError> {
+        let slot = self.pool.slot(id)?;
+        let module = self.module()?;
+        let Some(info) = module.program.funcs.get(func as usize) else {
+            return Err(SpawnError::UnknownFunction(func));
+        };
+        if !matches(&info.ty.params, args) {
+            return Err(SpawnError::Arguments {
+                export: format!("function {func}"),
+                expected: format!("{:?}", info.ty.params),
+                given: args.to_vec(),
+            });
+        }
         let previous = self.slots[slot as usize].status;
         match AgentState::from_code(previous.state) {
             Some(AgentState::Finished | AgentState::Trapped) => {}
@@ -834,6 +905,54 @@ impl Swarm {
         self.flush()?;
         self.begin_call(slot, func, args, previous)?;
         Ok(())
+    }
+
+    /// Reads an idle agent's whole store back (globals, segment flags, tables, memory), to
+    /// load a grown [`Store`] with it: [`load_store`](Self::load_store).
+    pub fn snapshot(&mut self, id: AgentId) -> Result<StoreState, AccessError> {
+        let slot = self.pool.slot(id)?;
+        self.flush()?;
+        let module = self.module.as_ref().ok_or(AccessError::NoModule)?;
+        let pages = self.slots[slot as usize].status.memory_pages;
+        let globals_words = 2 * module.program.globals.len()
+            + module.program.data.len()
+            + module.program.elems.len();
+        let tables_words = module
+            .tables
+            .iter()
+            .map(|p| p.base + p.capacity)
+            .max()
+            .unwrap_or(0)
+            .max(module.tables.len() as u32);
+        let region = |kind, bytes: u64| {
+            let (buffer, range) = self.buffer(slot, kind);
+            ReadRequest {
+                buffer,
+                offset: range.start,
+                size: bytes.max(4),
+            }
+        };
+        let data = self.gpu.read_buffers(&[
+            region(RegionKind::Globals, 4 * globals_words as u64),
+            region(RegionKind::Tables, 4 * u64::from(tables_words)),
+            region(
+                RegionKind::LinearMemory,
+                u64::from(pages) * swarm_core::WASM_PAGE_BYTES,
+            ),
+        ])?;
+        let [globals, tables, memory]: [Vec<u8>; 3] =
+            data.try_into().expect("three regions were read");
+        let state = StoreState::from_regions(
+            &module.program,
+            &module.tables,
+            &bytemuck::pod_collect_to_vec(&globals),
+            &bytemuck::pod_collect_to_vec(&tables),
+            pages,
+            if pages == 0 { Vec::new() } else { memory },
+            module.instances,
+        );
+        debug_assert_eq!(state.globals_words(), globals_words);
+        Ok(state)
     }
 
     /// Kills an agent: its slot is wiped and its id goes stale.
@@ -1349,8 +1468,6 @@ impl Swarm {
 
     /// The current value of an exported global of an agent.
     pub fn global(&mut self, id: AgentId, name: &str) -> Result<Value, AccessError> {
-        let slot = self.pool.slot(id)?;
-        self.flush()?;
         let module = self
             .module
             .as_ref()
@@ -1359,17 +1476,25 @@ impl Swarm {
         else {
             return Err(AccessError::UnknownGlobal(name.to_owned()));
         };
+        self.global_at(id, *index)
+    }
+
+    /// The current value of the global at store index `index` of an agent.
+    pub fn global_at(&mut self, id: AgentId, index: u32) -> Result<Value, AccessError> {
+        let slot = self.pool.slot(id)?;
+        self.flush()?;
+        let module = self.module.as_ref().ok_or(AccessError::NoModule)?;
+        let Some(global) = module.program.globals.get(index as usize) else {
+            return Err(AccessError::NoGlobal(index));
+        };
         let (buffer, range) = self.buffer(slot, RegionKind::Globals);
         let data = self.gpu.read_buffers(&[ReadRequest {
             buffer,
-            offset: range.start + 8 * u64::from(*index),
+            offset: range.start + 8 * u64::from(index),
             size: 8,
         }])?;
         let bits = u64::from_le_bytes(data[0][..8].try_into().expect("8 bytes"));
-        Ok(Value::from_bits(
-            module.program.globals[*index as usize].ty,
-            bits,
-        ))
+        Ok(Value::from_bits(global.ty, bits))
     }
 
     /// Reads an agent's output bytes.

@@ -46,7 +46,6 @@ macro_rules! for_each_op {
             Return = "return" () [0 -> 0] raw "do_return();";
             Call = "call" (func) [0 -> 0] raw "enter(imm0);";
             CallIndirect = "call_indirect" (type_id, table) [1 -> 0] raw "call_indirect(imm0, imm1, pop32());";
-            CallNop = "call_nop" (params) [0 -> 0] raw "sp -= imm0;";
             AgentId = "swarm.agent_id" () [0 -> 1] raw "push32(params.first_slot + agent);";
             AgentCount = "swarm.agent_count" () [0 -> 1] raw "push32(params.swarm_agents);";
             Output = "swarm.output" () [2 -> 0] raw "let n = pop32(); let p = pop32(); write_output(p, n);";

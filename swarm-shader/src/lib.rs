@@ -7,6 +7,7 @@ pub mod disasm;
 pub mod image;
 pub mod interp;
 pub mod isa;
+pub mod link;
 mod lower;
 pub mod program;
 mod records;
@@ -15,6 +16,7 @@ mod wgsl;
 
 pub use image::{CodeImage, FitError};
 pub use interp::{INTERPRETER_BINDINGS, RUN_ENTRY, SPAWN_ENTRY, interpreter_wgsl};
+pub use link::{ExternType, Import, InstanceInfo, Store};
 pub use lower::{CODE_BASE, LoadError, RETURN_TARGET, lower, supported_features};
 pub use program::Program;
 pub use records::records_wgsl;

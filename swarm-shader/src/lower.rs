@@ -57,7 +57,7 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    fn from_parser(err: wasmparser::BinaryReaderError) -> Self {
+    pub(crate) fn from_parser(err: wasmparser::BinaryReaderError) -> Self {
         Self::Invalid {
             message: err.message().to_owned(),
             offset: err.offset(),
@@ -67,6 +67,67 @@ impl LoadError {
 
 /// Validates `bytes` and lowers it for the GPU.
 pub fn lower(bytes: &[u8]) -> Result<Program, LoadError> {
+    validate(bytes)?;
+    let data = data_segments(bytes)?;
+    let mut type_ids = HashMap::new();
+    let lowered = lower_into(Program::default(), &mut type_ids, bytes, &[], data)?;
+    Ok(lowered.program)
+}
+
+/// Number of data segments of a valid module (they come after the code, whose `table.init`
+/// and `elem.drop` number element segments after them).
+pub(crate) fn data_segments(bytes: &[u8]) -> Result<u32, LoadError> {
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let Payload::DataSection(reader) = payload.map_err(LoadError::from_parser)? {
+            return Ok(reader.count());
+        }
+    }
+    Ok(0)
+}
+
+/// A module lowered into a store: the store's program with the module appended, and where the
+/// module's own exports and start function landed in it.
+pub(crate) struct Lowered {
+    pub program: Program,
+    pub exports: HashMap<String, Export>,
+    pub start: Option<u32>,
+}
+
+/// Lowers a valid module into `store`, appending its functions, globals, tables, memory and
+/// segments. Import `i` resolved to `Some` in `resolved` names an entity already in the store;
+/// unresolved imports become the store's own imports. `total_data` is the number of data
+/// segments the finished store has: element segments are numbered after all of them.
+pub(crate) fn lower_into(
+    store: Program,
+    type_ids: &mut HashMap<FuncType, u32>,
+    bytes: &[u8],
+    resolved: &[Option<Export>],
+    total_data: u32,
+) -> Result<Lowered, LoadError> {
+    let elem_base = total_data + store.elems.len() as u32;
+    let mut reader = Reader {
+        types: Vec::new(),
+        type_ids: std::mem::take(type_ids),
+        program: store,
+        resolved,
+        next_import: 0,
+        funcs: Vec::new(),
+        globals: Vec::new(),
+        tables: Vec::new(),
+        data_base: 0,
+        elem_base,
+        exports: HashMap::new(),
+        start: None,
+        next_body: 0,
+    };
+    reader.data_base = reader.program.data.len() as u32;
+    let (lowered, store_type_ids) = reader.read(bytes)?;
+    *type_ids = store_type_ids;
+    Ok(lowered)
+}
+
+/// Validates a module with the features swarm runs.
+pub(crate) fn validate(bytes: &[u8]) -> Result<(), LoadError> {
     if let Err(err) = Validator::new_with_features(supported_features()).validate_all(bytes) {
         // Valid with every feature on: the module uses something swarm does not run.
         return Err(
@@ -83,19 +144,47 @@ pub fn lower(bytes: &[u8]) -> Result<Program, LoadError> {
             },
         );
     }
-    Reader::default().read(bytes)
+    Ok(())
 }
 
-#[derive(Default)]
-struct Reader {
+struct Reader<'r> {
     types: Vec<FuncType>,
+    /// Canonical type ids of the whole store.
     type_ids: HashMap<FuncType, u32>,
+    /// The store, with this module appended as it is read.
     program: Program,
+    /// What each import resolves to in the store (`None`: the store imports it).
+    resolved: &'r [Option<Export>],
+    next_import: usize,
+    /// Store index of each of the module's functions, globals and tables.
+    funcs: Vec<u32>,
+    globals: Vec<u32>,
+    tables: Vec<u32>,
+    /// Store number of the module's first data segment.
+    data_base: u32,
+    /// Store segment number of the module's first element segment.
+    elem_base: u32,
+    exports: HashMap<String, Export>,
+    start: Option<u32>,
     /// Function index of each body, in order.
     next_body: u32,
 }
 
-fn val_type(ty: wasmparser::ValType) -> ValType {
+/// A function type of the type section.
+pub(crate) fn func_type(sub: &wasmparser::SubType) -> Result<FuncType, LoadError> {
+    let CompositeInnerType::Func(f) = &sub.composite_type.inner else {
+        return Err(LoadError::Unsupported {
+            message: "non-function types".to_owned(),
+            offset: 0,
+        });
+    };
+    Ok(FuncType {
+        params: f.params().iter().copied().map(val_type).collect(),
+        results: f.results().iter().copied().map(val_type).collect(),
+    })
+}
+
+pub(crate) fn val_type(ty: wasmparser::ValType) -> ValType {
     match ty {
         wasmparser::ValType::I32 => ValType::I32,
         wasmparser::ValType::I64 => ValType::I64,
@@ -107,7 +196,11 @@ fn val_type(ty: wasmparser::ValType) -> ValType {
     }
 }
 
-fn const_expr(expr: &WasmConstExpr<'_>) -> Result<ConstExpr, LoadError> {
+fn const_expr(
+    expr: &WasmConstExpr<'_>,
+    funcs: &[u32],
+    globals: &[u32],
+) -> Result<ConstExpr, LoadError> {
     let mut reader = expr.get_operators_reader();
     let op = reader.read().map_err(LoadError::from_parser)?;
     Ok(match op {
@@ -116,8 +209,8 @@ fn const_expr(expr: &WasmConstExpr<'_>) -> Result<ConstExpr, LoadError> {
         Operator::F32Const { value } => ConstExpr::Bits(u64::from(value.bits())),
         Operator::F64Const { value } => ConstExpr::Bits(value.bits()),
         Operator::RefNull { .. } => ConstExpr::Null,
-        Operator::RefFunc { function_index } => ConstExpr::Func(function_index),
-        Operator::GlobalGet { global_index } => ConstExpr::Global(global_index),
+        Operator::RefFunc { function_index } => ConstExpr::Func(funcs[function_index as usize]),
+        Operator::GlobalGet { global_index } => ConstExpr::Global(globals[global_index as usize]),
         other => {
             return Err(LoadError::Unsupported {
                 message: format!("constant expression {other:?}"),
@@ -127,7 +220,7 @@ fn const_expr(expr: &WasmConstExpr<'_>) -> Result<ConstExpr, LoadError> {
     })
 }
 
-impl Reader {
+impl Reader<'_> {
     fn type_id(&mut self, ty: &FuncType) -> u32 {
         let next = self.type_ids.len() as u32;
         *self.type_ids.entry(ty.clone()).or_insert(next)
@@ -136,26 +229,37 @@ impl Reader {
     fn add_func(&mut self, type_index: u32, kind: FuncKind) {
         let ty = self.types[type_index as usize].clone();
         let type_id = self.type_id(&ty);
+        self.funcs.push(self.program.funcs.len() as u32);
         self.program.funcs.push(FuncInfo { ty, type_id, kind });
     }
 
-    fn read(mut self, bytes: &[u8]) -> Result<Program, LoadError> {
+    /// What the next import resolves to in the store, if anything.
+    fn next_resolved(&mut self) -> Option<Export> {
+        let resolved = self.resolved.get(self.next_import).copied().flatten();
+        self.next_import += 1;
+        resolved
+    }
+
+    fn add_memory(&mut self, memory: MemoryInfo) -> Result<(), LoadError> {
+        if self.program.memory.is_some() {
+            return Err(LoadError::Unsupported {
+                message: "a second memory in one store (each agent holds one linear memory)"
+                    .to_owned(),
+                offset: 0,
+            });
+        }
+        self.program.memory = Some(memory);
+        Ok(())
+    }
+
+    fn read(mut self, bytes: &[u8]) -> Result<(Lowered, HashMap<FuncType, u32>), LoadError> {
         let mut defined = Vec::new();
         for payload in Parser::new(0).parse_all(bytes) {
             match payload.map_err(LoadError::from_parser)? {
                 Payload::TypeSection(reader) => {
                     for group in reader {
                         for sub in group.map_err(LoadError::from_parser)?.into_types() {
-                            let CompositeInnerType::Func(f) = &sub.composite_type.inner else {
-                                return Err(LoadError::Unsupported {
-                                    message: "non-function types".to_owned(),
-                                    offset: 0,
-                                });
-                            };
-                            self.types.push(FuncType {
-                                params: f.params().iter().copied().map(val_type).collect(),
-                                results: f.results().iter().copied().map(val_type).collect(),
-                            });
+                            self.types.push(func_type(&sub)?);
                         }
                     }
                 }
@@ -163,37 +267,59 @@ impl Reader {
                     for import in reader.into_imports() {
                         let import = import.map_err(LoadError::from_parser)?;
                         let names = (import.module.to_owned(), import.name.to_owned());
-                        match import.ty {
-                            TypeRef::Func(index) => self.add_func(
+                        let resolved = self.next_resolved();
+                        match (import.ty, resolved) {
+                            (TypeRef::Func(_), Some(Export::Func(index))) => self.funcs.push(index),
+                            (TypeRef::Global(_), Some(Export::Global(index))) => {
+                                self.globals.push(index);
+                            }
+                            (TypeRef::Table(_), Some(Export::Table(index))) => {
+                                self.tables.push(index);
+                            }
+                            (TypeRef::Memory(_), Some(Export::Memory)) => {}
+                            (_, Some(other)) => {
+                                return Err(LoadError::Unsupported {
+                                    message: format!(
+                                        "import {}.{} resolved to {other:?}, another kind",
+                                        names.0, names.1
+                                    ),
+                                    offset: 0,
+                                });
+                            }
+                            (TypeRef::Func(index), None) => self.add_func(
                                 index,
                                 FuncKind::Import {
                                     module: names.0,
                                     name: names.1,
                                 },
                             ),
-                            TypeRef::Global(g) => self.program.globals.push(GlobalInfo {
-                                ty: val_type(g.content_type),
-                                mutable: g.mutable,
-                                init: GlobalInit::Import {
-                                    module: names.0,
-                                    name: names.1,
-                                },
-                            }),
-                            TypeRef::Memory(m) => {
-                                self.program.memory = Some(MemoryInfo {
-                                    min_pages: m.initial,
-                                    max_pages: m.maximum,
-                                    import: Some(names),
+                            (TypeRef::Global(g), None) => {
+                                self.globals.push(self.program.globals.len() as u32);
+                                self.program.globals.push(GlobalInfo {
+                                    ty: val_type(g.content_type),
+                                    mutable: g.mutable,
+                                    init: GlobalInit::Import {
+                                        module: names.0,
+                                        name: names.1,
+                                    },
                                 });
                             }
-                            TypeRef::Table(t) => self.program.tables.push(TableInfo {
-                                elem: val_type(wasmparser::ValType::Ref(t.element_type)),
-                                min: t.initial,
-                                max: t.maximum,
+                            (TypeRef::Memory(m), None) => self.add_memory(MemoryInfo {
+                                min_pages: m.initial,
+                                max_pages: m.maximum,
                                 import: Some(names),
-                                init: ConstExpr::Null,
-                            }),
-                            other => {
+                            })?,
+                            (TypeRef::Table(t), None) => {
+                                self.tables.push(self.program.tables.len() as u32);
+                                self.program.tables.push(TableInfo {
+                                    elem: val_type(wasmparser::ValType::Ref(t.element_type)),
+                                    min: t.initial,
+                                    max: t.maximum,
+                                    import: Some(names),
+                                    init: ConstExpr::Null,
+                                });
+                            }
+                            (other, None) => {
                                 return Err(LoadError::Unsupported {
                                     message: format!("import of {other:?}"),
                                     offset: 0,
@@ -205,7 +331,7 @@ impl Reader {
                 Payload::FunctionSection(reader) => {
                     for index in reader {
                         let index = index.map_err(LoadError::from_parser)?;
-                        defined.push(self.program.funcs.len() as u32);
+                        defined.push(self.program.funcs.len());
                         self.add_func(
                             index,
                             FuncKind::Defined {
@@ -221,8 +347,9 @@ impl Reader {
                         let table = table.map_err(LoadError::from_parser)?;
                         let init = match &table.init {
                             TableInit::RefNull => ConstExpr::Null,
-                            TableInit::Expr(expr) => const_expr(expr)?,
+                            TableInit::Expr(expr) => const_expr(expr, &self.funcs, &self.globals)?,
                         };
+                        self.tables.push(self.program.tables.len() as u32);
                         self.program.tables.push(TableInfo {
                             elem: val_type(wasmparser::ValType::Ref(table.ty.element_type)),
                             min: table.ty.initial,
@@ -235,20 +362,22 @@ impl Reader {
                 Payload::MemorySection(reader) => {
                     for memory in reader {
                         let memory = memory.map_err(LoadError::from_parser)?;
-                        self.program.memory = Some(MemoryInfo {
+                        self.add_memory(MemoryInfo {
                             min_pages: memory.initial,
                             max_pages: memory.maximum,
                             import: None,
-                        });
+                        })?;
                     }
                 }
                 Payload::GlobalSection(reader) => {
                     for global in reader {
                         let global = global.map_err(LoadError::from_parser)?;
+                        let init = const_expr(&global.init_expr, &self.funcs, &self.globals)?;
+                        self.globals.push(self.program.globals.len() as u32);
                         self.program.globals.push(GlobalInfo {
                             ty: val_type(global.ty.content_type),
                             mutable: global.ty.mutable,
-                            init: GlobalInit::Expr(const_expr(&global.init_expr)?),
+                            init: GlobalInit::Expr(init),
                         });
                     }
                 }
@@ -256,10 +385,14 @@ impl Reader {
                     for export in reader {
                         let export = export.map_err(LoadError::from_parser)?;
                         let target = match export.kind {
-                            ExternalKind::Func => Export::Func(export.index),
-                            ExternalKind::Global => Export::Global(export.index),
+                            ExternalKind::Func => Export::Func(self.funcs[export.index as usize]),
+                            ExternalKind::Global => {
+                                Export::Global(self.globals[export.index as usize])
+                            }
                             ExternalKind::Memory => Export::Memory,
-                            ExternalKind::Table => Export::Table(export.index),
+                            ExternalKind::Table => {
+                                Export::Table(self.tables[export.index as usize])
+                            }
                             other => {
                                 return Err(LoadError::Unsupported {
                                     message: format!("export of {other:?}"),
@@ -267,21 +400,32 @@ impl Reader {
                                 });
                             }
                         };
-                        self.program.exports.insert(export.name.to_owned(), target);
+                        self.exports.insert(export.name.to_owned(), target);
                     }
                 }
-                Payload::StartSection { func, .. } => self.program.start = Some(func),
+                Payload::StartSection { func, .. } => {
+                    self.start = Some(self.funcs[func as usize]);
+                }
                 Payload::ElementSection(reader) => {
                     for elem in reader {
                         let elem = elem.map_err(LoadError::from_parser)?;
                         let items = match elem.items {
                             ElementItems::Functions(funcs) => funcs
                                 .into_iter()
-                                .map(|f| f.map(ConstExpr::Func).map_err(LoadError::from_parser))
+                                .map(|f| {
+                                    f.map(|f| ConstExpr::Func(self.funcs[f as usize]))
+                                        .map_err(LoadError::from_parser)
+                                })
                                 .collect::<Result<Vec<_>, _>>()?,
                             ElementItems::Expressions(_, exprs) => exprs
                                 .into_iter()
-                                .map(|e| const_expr(&e.map_err(LoadError::from_parser)?))
+                                .map(|e| {
+                                    const_expr(
+                                        &e.map_err(LoadError::from_parser)?,
+                                        &self.funcs,
+                                        &self.globals,
+                                    )
+                                })
                                 .collect::<Result<Vec<_>, _>>()?,
                         };
                         let (active, declared) = match elem.kind {
@@ -291,7 +435,10 @@ impl Reader {
                                 table_index,
                                 offset_expr,
                             } => (
-                                Some((table_index.unwrap_or(0), const_expr(&offset_expr)?)),
+                                Some((
+                                    self.tables[table_index.unwrap_or(0) as usize],
+                                    const_expr(&offset_expr, &self.funcs, &self.globals)?,
+                                )),
                                 false,
                             ),
                         };
@@ -307,7 +454,9 @@ impl Reader {
                         let data = data.map_err(LoadError::from_parser)?;
                         let offset = match data.kind {
                             DataKind::Passive => None,
-                            DataKind::Active { offset_expr, .. } => Some(const_expr(&offset_expr)?),
+                            DataKind::Active { offset_expr, .. } => {
+                                Some(const_expr(&offset_expr, &self.funcs, &self.globals)?)
+                            }
                         };
                         self.program.data.push(DataSegment {
                             offset,
@@ -316,7 +465,7 @@ impl Reader {
                     }
                 }
                 Payload::CodeSectionEntry(body) => {
-                    let func = defined[self.next_body as usize];
+                    let func = defined[self.next_body as usize] as u32;
                     self.next_body += 1;
                     self.lower_body(func, &body)?;
                 }
@@ -327,7 +476,16 @@ impl Reader {
         if u32::try_from(words).is_err() {
             return Err(LoadError::TooLarge { words });
         }
-        Ok(self.program)
+        self.program.exports = self.exports.clone();
+        self.program.start = self.start;
+        Ok((
+            Lowered {
+                program: self.program,
+                exports: self.exports,
+                start: self.start,
+            },
+            self.type_ids,
+        ))
     }
 
     fn lower_body(
@@ -414,8 +572,8 @@ impl Ctrl {
     }
 }
 
-struct FuncLowerer<'r> {
-    reader: &'r mut Reader,
+struct FuncLowerer<'r, 'm> {
+    reader: &'r mut Reader<'m>,
     code_start: u32,
     code: Vec<u32>,
     ctrls: Vec<Ctrl>,
@@ -429,7 +587,7 @@ struct FuncLowerer<'r> {
 const CHARGED: u32 = 1;
 const FREE: u32 = 0;
 
-impl FuncLowerer<'_> {
+impl FuncLowerer<'_, '_> {
     fn pc(&self) -> u32 {
         self.code_start + self.code.len() as u32
     }
@@ -653,14 +811,10 @@ impl FuncLowerer<'_> {
                 self.set_unreachable();
             }
             O::Call { function_index } => {
+                let function_index = self.reader.funcs[function_index as usize];
                 let func = &self.reader.program.funcs[function_index as usize];
                 let (params, results) = (func.ty.params.len() as u32, func.ty.results.len() as u32);
                 match &func.kind {
-                    FuncKind::Import { module, name }
-                        if module == "spectest" && name.starts_with("print") =>
-                    {
-                        self.emit(Op::CallNop, CHARGED, &[params]);
-                    }
                     FuncKind::Import { module, name } if module == "swarm" => {
                         let op = match name.as_str() {
                             "agent_id" => Op::AgentId,
@@ -680,7 +834,8 @@ impl FuncLowerer<'_> {
             } => {
                 let ty = self.reader.types[type_index as usize].clone();
                 let type_id = self.reader.type_id(&ty);
-                self.emit(Op::CallIndirect, CHARGED, &[type_id, table_index]);
+                let table = self.reader.tables[table_index as usize];
+                self.emit(Op::CallIndirect, CHARGED, &[type_id, table]);
                 self.pop(1 + ty.params.len() as u32);
                 self.push(ty.results.len() as u32);
             }
@@ -692,8 +847,12 @@ impl FuncLowerer<'_> {
             O::LocalGet { local_index } => self.simple(Op::LocalGet, &[local_index]),
             O::LocalSet { local_index } => self.simple(Op::LocalSet, &[local_index]),
             O::LocalTee { local_index } => self.simple(Op::LocalTee, &[local_index]),
-            O::GlobalGet { global_index } => self.simple(Op::GlobalGet, &[global_index]),
-            O::GlobalSet { global_index } => self.simple(Op::GlobalSet, &[global_index]),
+            O::GlobalGet { global_index } => {
+                self.simple(Op::GlobalGet, &[self.reader.globals[global_index as usize]]);
+            }
+            O::GlobalSet { global_index } => {
+                self.simple(Op::GlobalSet, &[self.reader.globals[global_index as usize]]);
+            }
             O::I32Const { value } => self.simple(Op::Const32, &[value as u32]),
             O::F32Const { value } => self.simple(Op::Const32, &[value.bits()]),
             O::I64Const { value } => {
@@ -730,26 +889,35 @@ impl FuncLowerer<'_> {
             O::MemoryGrow { .. } => self.simple(Op::MemoryGrow, &[]),
             O::MemoryFill { .. } => self.simple(Op::MemoryFill, &[]),
             O::MemoryCopy { .. } => self.simple(Op::MemoryCopy, &[]),
-            O::MemoryInit { data_index, .. } => self.simple(Op::MemoryInit, &[data_index]),
-            O::DataDrop { data_index } => self.simple(Op::DataDrop, &[data_index]),
+            O::MemoryInit { data_index, .. } => {
+                self.simple(Op::MemoryInit, &[self.reader.data_base + data_index]);
+            }
+            O::DataDrop { data_index } => {
+                self.simple(Op::DataDrop, &[self.reader.data_base + data_index]);
+            }
             O::RefNull { .. } => self.simple(Op::RefNull, &[]),
             O::RefIsNull => self.simple(Op::RefIsNull, &[]),
-            O::RefFunc { function_index } => self.simple(Op::RefFunc, &[function_index]),
-            O::TableGet { table } => self.simple(Op::TableGet, &[table]),
-            O::TableSet { table } => self.simple(Op::TableSet, &[table]),
-            O::TableSize { table } => self.simple(Op::TableSize, &[table]),
-            O::TableGrow { table } => self.simple(Op::TableGrow, &[table]),
-            O::TableFill { table } => self.simple(Op::TableFill, &[table]),
+            O::RefFunc { function_index } => {
+                self.simple(Op::RefFunc, &[self.reader.funcs[function_index as usize]]);
+            }
+            O::TableGet { table } => self.simple(Op::TableGet, &[self.table(table)]),
+            O::TableSet { table } => self.simple(Op::TableSet, &[self.table(table)]),
+            O::TableSize { table } => self.simple(Op::TableSize, &[self.table(table)]),
+            O::TableGrow { table } => self.simple(Op::TableGrow, &[self.table(table)]),
+            O::TableFill { table } => self.simple(Op::TableFill, &[self.table(table)]),
             O::TableCopy {
                 dst_table,
                 src_table,
-            } => self.simple(Op::TableCopy, &[dst_table, src_table]),
+            } => {
+                let tables = [self.table(dst_table), self.table(src_table)];
+                self.simple(Op::TableCopy, &tables);
+            }
             O::TableInit { elem_index, table } => {
-                let segment = self.reader.program.data_count() + elem_index;
-                self.simple(Op::TableInit, &[segment, table]);
+                let segment = self.reader.elem_base + elem_index;
+                self.simple(Op::TableInit, &[segment, self.table(table)]);
             }
             O::ElemDrop { elem_index } => {
-                let segment = self.reader.program.data_count() + elem_index;
+                let segment = self.reader.elem_base + elem_index;
                 self.simple(Op::ElemDrop, &[segment]);
             }
             // Reinterpretations change nothing on bits.
@@ -768,6 +936,11 @@ impl FuncLowerer<'_> {
             },
         }
         Ok(())
+    }
+
+    /// The store index of the module's table `index`.
+    fn table(&self, index: u32) -> u32 {
+        self.reader.tables[index as usize]
     }
 
     fn mem(&mut self, op: Op, memarg: wasmparser::MemArg) -> Result<(), LoadError> {

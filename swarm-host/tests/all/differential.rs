@@ -335,3 +335,39 @@ fn each_module_runs_on_the_interpreter_of_its_instruction_groups() {
     assert_eq!(full.interpreter_groups(), Some(OpGroups::ALL));
     run_against_wasmi(&mut full, &integer, "gcd", 64, gcd);
 }
+
+/// Data segments and element segments share one numbering on the GPU (data first), which the
+/// lowering must settle before the data section, which comes after the code.
+const SEGMENTS: &str = r#"(module
+  (type $unary (func (param i32) (result i32)))
+  (memory 1)
+  (table 2 funcref)
+  (data $d "\07\09")
+  (elem $e func $twice)
+  (func $twice (type $unary) (i32.add (local.get 0) (local.get 0)))
+  (func (export "run") (param i32) (result i32)
+    (memory.init $d (i32.const 0) (i32.const 0) (i32.const 2))
+    (table.init $e (i32.const 1) (i32.const 0) (i32.const 1))
+    (elem.drop $e)
+    (i32.add (call_indirect (type $unary) (local.get 0) (i32.const 1))
+             (i32.load16_u (i32.const 0)))))"#;
+
+#[test]
+fn data_and_element_segments_stay_apart() {
+    let wasm = wat::parse_str(SEGMENTS).unwrap();
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 4,
+        value_stack_slots: 64,
+        call_frames: 8,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let args: Vec<[Value; 1]> = (0..4).map(|i| [Value::I32(i * 1_000 - 7)]).collect();
+    swarm.spawn_many("run", &args).unwrap();
+    let report = swarm.run().unwrap();
+    for (agent, args) in report.agents.iter().zip(&args) {
+        let expected = reference(&wasm, "run", args).expect("wasmi runs it");
+        assert_eq!(agent.outcome, Outcome::Finished(expected));
+    }
+}
