@@ -52,8 +52,8 @@ impl ModuleInfo {
             .collect();
         functions.sort_by(|a, b| a.name.cmp(&b.name));
         Self {
-            memory_pages: program.memory.as_ref().map_or(0, |m| m.min_pages),
-            memory_max_pages: program.memory.as_ref().and_then(|m| m.max_pages),
+            memory_pages: program.memories.first().map_or(0, |m| m.min_pages),
+            memory_max_pages: program.memories.first().and_then(|m| m.max_pages),
             functions,
         }
     }

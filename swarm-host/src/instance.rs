@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use swarm_core::TrapCode;
-use swarm_shader::image::{REF_NULL, TablePlacement};
+use swarm_shader::image::{MemoryPlacement, REF_NULL, TablePlacement};
 use swarm_shader::program::{ConstExpr, FuncKind, GlobalInit, Program, ValType};
 use swarm_shader::{CodeImage, InstanceInfo, Store};
 
@@ -126,7 +126,7 @@ impl Imports {
                  into a `Store` before this one",
             )),
         };
-        if let Some(memory) = &program.memory {
+        for memory in &program.memories {
             instance_only(&memory.import)?;
         }
         for table in &program.tables {
@@ -155,9 +155,8 @@ pub struct StoreState {
     elem_dropped: Vec<bool>,
     /// Every table's elements (its length is its size).
     tables: Vec<Vec<u32>>,
-    memory_pages: u32,
-    /// The memory's bytes from address 0; the rest of its pages are zero.
-    memory: Vec<u8>,
+    /// Every memory's size in pages and bytes from address 0 (the rest of its pages are zero).
+    memories: Vec<(u32, Vec<u8>)>,
 }
 
 impl StoreState {
@@ -176,9 +175,9 @@ impl StoreState {
         self.tables.get(index as usize).map(|t| t.len() as u32)
     }
 
-    /// The current size of the memory in pages.
-    pub fn memory_pages(&self) -> u32 {
-        self.memory_pages
+    /// The current size of memory `index` in pages.
+    pub fn memory_pages(&self, index: u32) -> Option<u32> {
+        self.memories.get(index as usize).map(|m| m.0)
     }
 
     /// Instantiates the store's next instance on the host: evaluates its globals, creates its
@@ -204,11 +203,8 @@ impl StoreState {
             let init = eval(table.init, &self.globals) as u32;
             self.tables.push(vec![init; table.min as usize]);
         }
-        if info.memory
-            && let Some(memory) = &program.memory
-        {
-            self.memory_pages = memory.min_pages as u32;
-            self.memory.clear();
+        for memory in &program.memories[range(&info.memories)] {
+            self.memories.push((memory.min_pages as u32, Vec::new()));
         }
         self.data_dropped.resize(info.data.end as usize, false);
         self.elem_dropped.resize(info.elems.end as usize, false);
@@ -231,29 +227,29 @@ impl StoreState {
             }
             self.elem_dropped[index] = true;
         }
-        let size = u64::from(self.memory_pages) * swarm_core::WASM_PAGE_BYTES;
         for index in range(&info.data) {
             let data = &program.data[index];
             let Some(offset) = data.offset else {
                 continue;
             };
             let offset = u64::from(eval(offset, &self.globals) as u32);
+            let (pages, bytes) = &mut self.memories[data.memory as usize];
+            let size = u64::from(*pages) * swarm_core::WASM_PAGE_BYTES;
             if offset + data.bytes.len() as u64 > size {
                 return Err(TrapCode::MemoryOutOfBounds);
             }
             let end = (offset as usize + data.bytes.len()).next_multiple_of(4);
-            if self.memory.len() < end {
-                self.memory.resize(end, 0);
+            if bytes.len() < end {
+                bytes.resize(end, 0);
             }
-            self.memory[offset as usize..offset as usize + data.bytes.len()]
-                .copy_from_slice(&data.bytes);
+            bytes[offset as usize..offset as usize + data.bytes.len()].copy_from_slice(&data.bytes);
             self.data_dropped[index] = true;
         }
         Ok(())
     }
 
     /// Whether instance `info` has the same state here and in `other`: its globals, tables,
-    /// segment flags and, if it is the memory's, its memory.
+    /// segment flags and memory.
     pub fn instance_eq(&self, other: &StoreState, info: &InstanceInfo) -> bool {
         fn part<'a, T>(v: &'a [T], r: &std::ops::Range<u32>) -> Option<&'a [T]> {
             v.get(range(r))
@@ -262,20 +258,21 @@ impl StoreState {
             && part(&self.tables, &info.tables) == part(&other.tables, &info.tables)
             && part(&self.data_dropped, &info.data) == part(&other.data_dropped, &info.data)
             && part(&self.elem_dropped, &info.elems) == part(&other.elem_dropped, &info.elems)
-            && (!info.memory
-                || (self.memory_pages == other.memory_pages && self.memory == other.memory))
+            && part(&self.memories, &info.memories) == part(&other.memories, &info.memories)
     }
 
-    /// Reads a state back from an agent's globals and tables regions and its memory bytes.
+    /// Reads a state back from an agent's globals and tables regions and its memories' bytes
+    /// (memory 0's size comes from the status record, `memory0_pages`).
     pub(crate) fn from_regions(
         program: &Program,
-        tables: &[TablePlacement],
+        places: &(Vec<TablePlacement>, Vec<MemoryPlacement>),
         globals_words: &[u32],
         tables_words: &[u32],
-        memory_pages: u32,
-        mut memory: Vec<u8>,
+        memory0_pages: u32,
+        memory: &[u8],
         instances: usize,
     ) -> Self {
+        let tables = &places.0;
         let g = program.globals.len();
         let globals = (0..g)
             .map(|i| u64::from(globals_words[2 * i]) | (u64::from(globals_words[2 * i + 1]) << 32))
@@ -292,25 +289,47 @@ impl StoreState {
                 tables_words[place.base as usize..place.base as usize + size].to_vec()
             })
             .collect();
-        let used = memory
+        let segments = data + program.elems.len();
+        let page = swarm_core::WASM_PAGE_BYTES as usize;
+        let memories = places
+            .1
             .iter()
-            .rposition(|&b| b != 0)
-            .map_or(0, |last| last + 1);
-        memory.truncate(used.next_multiple_of(4));
+            .enumerate()
+            .map(|(m, place)| {
+                let pages = if m == 0 {
+                    memory0_pages
+                } else {
+                    globals_words[2 * g + segments + m]
+                };
+                let start = (place.base_page as usize * page).min(memory.len());
+                let end = (start + pages as usize * page).min(memory.len());
+                let bytes = &memory[start..end];
+                let used = bytes
+                    .iter()
+                    .rposition(|&b| b != 0)
+                    .map_or(0, |last| last + 1);
+                (
+                    pages,
+                    bytes[..used.next_multiple_of(4).min(bytes.len())].to_vec(),
+                )
+            })
+            .collect();
         Self {
             instances,
             globals,
             data_dropped,
             elem_dropped,
             tables,
-            memory_pages,
-            memory,
+            memories,
         }
     }
 
-    /// Words of the globals region: every global, then the segment drop flags.
+    /// Words of the globals region: every global, the segment drop flags, the memory sizes.
     pub(crate) fn globals_words(&self) -> usize {
-        2 * self.globals.len() + self.data_dropped.len() + self.elem_dropped.len()
+        2 * self.globals.len()
+            + self.data_dropped.len()
+            + self.elem_dropped.len()
+            + self.memories.len()
     }
 }
 
@@ -321,13 +340,14 @@ fn range(r: &std::ops::Range<u32>) -> std::ops::Range<usize> {
 /// The state every agent of a module starts from, laid out in its regions' words.
 #[derive(Clone, Debug)]
 pub(crate) struct Template {
-    /// Words of the globals region: globals, then segment drop flags.
+    /// Words of the globals region: globals, segment drop flags, memory sizes.
     pub globals: Vec<u32>,
     /// Words of the tables region: sizes, then elements.
     pub tables: Vec<u32>,
-    /// Initial memory bytes (trailing zeros trimmed to a word).
+    /// Initial bytes of the memory region, every memory at its place (trailing zeros trimmed
+    /// to a word).
     pub memory: Vec<u8>,
-    /// Initial memory size in pages.
+    /// Initial size of memory 0 in pages.
     pub memory_pages: u32,
     /// Set when instantiation itself traps (an active segment out of bounds).
     pub trap: Option<TrapCode>,
@@ -348,6 +368,16 @@ impl Template {
                 .chain(&state.elem_dropped)
                 .map(|&d| u32::from(d)),
         );
+        globals.extend(state.memories.iter().map(|m| m.0));
+        let mut memory = Vec::new();
+        for ((_, bytes), place) in state.memories.iter().zip(&image.memories) {
+            if bytes.is_empty() {
+                continue;
+            }
+            let start = place.base_page as usize * swarm_core::WASM_PAGE_BYTES as usize;
+            memory.resize(memory.len().max(start + bytes.len()), 0);
+            memory[start..start + bytes.len()].copy_from_slice(bytes);
+        }
         // Up to the last element in use: a free slot is zeros, and `table.grow` writes the
         // elements it adds.
         let tables_words = state
@@ -367,8 +397,8 @@ impl Template {
         Self {
             globals,
             tables,
-            memory: state.memory.clone(),
-            memory_pages: state.memory_pages,
+            memory,
+            memory_pages: state.memories.first().map_or(0, |m| m.0),
             trap,
         }
     }

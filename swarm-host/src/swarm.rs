@@ -11,7 +11,7 @@ use swarm_gpu::{
     AdapterReport, AdapterRequest, BindingKind, Dispatch, GpuBuffer, GpuContext, Kernel,
     KernelBindings, ReadRequest,
 };
-use swarm_shader::image::TablePlacement;
+use swarm_shader::image::{MemoryPlacement, TablePlacement};
 use swarm_shader::isa::OpGroups;
 use swarm_shader::program::{FuncKind, Program, ValType};
 use swarm_shader::{CodeImage, RUN_ENTRY, SPAWN_ENTRY, Store, interpreter_wgsl, validate_wgsl};
@@ -78,8 +78,8 @@ struct Module {
     program: Program,
     /// Instances of the store it was loaded from.
     instances: usize,
-    /// Where each table lies in an agent's tables region.
-    tables: Vec<TablePlacement>,
+    /// Where each table and memory lies in an agent's regions.
+    places: (Vec<TablePlacement>, Vec<MemoryPlacement>),
     /// The code image, then the template's memory, globals and tables words.
     code: GpuBuffer,
     template: Template,
@@ -288,8 +288,9 @@ impl Swarm {
             let size = state.table_size(index as u32).unwrap_or(0);
             table.min = table.min.max(u64::from(size));
         }
-        if let Some(memory) = &mut program.memory {
-            memory.min_pages = memory.min_pages.max(u64::from(state.memory_pages()));
+        for (index, memory) in program.memories.iter_mut().enumerate() {
+            let pages = state.memory_pages(index as u32).unwrap_or(0);
+            memory.min_pages = memory.min_pages.max(u64::from(pages));
         }
         imports.check(&program)?;
         let image = CodeImage::build(&program, &self.config)?;
@@ -347,7 +348,7 @@ impl Swarm {
         self.module = Some(Module {
             program,
             instances: state.instances(),
-            tables: image.tables,
+            places: (image.tables.clone(), image.memories.clone()),
             code,
             template,
             header,
@@ -914,16 +915,16 @@ impl Swarm {
         self.flush()?;
         let module = self.module.as_ref().ok_or(AccessError::NoModule)?;
         let pages = self.slots[slot as usize].status.memory_pages;
-        let globals_words = 2 * module.program.globals.len()
-            + module.program.data.len()
-            + module.program.elems.len();
-        let tables_words = module
-            .tables
+        let program = &module.program;
+        let segments = program.data.len() + program.elems.len();
+        let globals_words = 2 * program.globals.len() + segments + program.memories.len();
+        let (tables, memories) = &module.places;
+        let tables_words = tables
             .iter()
             .map(|p| p.base + p.capacity)
             .max()
             .unwrap_or(0)
-            .max(module.tables.len() as u32);
+            .max(tables.len() as u32);
         let region = |kind, bytes: u64| {
             let (buffer, range) = self.buffer(slot, kind);
             ReadRequest {
@@ -935,20 +936,39 @@ impl Swarm {
         let data = self.gpu.read_buffers(&[
             region(RegionKind::Globals, 4 * globals_words as u64),
             region(RegionKind::Tables, 4 * u64::from(tables_words)),
-            region(
-                RegionKind::LinearMemory,
-                u64::from(pages) * swarm_core::WASM_PAGE_BYTES,
-            ),
         ])?;
-        let [globals, tables, memory]: [Vec<u8>; 3] =
-            data.try_into().expect("three regions were read");
+        let [globals, tables_data]: [Vec<u8>; 2] = data.try_into().expect("two regions were read");
+        let globals: Vec<u32> = bytemuck::pod_collect_to_vec(&globals);
+        // Then the memories, up to the end of the last one's current size.
+        let end_page = memories
+            .iter()
+            .enumerate()
+            .map(|(m, place)| {
+                let size = if m == 0 {
+                    pages
+                } else {
+                    globals[2 * program.globals.len() + segments + m]
+                };
+                u64::from(place.base_page) + u64::from(size)
+            })
+            .max()
+            .unwrap_or(0);
+        let memory = if end_page == 0 {
+            Vec::new()
+        } else {
+            let request = region(
+                RegionKind::LinearMemory,
+                end_page * swarm_core::WASM_PAGE_BYTES,
+            );
+            self.gpu.read_buffers(&[request])?.remove(0)
+        };
         let state = StoreState::from_regions(
-            &module.program,
-            &module.tables,
-            &bytemuck::pod_collect_to_vec(&globals),
-            &bytemuck::pod_collect_to_vec(&tables),
+            program,
+            &module.places,
+            &globals,
+            &bytemuck::pod_collect_to_vec(&tables_data),
             pages,
-            if pages == 0 { Vec::new() } else { memory },
+            &memory,
             module.instances,
         );
         debug_assert_eq!(state.globals_words(), globals_words);

@@ -22,16 +22,22 @@ pub mod header {
     pub const SEGMENT_COUNT: usize = 5;
     /// Number of data segments.
     pub const DATA_COUNT: usize = 6;
-    /// Number of globals; segment drop flags follow the globals' words.
+    /// Number of globals; segment drop flags follow the globals' words, then one size word
+    /// per memory (memory 0's size lives in the status record instead).
     pub const GLOBAL_COUNT: usize = 7;
-    /// Largest memory size in pages (the module's maximum, within the agent's budget).
-    pub const MEMORY_MAX_PAGES: usize = 8;
+    /// Word offset of the memory table (4 words per memory: first word in the agent's memory
+    /// region, maximum pages, size word in the globals region).
+    pub const MEMORIES: usize = 8;
+    /// Number of memories.
+    pub const MEMORY_COUNT: usize = 9;
 }
 
 /// Words per function-table entry.
 pub const FUNC_ENTRY_WORDS: u32 = 8;
 /// Words per table-metadata entry.
 pub const TABLE_ENTRY_WORDS: u32 = 4;
+/// Words per memory-table entry.
+pub const MEMORY_ENTRY_WORDS: u32 = 4;
 /// The entry word of an imported function (run by the host).
 pub const IMPORTED_ENTRY: u32 = u32::MAX;
 /// The bits of a null reference.
@@ -46,11 +52,20 @@ pub struct TablePlacement {
     pub capacity: u32,
 }
 
+/// How one memory is placed in each agent's memory region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryPlacement {
+    /// Page of the region where it starts.
+    pub base_page: u32,
+    /// Pages it can grow to.
+    pub capacity: u32,
+}
+
 /// A module that does not fit a swarm's per-agent budgets.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FitError {
-    /// Initial memory larger than the agent's memory.
+    /// Initial memory (of all a store's memories together) larger than the agent's memory.
     #[error(
         "module needs {needed} pages of initial memory but agents are configured with {configured}; \
          raise `max_memory_pages` or, for a Rust guest, link with a smaller stack \
@@ -97,33 +112,19 @@ pub struct CodeImage {
     pub words: Vec<u32>,
     /// Where each table lives in the tables region.
     pub tables: Vec<TablePlacement>,
-    /// Effective maximum memory pages.
-    pub memory_max_pages: u32,
+    /// Where each memory lives in the memory region.
+    pub memories: Vec<MemoryPlacement>,
 }
 
 impl CodeImage {
     /// Builds the image of `program` for agents shaped by `config`.
     pub fn build(program: &Program, config: &SwarmConfig) -> Result<Self, FitError> {
-        let memory_max_pages = match &program.memory {
-            None => 0,
-            Some(memory) => {
-                if memory.min_pages > u64::from(config.max_memory_pages) {
-                    return Err(FitError::Memory {
-                        needed: memory.min_pages,
-                        configured: config.max_memory_pages,
-                    });
-                }
-                memory
-                    .max_pages
-                    .unwrap_or(u64::MAX)
-                    .min(u64::from(config.max_memory_pages)) as u32
-            }
-        };
-
+        let memories = place_memories(program, config.max_memory_pages)?;
         let tables = place_tables(program, config.max_table_elements)?;
 
         let segments = program.data.len() + program.elems.len();
-        let global_words = 2 * program.globals.len() as u64 + segments as u64;
+        let global_words =
+            2 * program.globals.len() as u64 + segments as u64 + program.memories.len() as u64;
         if global_words > 2 * u64::from(config.max_globals) {
             return Err(FitError::Globals {
                 globals: program.globals.len(),
@@ -158,7 +159,7 @@ impl CodeImage {
                 func.ty.results.len() as u32,
                 max_height,
                 func.type_id,
-                0,
+                func.memory,
                 0,
             ]);
         }
@@ -195,14 +196,56 @@ impl CodeImage {
             }));
         }
         words[header::GLOBAL_COUNT] = program.globals.len() as u32;
-        words[header::MEMORY_MAX_PAGES] = memory_max_pages;
+        words[header::MEMORIES] = words.len() as u32;
+        words[header::MEMORY_COUNT] = memories.len() as u32;
+        let size_words = 2 * program.globals.len() as u32 + segments as u32;
+        for (index, place) in memories.iter().enumerate() {
+            words.extend([
+                place.base_page * (swarm_core::WASM_PAGE_BYTES as u32 / 4),
+                place.capacity,
+                size_words + index as u32,
+                0,
+            ]);
+        }
 
         Ok(Self {
             words,
             tables,
-            memory_max_pages,
+            memories,
         })
     }
+}
+
+/// Each memory gets its minimum, then an equal share of the pages left (up to its maximum), so
+/// `memory.grow` can succeed within the agent's budget. A single module's memory gets all of it.
+fn place_memories(program: &Program, budget: u32) -> Result<Vec<MemoryPlacement>, FitError> {
+    let needed: u64 = program.memories.iter().map(|m| m.min_pages).sum();
+    if needed > u64::from(budget) {
+        return Err(FitError::Memory {
+            needed,
+            configured: budget,
+        });
+    }
+    let count = program.memories.len() as u64;
+    let mut leftover = u64::from(budget) - needed;
+    let mut base = 0_u64;
+    let mut placements = Vec::new();
+    for (index, memory) in program.memories.iter().enumerate() {
+        let share = leftover / (count - index as u64);
+        let room = memory
+            .max_pages
+            .unwrap_or(u64::MAX)
+            .saturating_sub(memory.min_pages);
+        let extra = share.min(room);
+        leftover -= extra;
+        let capacity = memory.min_pages + extra;
+        placements.push(MemoryPlacement {
+            base_page: base as u32,
+            capacity: capacity as u32,
+        });
+        base += capacity;
+    }
+    Ok(placements)
 }
 
 fn place_tables(program: &Program, budget: u32) -> Result<Vec<TablePlacement>, FitError> {

@@ -12,7 +12,9 @@ use swarm_core::{
     TrapCode, WgslField,
 };
 
-use crate::image::{FUNC_ENTRY_WORDS, IMPORTED_ENTRY, REF_NULL, TABLE_ENTRY_WORDS, header};
+use crate::image::{
+    FUNC_ENTRY_WORDS, IMPORTED_ENTRY, MEMORY_ENTRY_WORDS, REF_NULL, TABLE_ENTRY_WORDS, header,
+};
 use crate::isa::{FUEL_SHIFT, OPCODE_MASK, OPS, OpGroups};
 use crate::lower::RETURN_TARGET;
 use crate::{SOFTFLOAT_WGSL, records_wgsl};
@@ -112,7 +114,9 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     constant("H_TABLES", header::TABLES as u32);
     constant("H_SEGMENTS", header::SEGMENTS as u32);
     constant("H_GLOBAL_COUNT", header::GLOBAL_COUNT as u32);
-    constant("H_MEMORY_MAX_PAGES", header::MEMORY_MAX_PAGES as u32);
+    constant("H_MEMORIES", header::MEMORIES as u32);
+    constant("H_MEMORY_COUNT", header::MEMORY_COUNT as u32);
+    constant("MEMORY_WORDS", MEMORY_ENTRY_WORDS);
     constant("FUNC_WORDS", FUNC_ENTRY_WORDS);
     constant("TABLE_WORDS", TABLE_ENTRY_WORDS);
     constant("IMPORTED", IMPORTED_ENTRY);

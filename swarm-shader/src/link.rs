@@ -5,8 +5,8 @@
 //! All instances of a store share one set of index spaces: a function, global or table keeps
 //! its store index as later modules are added, and an import resolved to another instance's
 //! export is that entity itself (a call of it is a plain `call`, a shared table is one table).
-//! An agent has one linear memory, so a store holds at most one memory, defined by one instance
-//! and imported by the others.
+//! Each instance that defines a memory adds one to the store; the agent's memory region holds
+//! them all, and every function addresses its own instance's memory.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -114,8 +114,8 @@ pub struct InstanceInfo {
     pub data: Range<u32>,
     /// The store's element segments that are its.
     pub elems: Range<u32>,
-    /// Whether it defined (or imported from the host) the store's memory.
-    pub memory: bool,
+    /// The store memories it added (its own, or one imported from the host).
+    pub memories: Range<u32>,
 }
 
 /// Modules linked into one program, one instance of each per agent.
@@ -131,6 +131,17 @@ impl Store {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Validates `bytes` and says whether it defines a memory of its own.
+    pub fn defines_memory(bytes: &[u8]) -> Result<bool, LoadError> {
+        lower::validate(bytes)?;
+        for payload in Parser::new(0).parse_all(bytes) {
+            if let Payload::MemorySection(reader) = payload.map_err(LoadError::from_parser)? {
+                return Ok(reader.count() > 0);
+            }
+        }
+        Ok(false)
     }
 
     /// Validates `bytes` and lists its imports, in order, for resolution.
@@ -220,7 +231,7 @@ impl Store {
                 program.tables.len() as u32,
                 program.data.len() as u32,
                 program.elems.len() as u32,
-                program.memory.is_some(),
+                program.memories.len() as u32,
             );
             let lowered = lower::lower_into(program, &mut type_ids, bytes, resolved, total_data)?;
             program = lowered.program;
@@ -232,7 +243,7 @@ impl Store {
                 tables: before.2..program.tables.len() as u32,
                 data: before.3..program.data.len() as u32,
                 elems: before.4..program.elems.len() as u32,
-                memory: !before.5 && program.memory.is_some(),
+                memories: before.5..program.memories.len() as u32,
             });
         }
         self.program = program;
@@ -270,8 +281,8 @@ impl Store {
                     max: table.max,
                 }
             }
-            Export::Memory => {
-                let memory = program.memory.as_ref()?;
+            Export::Memory(m) => {
+                let memory = program.memories.get(m as usize)?;
                 ExternType::Memory {
                     min: memory.min_pages,
                     max: memory.max_pages,
@@ -316,7 +327,7 @@ mod tests {
         );
         store.add(&a, vec![]).unwrap();
         let b = wasm(r#"(module (import "a" "m" (memory 1)) (data "xy") (data "z"))"#);
-        store.add(&b, vec![Some(Export::Memory)]).unwrap();
+        store.add(&b, vec![Some(Export::Memory(0))]).unwrap();
         let program = store.program();
         assert_eq!(program.data.len(), 2);
         assert_eq!(store.instances()[0].elems, 0..1);
@@ -328,14 +339,25 @@ mod tests {
     }
 
     #[test]
-    fn a_second_memory_is_refused_and_leaves_the_store_unchanged() {
+    fn each_function_addresses_its_own_instances_memory() {
         let mut store = Store::new();
-        store.add(&wasm("(module (memory 1))"), vec![]).unwrap();
-        let before = store.program().clone();
-        let err = store.add(&wasm("(module (memory 1))"), vec![]).unwrap_err();
-        assert!(err.to_string().contains("second memory"), "{err}");
-        assert_eq!(store.program(), &before);
-        assert_eq!(store.instances().len(), 1);
+        let a = wasm(r#"(module (memory 1) (func (export "f")) (data (i32.const 0) "a"))"#);
+        store.add(&a, vec![]).unwrap();
+        let f = store.instances()[0].exports["f"];
+        let b = wasm(
+            r#"(module (import "a" "f" (func)) (memory 2) (func (export "g"))
+                 (data (i32.const 0) "b"))"#,
+        );
+        store.add(&b, vec![Some(f)]).unwrap();
+        let program = store.program();
+        assert_eq!(program.memories.len(), 2);
+        assert_eq!(store.instances()[1].memories, 1..2);
+        let memories: Vec<u32> = program.funcs.iter().map(|f| f.memory).collect();
+        assert_eq!(memories, [0, 1]);
+        let data: Vec<u32> = program.data.iter().map(|d| d.memory).collect();
+        assert_eq!(data, [0, 1]);
+        assert_eq!(store.instances()[1].exports.get("m"), None);
+        assert!(Store::defines_memory(&b).unwrap());
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub(crate) fn lower_into(
         tables: Vec::new(),
         data_base: 0,
         elem_base,
+        memory: None,
         exports: HashMap::new(),
         start: None,
         next_body: 0,
@@ -164,6 +165,8 @@ struct Reader<'r> {
     data_base: u32,
     /// Store segment number of the module's first element segment.
     elem_base: u32,
+    /// The store index of the module's memory.
+    memory: Option<u32>,
     exports: HashMap<String, Export>,
     start: Option<u32>,
     /// Function index of each body, in order.
@@ -230,7 +233,12 @@ impl Reader<'_> {
         let ty = self.types[type_index as usize].clone();
         let type_id = self.type_id(&ty);
         self.funcs.push(self.program.funcs.len() as u32);
-        self.program.funcs.push(FuncInfo { ty, type_id, kind });
+        self.program.funcs.push(FuncInfo {
+            ty,
+            type_id,
+            memory: 0,
+            kind,
+        });
     }
 
     /// What the next import resolves to in the store, if anything.
@@ -240,16 +248,9 @@ impl Reader<'_> {
         resolved
     }
 
-    fn add_memory(&mut self, memory: MemoryInfo) -> Result<(), LoadError> {
-        if self.program.memory.is_some() {
-            return Err(LoadError::Unsupported {
-                message: "a second memory in one store (each agent holds one linear memory)"
-                    .to_owned(),
-                offset: 0,
-            });
-        }
-        self.program.memory = Some(memory);
-        Ok(())
+    fn add_memory(&mut self, memory: MemoryInfo) {
+        self.memory = Some(self.program.memories.len() as u32);
+        self.program.memories.push(memory);
     }
 
     fn read(mut self, bytes: &[u8]) -> Result<(Lowered, HashMap<FuncType, u32>), LoadError> {
@@ -276,7 +277,9 @@ impl Reader<'_> {
                             (TypeRef::Table(_), Some(Export::Table(index))) => {
                                 self.tables.push(index);
                             }
-                            (TypeRef::Memory(_), Some(Export::Memory)) => {}
+                            (TypeRef::Memory(_), Some(Export::Memory(index))) => {
+                                self.memory = Some(index);
+                            }
                             (_, Some(other)) => {
                                 return Err(LoadError::Unsupported {
                                     message: format!(
@@ -308,7 +311,7 @@ impl Reader<'_> {
                                 min_pages: m.initial,
                                 max_pages: m.maximum,
                                 import: Some(names),
-                            })?,
+                            }),
                             (TypeRef::Table(t), None) => {
                                 self.tables.push(self.program.tables.len() as u32);
                                 self.program.tables.push(TableInfo {
@@ -366,7 +369,7 @@ impl Reader<'_> {
                             min_pages: memory.initial,
                             max_pages: memory.maximum,
                             import: None,
-                        })?;
+                        });
                     }
                 }
                 Payload::GlobalSection(reader) => {
@@ -389,7 +392,7 @@ impl Reader<'_> {
                             ExternalKind::Global => {
                                 Export::Global(self.globals[export.index as usize])
                             }
-                            ExternalKind::Memory => Export::Memory,
+                            ExternalKind::Memory => Export::Memory(self.memory.unwrap_or(0)),
                             ExternalKind::Table => {
                                 Export::Table(self.tables[export.index as usize])
                             }
@@ -460,6 +463,7 @@ impl Reader<'_> {
                         };
                         self.program.data.push(DataSegment {
                             offset,
+                            memory: self.memory.unwrap_or(0),
                             bytes: data.data.to_vec(),
                         });
                     }
@@ -529,6 +533,7 @@ impl Reader<'_> {
         }
         let (code, max_height) = (lowerer.code, lowerer.max_height);
         self.program.code.extend(code);
+        self.program.funcs[func as usize].memory = self.memory.unwrap_or(0);
         self.program.funcs[func as usize].kind = FuncKind::Defined {
             entry,
             locals,

@@ -51,6 +51,9 @@ pub struct FuncInfo {
     pub ty: FuncType,
     /// Canonical type id (equal signatures share one).
     pub type_id: u32,
+    /// The memory its loads and stores address: its instance's (store index; 0 when the
+    /// instance has none).
+    pub memory: u32,
     /// Where it comes from.
     pub kind: FuncKind,
 }
@@ -101,7 +104,7 @@ pub enum GlobalInit {
     },
 }
 
-/// The module's linear memory.
+/// A linear memory of the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemoryInfo {
     /// Initial pages.
@@ -132,6 +135,8 @@ pub struct TableInfo {
 pub struct DataSegment {
     /// Active segments are copied into memory at instantiation.
     pub offset: Option<ConstExpr>,
+    /// The memory it belongs to (store index).
+    pub memory: u32,
     /// Its bytes.
     pub bytes: Vec<u8>,
 }
@@ -154,8 +159,8 @@ pub enum Export {
     Func(u32),
     /// A global index.
     Global(u32),
-    /// The memory.
-    Memory,
+    /// A memory (store index).
+    Memory(u32),
     /// A table index.
     Table(u32),
 }
@@ -171,8 +176,8 @@ pub struct Program {
     pub funcs: Vec<FuncInfo>,
     /// Every global, imports first.
     pub globals: Vec<GlobalInfo>,
-    /// The memory, if any.
-    pub memory: Option<MemoryInfo>,
+    /// Every memory: a module has at most one, a store one per instance that defines one.
+    pub memories: Vec<MemoryInfo>,
     /// Every table, imports first.
     pub tables: Vec<TableInfo>,
     /// Data segments.

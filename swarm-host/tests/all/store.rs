@@ -207,3 +207,83 @@ fn a_store_grown_around_a_live_agent_keeps_its_state() {
         store.program().funcs.len() as u32 - 1
     );
 }
+
+/// Two instances with a memory each: `lib` counts into its memory, `app` into its own, and
+/// every call of `lib` switches the memory the agent addresses, and back on return.
+const LIB_MEMORY: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "note") (param $i i32) (result i32)
+    (i32.store (i32.const 8) (i32.add (i32.load (i32.const 8)) (local.get $i)))
+    (i32.add (i32.mul (i32.load (i32.const 8)) (i32.const 10)) (memory.size))))"#;
+
+const APP_MEMORY: &str = r#"(module
+  (import "lib" "note" (func $note (param i32) (result i32)))
+  (memory 3)
+  (func (export "run") (param $n i32) (result i32 i32 i32) (local $i i32) (local $noted i32)
+    (loop $again
+      (i32.store (i32.const 8) (i32.add (i32.load (i32.const 8)) (i32.const 1000)))
+      (local.set $noted (call $note (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (local.get $n))))
+    (i32.load (i32.const 8)) (local.get $noted) (memory.size)))"#;
+
+#[test]
+fn each_instance_addresses_its_own_memory_across_calls_and_suspensions() {
+    let mut store = Store::new();
+    store.add(&wasm(LIB_MEMORY), Vec::new()).unwrap();
+    let app = link(&mut store, APP_MEMORY);
+    assert_eq!(store.program().memories.len(), 2);
+    let run = func(&store, app, "run");
+    // A small fuel slice suspends the agents inside both instances' functions.
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 8,
+        value_stack_slots: 128,
+        call_frames: 16,
+        max_memory_pages: 8,
+        fuel_per_dispatch: 7,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm
+        .load_store(&store, &StoreState::new(), &Imports::new())
+        .unwrap();
+    let agents: Vec<_> = (0..8).map(|_| swarm.spawn_instance().unwrap()).collect();
+    swarm.run().unwrap();
+    for (i, agent) in agents.iter().enumerate() {
+        swarm
+            .call_func(*agent, run, &[Value::I32(i as i32 + 3)])
+            .unwrap();
+    }
+    let report = swarm.run().unwrap();
+    for (i, agent) in report.agents.iter().enumerate() {
+        let engine = wasmi::Engine::default();
+        let mut wasmi_store = wasmi::Store::new(&engine, ());
+        let mut linker = wasmi::Linker::<()>::new(&engine);
+        let lib = wasmi::Module::new(&engine, wasm(LIB_MEMORY)).unwrap();
+        let lib = linker
+            .instantiate_and_start(&mut wasmi_store, &lib)
+            .unwrap();
+        linker.instance(&mut wasmi_store, "lib", lib).unwrap();
+        let module = wasmi::Module::new(&engine, wasm(APP_MEMORY)).unwrap();
+        let app = linker
+            .instantiate_and_start(&mut wasmi_store, &module)
+            .unwrap();
+        let arg = wasmi::Val::I32(i as i32 + 3);
+        let mut expected = call_wasmi(&mut wasmi_store, app, "run", &[arg], 3);
+        // And what `lib`'s memory holds.
+        let note = call_wasmi(&mut wasmi_store, lib, "note", &[wasmi::Val::I32(0)], 1);
+        expected.extend(note);
+        let mut got = finished(&agent.outcome);
+        swarm
+            .call_func(agents[i], func(&store, 0, "note"), &[Value::I32(0)])
+            .unwrap();
+        got.extend(finished(
+            &swarm.run_agents(&[agents[i]]).unwrap().agents[0].outcome,
+        ));
+        assert_eq!(got, expected, "agent {i}");
+        assert!(
+            agent.instructions > 7,
+            "the call spanned several dispatches"
+        );
+    }
+}

@@ -18,7 +18,8 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     fbase = local * STATE_STRIDE + FRAMES_OFF;
     gbase = local * STATE_STRIDE + GLOBALS_OFF;
     tbase = local * STATE_STRIDE + TABLES_OFF;
-    mbase = local * MEM_STRIDE;
+    agent_mbase = local * MEM_STRIDE;
+    mbase = agent_mbase;
     obase = local * OUTPUT_STRIDE;
     pc = status[stbase + S_PC];
     sp = status[stbase + S_SP];
@@ -26,6 +27,15 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     depth = status[stbase + S_DEPTH];
     func = status[stbase + S_FUNC];
     mem_pages = status[stbase + S_MEMORY_PAGES];
+    cur_mem = 0u;
+    mem_max = 0u;
+    if code[H_MEMORY_COUNT] > 0u {
+        mem_max = code[code[H_MEMORIES] + 1u];
+    }
+    if depth > 0u {
+        // A suspended call resumes in its function's memory.
+        use_memory(func_memory(func));
+    }
     output_len = status[stbase + S_OUTPUT_LEN];
     halt = false;
     dirty = false;
@@ -91,6 +101,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     status[stbase + S_FP] = fp;
     status[stbase + S_DEPTH] = depth;
     status[stbase + S_FUNC] = func;
+    use_memory(0u);
     status[stbase + S_MEMORY_PAGES] = mem_pages;
     status[stbase + S_OUTPUT_LEN] = output_len;
     let used_after = used_before + used;

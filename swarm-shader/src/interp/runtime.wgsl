@@ -16,7 +16,13 @@ var<private> sp: u32;
 var<private> fp: u32;
 var<private> depth: u32;
 var<private> func: u32;
+// The memory the running function addresses (its instance's): index, size in pages, largest
+// size, and first word; memory 0's size lives in `mem0_pages` while another is in use.
+var<private> cur_mem: u32;
 var<private> mem_pages: u32;
+var<private> mem_max: u32;
+var<private> mem0_pages: u32;
+var<private> agent_mbase: u32;
 var<private> output_len: u32;
 var<private> halt: bool;
 var<private> dirty: bool;
@@ -200,7 +206,7 @@ fn store32(a: u32, v: u32) {
 }
 fn memory_grow(n: u32) -> u32 {
     let old = mem_pages;
-    if u64(old) + u64(n) > u64(code[H_MEMORY_MAX_PAGES]) {
+    if u64(old) + u64(n) > u64(mem_max) {
         return 0xffffffffu;
     }
     mem_pages = old + n;
@@ -470,6 +476,32 @@ fn write_output(p: u32, n: u32) {
     output_len += n;
 }
 
+// Memories: each function addresses its instance's memory (function-table word 6). Memory 0's
+// size is kept in the status record between dispatches, every other memory's in its size word
+// in the globals region.
+fn use_memory(m: u32) {
+    if m == cur_mem {
+        return;
+    }
+    if cur_mem == 0u {
+        mem0_pages = mem_pages;
+    } else {
+        state[gbase + code[code[H_MEMORIES] + cur_mem * MEMORY_WORDS + 2u]] = mem_pages;
+    }
+    cur_mem = m;
+    let e = code[H_MEMORIES] + m * MEMORY_WORDS;
+    if m == 0u {
+        mem_pages = mem0_pages;
+    } else {
+        mem_pages = state[gbase + code[e + 2u]];
+    }
+    mbase = agent_mbase + code[e];
+    mem_max = code[e + 1u];
+}
+fn func_memory(f: u32) -> u32 {
+    return code[code[H_FUNCS] + f * FUNC_WORDS + 6u];
+}
+
 // Calls. A frame record holds the caller's pc, frame pointer and function.
 fn enter(f: u32) {
     let e = code[H_FUNCS] + f * FUNC_WORDS;
@@ -504,6 +536,7 @@ fn enter(f: u32) {
     sp = new_fp + np + nl;
     func = f;
     pc = code[e];
+    use_memory(code[e + 6u]);
 }
 fn call_indirect(type_id: u32, t: u32, i: u32) {
     if i >= table_size(t) {
@@ -547,6 +580,7 @@ fn do_return() {
     pc = state[w];
     fp = state[w + 1u];
     func = state[w + 2u];
+    use_memory(func_memory(func));
 }
 fn branch_adjust(to: u32, height: u32, keep: u32) {
     if to == RETURN_TARGET {
