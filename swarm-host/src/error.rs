@@ -62,6 +62,12 @@ pub enum LoadError {
     /// Agents of a previous module are still alive.
     #[error("the swarm still has {0} live agents; kill them before loading another module")]
     AgentsAlive(u32),
+    /// A store instance with a start function that is not the last one a load instantiates.
+    #[error(
+        "instance {0} of the store has a start function but is not the last instance this load \
+         instantiates; load the store each time such an instance is added"
+    )]
+    StartFunction(usize),
     /// The interpreter generated for the module's instructions failed naga validation (a bug
     /// in swarm).
     #[error(transparent)]

@@ -157,6 +157,8 @@ pub struct StoreState {
     tables: Vec<Vec<u32>>,
     /// Every memory's size in pages and bytes from address 0 (the rest of its pages are zero).
     memories: Vec<(u32, Vec<u8>)>,
+    /// The start function of the last instance instantiated, until an agent runs it.
+    start: Option<u32>,
 }
 
 impl StoreState {
@@ -168,6 +170,12 @@ impl StoreState {
     /// How many of the store's instances this state holds.
     pub fn instances(&self) -> usize {
         self.instances
+    }
+
+    /// The start function the last instance's instantiation still owes: an agent spawned
+    /// from this state runs it first.
+    pub fn pending_start(&self) -> Option<u32> {
+        self.start
     }
 
     /// The current size of table `index`.
@@ -190,6 +198,7 @@ impl StoreState {
             return Ok(());
         };
         self.instances += 1;
+        self.start = None;
         for global in &program.globals[range(&info.globals)] {
             let bits = match &global.init {
                 GlobalInit::Import { module, name } => {
@@ -245,6 +254,7 @@ impl StoreState {
             bytes[offset as usize..offset as usize + data.bytes.len()].copy_from_slice(&data.bytes);
             self.data_dropped[index] = true;
         }
+        self.start = info.start;
         Ok(())
     }
 
@@ -321,6 +331,7 @@ impl StoreState {
             elem_dropped,
             tables,
             memories,
+            start: None,
         }
     }
 

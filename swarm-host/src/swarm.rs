@@ -78,6 +78,9 @@ struct Module {
     program: Program,
     /// Instances of the store it was loaded from.
     instances: usize,
+    /// The start function a spawned agent runs first: the last instance's, if this load
+    /// instantiated it.
+    start: Option<u32>,
     /// Where each table and memory lies in an agent's regions.
     places: (Vec<TablePlacement>, Vec<MemoryPlacement>),
     /// The code image, then the template's memory, globals and tables words.
@@ -276,6 +279,11 @@ impl Swarm {
         let mut state = state.clone();
         let mut trap = None;
         while state.instances() < store.instances().len() {
+            // Start functions run in spawned agents, so only the last instance instantiated
+            // may owe one.
+            if state.pending_start().is_some() {
+                return Err(LoadError::StartFunction(state.instances() - 1));
+            }
             if let Err(code) = state.instantiate(store, imports) {
                 trap = Some(code);
                 break;
@@ -345,9 +353,11 @@ impl Swarm {
         for chunk in &mut self.chunks {
             chunk.bindings = None;
         }
+        let start = state.pending_start();
         self.module = Some(Module {
             program,
             instances: state.instances(),
+            start,
             places: (image.tables.clone(), image.memories.clone()),
             code,
             template,
@@ -605,7 +615,7 @@ impl Swarm {
             .exported_func(export)
             .ok_or_else(|| SpawnError::UnknownExport(export.to_owned()))?;
         let params = module.program.funcs[func as usize].ty.params.clone();
-        let start = module.program.start;
+        let start = module.start;
         let mut bits: Vec<u64> = Vec::new();
         let mut count = 0_usize;
         for call in args {
@@ -645,11 +655,7 @@ impl Swarm {
     /// Spawns an agent that only instantiates the module: it runs the start function, if there
     /// is one, in the next dispatch, then waits (finished) for a [`call`](Self::call).
     pub fn spawn_instance(&mut self) -> Result<AgentId, SpawnError> {
-        let entry = self
-            .module()?
-            .program
-            .start
-            .unwrap_or(SpawnRecord::NO_ENTRY);
+        let entry = self.module()?.start.unwrap_or(SpawnRecord::NO_ENTRY);
         let ids = self.launch(1, entry, std::iter::once(&[][..]))?;
         Ok(ids[0])
     }

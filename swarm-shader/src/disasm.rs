@@ -1,10 +1,66 @@
 //! A disassembler for lowered code, for snapshot tests and debugging.
 
 use std::fmt::Write;
+use std::ops::Range;
 
 use crate::CODE_BASE;
 use crate::isa::{FUEL_SHIFT, OPCODE_MASK, Op};
 use crate::program::{FuncKind, Program};
+
+/// The code words of function `index`, if it is defined: from its entry to the next
+/// function's.
+pub(crate) fn function_code(program: &Program, index: usize) -> Option<Range<u32>> {
+    let FuncKind::Defined { entry, .. } = program.funcs.get(index)?.kind else {
+        return None;
+    };
+    let end = program
+        .funcs
+        .iter()
+        .filter_map(|f| match f.kind {
+            FuncKind::Defined { entry: e, .. } if e > entry => Some(e),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(CODE_BASE + program.code.len() as u32);
+    Some(entry..end)
+}
+
+/// One decoded instruction: its pc, its word, and its immediates (for `br_table`, the fixed one
+/// followed by its target triples).
+pub(crate) struct Decoded<'p> {
+    pub pc: u32,
+    pub word: u32,
+    pub op: Option<Op>,
+    pub immediates: &'p [u32],
+}
+
+/// The instructions of `code`, a function's words.
+pub(crate) fn instructions(
+    program: &Program,
+    code: Range<u32>,
+) -> impl Iterator<Item = Decoded<'_>> {
+    let mut pc = code.start;
+    std::iter::from_fn(move || {
+        if pc >= code.end {
+            return None;
+        }
+        let at = (pc - CODE_BASE) as usize;
+        let word = program.code[at];
+        let op = Op::from_code(word & OPCODE_MASK);
+        let mut len = op.map_or(0, |op| op.info().immediates.len());
+        if op == Some(Op::BrTable) {
+            len += 3 * (program.code[at + 1] as usize + 1);
+        }
+        let decoded = Decoded {
+            pc,
+            word,
+            op,
+            immediates: &program.code[at + 1..at + 1 + len],
+        };
+        pc += 1 + len as u32;
+        Some(decoded)
+    })
+}
 
 /// A listing of every defined function of `program`, one instruction a line:
 /// `pc: mnemonic imm=value ...`, with `*` after the pc of instructions that cost fuel.
@@ -12,9 +68,7 @@ pub fn disassemble(program: &Program) -> String {
     let mut out = String::new();
     for (index, func) in program.funcs.iter().enumerate() {
         let FuncKind::Defined {
-            entry,
-            locals,
-            max_height,
+            locals, max_height, ..
         } = func.kind
         else {
             continue;
@@ -26,45 +80,33 @@ pub fn disassemble(program: &Program) -> String {
             func.ty.results.len()
         )
         .expect("String");
-        let end = program
-            .funcs
-            .iter()
-            .filter_map(|f| match f.kind {
-                FuncKind::Defined { entry: e, .. } if e > entry => Some(e),
-                _ => None,
-            })
-            .min()
-            .unwrap_or(CODE_BASE + program.code.len() as u32);
-        let mut pc = entry;
-        while pc < end {
-            let word = program.code[(pc - CODE_BASE) as usize];
-            let Some(op) = Op::from_code(word & OPCODE_MASK) else {
+        let code = function_code(program, index).expect("defined");
+        for Decoded {
+            pc,
+            word,
+            op,
+            immediates,
+        } in instructions(program, code)
+        {
+            let Some(op) = op else {
                 writeln!(out, "  {pc}: <bad word {word:#x}>").expect("String");
-                pc += 1;
                 continue;
             };
             let charged = if word >> FUEL_SHIFT != 0 { "*" } else { " " };
             write!(out, "  {pc:>4}{charged} {}", op.mnemonic()).expect("String");
             let info = op.info();
-            for (i, name) in info.immediates.iter().enumerate() {
-                let value = program.code[(pc + 1 - CODE_BASE) as usize + i];
-                write!(out, " {name}={}", show(value)).expect("String");
+            for (name, value) in info.immediates.iter().zip(immediates) {
+                write!(out, " {name}={}", show(*value)).expect("String");
             }
-            pc += 1 + info.immediates.len() as u32;
-            if op == Op::BrTable {
-                let count = program.code[(pc - 1 - CODE_BASE) as usize] + 1;
-                for _ in 0..count {
-                    let at = (pc - CODE_BASE) as usize;
-                    write!(
-                        out,
-                        " [{} h={} k={}]",
-                        show(program.code[at]),
-                        program.code[at + 1],
-                        program.code[at + 2]
-                    )
-                    .expect("String");
-                    pc += 3;
-                }
+            for target in immediates[info.immediates.len()..].chunks(3) {
+                write!(
+                    out,
+                    " [{} h={} k={}]",
+                    show(target[0]),
+                    target[1],
+                    target[2]
+                )
+                .expect("String");
             }
             out.push('\n');
         }

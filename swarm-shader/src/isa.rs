@@ -314,6 +314,36 @@ impl Op {
     pub fn mnemonic(self) -> &'static str {
         self.info().mnemonic
     }
+
+    /// Whether the instruction leaves the agent's state (globals, memories, tables, segments,
+    /// output) alone and does not observe which agent or swarm runs it. Calls are not: what
+    /// they do depends on the callee (see [`crate::effects`]).
+    pub fn is_pure(self) -> bool {
+        !matches!(
+            self,
+            Op::GlobalSet
+                | Op::I32Store
+                | Op::I64Store
+                | Op::I32Store8
+                | Op::I32Store16
+                | Op::MemoryGrow
+                | Op::MemoryFill
+                | Op::MemoryCopy
+                | Op::MemoryInit
+                | Op::DataDrop
+                | Op::TableSet
+                | Op::TableGrow
+                | Op::TableFill
+                | Op::TableCopy
+                | Op::TableInit
+                | Op::ElemDrop
+                | Op::Call
+                | Op::CallIndirect
+                | Op::AgentId
+                | Op::AgentCount
+                | Op::Output
+        )
+    }
 }
 
 /// Optional groups of instructions. A module's interpreter is generated with only the groups
@@ -417,6 +447,36 @@ mod tests {
         assert!(!OpGroups::FLOAT.contains(OpGroups::BULK));
         assert_eq!(OpGroups::FLOAT.union(OpGroups::BULK).name(), "float+bulk");
         assert_eq!(OpGroups::NONE.name(), "core");
+    }
+
+    #[test]
+    fn rows_whose_semantics_touch_agent_state_are_not_pure() {
+        const MARKS: &[&str] = &[
+            "dirty",
+            "store",
+            "memory_grow",
+            "memory_fill",
+            "memory_copy",
+            "memory_init",
+            "drop_segment",
+            "table_set",
+            "table_grow",
+            "table_fill",
+            "table_copy",
+            "table_init",
+            "write_output",
+            "agent",
+            "params.",
+            "enter(",
+            "call_indirect(",
+            "global_set",
+        ];
+        for info in OPS {
+            if MARKS.iter().any(|mark| info.body.contains(mark)) {
+                assert!(!info.op.is_pure(), "{}", info.mnemonic);
+            }
+        }
+        assert!(Op::I32Add.is_pure() && Op::I32Load.is_pure() && Op::GlobalGet.is_pure());
     }
 
     #[test]

