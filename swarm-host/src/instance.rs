@@ -299,18 +299,13 @@ impl StoreState {
                 tables_words[place.base as usize..place.base as usize + size].to_vec()
             })
             .collect();
-        let segments = data + program.elems.len();
         let page = swarm_core::WASM_PAGE_BYTES as usize;
+        let sizes = memory_sizes(program, globals_words, memory0_pages);
         let memories = places
             .1
             .iter()
-            .enumerate()
-            .map(|(m, place)| {
-                let pages = if m == 0 {
-                    memory0_pages
-                } else {
-                    globals_words[2 * g + segments + m]
-                };
+            .zip(sizes)
+            .map(|(place, pages)| {
                 let start = (place.base_page as usize * page).min(memory.len());
                 let end = (start + pages as usize * page).min(memory.len());
                 let bytes = &memory[start..end];
@@ -342,6 +337,23 @@ impl StoreState {
             + self.elem_dropped.len()
             + self.memories.len()
     }
+}
+
+/// Every memory's size in pages, from an agent's globals region (where memories after the
+/// first keep theirs, after the segment flags) and its status record (memory 0's).
+pub(crate) fn memory_sizes(
+    program: &Program,
+    globals_words: &[u32],
+    memory0_pages: u32,
+) -> impl Iterator<Item = u32> {
+    let sizes = 2 * program.globals.len() + program.data.len() + program.elems.len();
+    (0..program.memories.len()).map(move |m| {
+        if m == 0 {
+            memory0_pages
+        } else {
+            globals_words[sizes + m]
+        }
+    })
 }
 
 fn range(r: &std::ops::Range<u32>) -> std::ops::Range<usize> {

@@ -17,7 +17,7 @@ use swarm_shader::program::{FuncKind, Program, ValType};
 use swarm_shader::{CodeImage, RUN_ENTRY, SPAWN_ENTRY, Store, interpreter_wgsl, validate_wgsl};
 
 use crate::host::{HostCall, HostFunction, HostResult};
-use crate::instance::{Imports, StoreState, Template, matches};
+use crate::instance::{Imports, StoreState, Template, matches, memory_sizes};
 use crate::stack::StackWindow;
 use crate::{AccessError, CreateError, DispatchError, LoadError, SpawnError, Value};
 
@@ -948,15 +948,8 @@ impl Swarm {
         // Then the memories, up to the end of the last one's current size.
         let end_page = memories
             .iter()
-            .enumerate()
-            .map(|(m, place)| {
-                let size = if m == 0 {
-                    pages
-                } else {
-                    globals[2 * program.globals.len() + segments + m]
-                };
-                u64::from(place.base_page) + u64::from(size)
-            })
+            .zip(memory_sizes(program, &globals, pages))
+            .map(|(place, size)| u64::from(place.base_page) + u64::from(size))
             .max()
             .unwrap_or(0);
         let memory = if end_page == 0 {

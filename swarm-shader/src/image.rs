@@ -216,67 +216,57 @@ impl CodeImage {
     }
 }
 
-/// Each memory gets its minimum, then an equal share of the pages left (up to its maximum), so
-/// `memory.grow` can succeed within the agent's budget. A single module's memory gets all of it.
-fn place_memories(program: &Program, budget: u32) -> Result<Vec<MemoryPlacement>, FitError> {
-    let needed: u64 = program.memories.iter().map(|m| m.min_pages).sum();
-    if needed > u64::from(budget) {
-        return Err(FitError::Memory {
-            needed,
-            configured: budget,
-        });
-    }
-    let count = program.memories.len() as u64;
-    let mut leftover = u64::from(budget) - needed;
-    let mut base = 0_u64;
-    let mut placements = Vec::new();
-    for (index, memory) in program.memories.iter().enumerate() {
-        let share = leftover / (count - index as u64);
-        let room = memory
-            .max_pages
-            .unwrap_or(u64::MAX)
-            .saturating_sub(memory.min_pages);
+/// Places items of `(min, max)` sizes one after another from `start`, within `budget` units
+/// from 0: each gets its minimum, then an equal share of what is left (up to its maximum), so
+/// `memory.grow` and `table.grow` can succeed within the budget. `None` if the minimums do not
+/// fit. Returns `(base, capacity)` per item.
+fn place(items: &[(u64, Option<u64>)], start: u64, budget: u32) -> Option<Vec<(u32, u32)>> {
+    let needed = start + items.iter().map(|(min, _)| min).sum::<u64>();
+    let mut leftover = u64::from(budget).checked_sub(needed)?;
+    let mut base = start;
+    let mut placements = Vec::with_capacity(items.len());
+    for (index, &(min, max)) in items.iter().enumerate() {
+        let share = leftover / (items.len() - index) as u64;
+        let room = max.unwrap_or(u64::from(u32::MAX)).saturating_sub(min);
         let extra = share.min(room);
         leftover -= extra;
-        let capacity = memory.min_pages + extra;
-        placements.push(MemoryPlacement {
-            base_page: base as u32,
-            capacity: capacity as u32,
-        });
+        let capacity = min + extra;
+        placements.push((base as u32, capacity as u32));
         base += capacity;
     }
-    Ok(placements)
+    Some(placements)
 }
 
+/// Memories from page 0 of the memory region.
+fn place_memories(program: &Program, budget: u32) -> Result<Vec<MemoryPlacement>, FitError> {
+    let items: Vec<_> = program
+        .memories
+        .iter()
+        .map(|m| (m.min_pages, m.max_pages))
+        .collect();
+    let placed = place(&items, 0, budget).ok_or_else(|| FitError::Memory {
+        needed: items.iter().map(|(min, _)| min).sum(),
+        configured: budget,
+    })?;
+    Ok(placed
+        .into_iter()
+        .map(|(base_page, capacity)| MemoryPlacement {
+            base_page,
+            capacity,
+        })
+        .collect())
+}
+
+/// Tables after the size words, one per table, at the start of the tables region.
 fn place_tables(program: &Program, budget: u32) -> Result<Vec<TablePlacement>, FitError> {
-    let count = program.tables.len() as u64;
-    let needed: u64 = count + program.tables.iter().map(|t| t.min).sum::<u64>();
-    if needed > u64::from(budget) {
-        return Err(FitError::Tables {
-            needed,
-            configured: budget,
-        });
-    }
-    // Each table gets its minimum, then an equal share of what is left (up to its maximum), so
-    // `table.grow` can succeed within the budget.
-    let mut leftover = u64::from(budget) - needed;
-    let mut base = count;
-    let mut placements = Vec::new();
-    for (index, table) in program.tables.iter().enumerate() {
-        let remaining = count - index as u64;
-        let share = leftover / remaining;
-        let room = table
-            .max
-            .unwrap_or(u64::from(u32::MAX))
-            .saturating_sub(table.min);
-        let extra = share.min(room);
-        leftover -= extra;
-        let capacity = table.min + extra;
-        placements.push(TablePlacement {
-            base: base as u32,
-            capacity: capacity as u32,
-        });
-        base += capacity;
-    }
-    Ok(placements)
+    let items: Vec<_> = program.tables.iter().map(|t| (t.min, t.max)).collect();
+    let count = items.len() as u64;
+    let placed = place(&items, count, budget).ok_or_else(|| FitError::Tables {
+        needed: count + items.iter().map(|(min, _)| min).sum::<u64>(),
+        configured: budget,
+    })?;
+    Ok(placed
+        .into_iter()
+        .map(|(base, capacity)| TablePlacement { base, capacity })
+        .collect())
 }

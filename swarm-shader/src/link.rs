@@ -133,9 +133,9 @@ impl Store {
         Self::default()
     }
 
-    /// Validates `bytes` and says whether it defines a memory of its own.
+    /// Whether a module defines a memory of its own. It reads only the sections up to the
+    /// memory section and does not validate (`imports` and `add` do).
     pub fn defines_memory(bytes: &[u8]) -> Result<bool, LoadError> {
-        lower::validate(bytes)?;
         for payload in Parser::new(0).parse_all(bytes) {
             if let Payload::MemorySection(reader) = payload.map_err(LoadError::from_parser)? {
                 return Ok(reader.count() > 0);
