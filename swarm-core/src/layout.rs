@@ -284,7 +284,10 @@ impl Layout {
             workgroup_size: config.workgroup_size,
             stack_bytes,
             stack_tile,
-            private_stack: config.value_stack_slots <= config.private_stack_slots,
+            // A private stack is copied in and out by loops outside the dispatch loop, which a
+            // driver's loop limit could cut; where there is one, the stack stays in place.
+            private_stack: limits.shader_loop_iterations.is_none()
+                && config.value_stack_slots <= config.private_stack_slots,
             buffers,
             regions: regions.try_into().expect("one region per kind"),
             agents_per_chunk,
@@ -376,6 +379,8 @@ impl Layout {
 
     /// Whether an invocation copies its value stack into private memory when a dispatch starts
     /// and back when it ends (`SwarmConfig::private_stack_slots`), instead of using it in place.
+    /// Never on a device whose driver limits shader loops (`DeviceLimits::shader_loop_iterations`):
+    /// the copies are loops outside the dispatch loop, and a cut one would lose the stack.
     /// The state buffer holds the stacks between dispatches either way.
     pub fn private_stack(&self) -> bool {
         self.private_stack
@@ -447,7 +452,25 @@ mod tests {
         let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
         assert_eq!(layout.chunk_count(), 1);
         assert_eq!(layout.buffer(BufferKind::Memory).stride, 65_536);
-        assert_eq!(layout.region(RegionKind::Results).offset, 72);
+        assert_eq!(layout.region(RegionKind::Results).offset, 80);
+    }
+
+    #[test]
+    fn private_stacks_only_where_loops_are_unlimited() {
+        let small = SwarmConfig {
+            value_stack_slots: 256,
+            ..SwarmConfig::default()
+        };
+        assert!(
+            Layout::new(&small, &DeviceLimits::H100)
+                .unwrap()
+                .private_stack()
+        );
+        assert!(
+            !Layout::new(&small, &DeviceLimits::LAVAPIPE)
+                .unwrap()
+                .private_stack()
+        );
     }
 
     #[test]

@@ -40,11 +40,17 @@ gpu_struct! {
         pub entry: u32,
         /// Nonzero when the last dispatch changed memory, globals, tables or segments.
         pub dirty: u32,
-        /// [`AgentStatus::RESUME_BULK`] when the next instruction continues a bulk operation
-        /// that stopped part-way (and costs no fuel again).
-        pub flags: u32,
-        /// Unused; keeps results 8-byte aligned.
-        pub reserved: u32,
+        /// The long operation under way ([`AgentStatus::NO_JOB`] when none): an instruction
+        /// that moves many bytes, slots or elements hands them to a job, which runs a few of
+        /// them per interpreter step before the next instruction (see the interpreter's
+        /// `jobs.wgsl`).
+        pub job: u32,
+        /// The job's destination (a byte address, word offset or stack slot).
+        pub job_dst: u32,
+        /// The job's source, or the value it writes.
+        pub job_src: u32,
+        /// Units (bytes, words or slots) the job has left.
+        pub job_len: u32,
     }
 }
 
@@ -101,6 +107,9 @@ gpu_struct! {
         pub memory_pages: u32,
         /// Word offset, in the work list, of the spawn records' arguments.
         pub args_offset: u32,
+        /// The [`TrapCode`] of the module's instantiation when it traps (an active segment out
+        /// of bounds): every agent starts trapped with it. 0 when instantiation succeeds.
+        pub trap: u32,
     }
 }
 
@@ -124,8 +133,8 @@ impl SpawnRecord {
 }
 
 impl AgentStatus {
-    /// [`AgentStatus::flags`]: the instruction at `pc` is a bulk operation already under way.
-    pub const RESUME_BULK: u32 = 1;
+    /// [`AgentStatus::job`] when no job is under way.
+    pub const NO_JOB: u32 = 0;
 }
 
 /// Where an agent is in its life, as stored in [`AgentStatus::state`].
@@ -281,9 +290,9 @@ mod tests {
         let wgsl = DispatchParams::wgsl();
         assert!(wgsl.starts_with("struct DispatchParams {\n    agent_count: u32,\n"));
         assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
-        assert_eq!(AgentStatus::SIZE, 72);
+        assert_eq!(AgentStatus::SIZE, 80);
         assert_eq!(DispatchParams::SIZE, 48);
-        assert_eq!(SpawnHeader::SIZE, 32);
+        assert_eq!(SpawnHeader::SIZE, 36);
         assert_eq!(SpawnRecord::SIZE, 16);
     }
 }

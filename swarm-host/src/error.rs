@@ -115,8 +115,12 @@ pub enum SpawnError {
         /// The agent's memory size in bytes.
         size: u64,
     },
-    /// Instantiation trapped (an active segment out of bounds).
-    #[error("instantiation failed: {0}")]
+    /// The module's instantiation traps (an active segment out of bounds), so its agents have
+    /// no instance to call; spawned agents start trapped with this code.
+    #[error(
+        "instantiation failed: {0}; the agent has no instance to call (load a module whose \
+         active segments fit its memories and tables)"
+    )]
     Instantiation(TrapCode),
     /// The agent is still running a call.
     #[error("{0} is still running a call; dispatch until it finishes")]

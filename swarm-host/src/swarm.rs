@@ -194,6 +194,10 @@ impl Kernels {
 /// Words of the work list a new swarm starts with; it grows on demand.
 const INITIAL_LIST_WORDS: u64 = 1 << 12;
 
+/// Iterations of a driver's shader loop limit left unused by the dispatch loop, for the loops
+/// of the entry point around it.
+const LOOP_LIMIT_MARGIN: u32 = 64;
+
 impl Swarm {
     /// A swarm on the adapter `WGPU_BACKEND` / `WGPU_ADAPTER_NAME` select (by default the
     /// high-performance one).
@@ -344,6 +348,7 @@ impl Swarm {
             tables_words,
             memory_pages: template.memory_pages,
             args_offset: 0,
+            trap: template.trap.map_or(0, TrapCode::code),
         };
         let code = self
             .gpu
@@ -472,21 +477,17 @@ impl Swarm {
     /// Loop iterations an agent may use per dispatch: three fifths of the driver's limit,
     /// which leaves room for the last step's inner loops (at most one bulk chunk).
     ///
-    /// Each agent counts only its own work, but llvmpipe's limiter counts the loops of a whole
-    /// SIMD group, so agents of one group running different bulk instructions in the same
-    /// step use more of it than either counts. When the limiter cuts the dispatch loop that
-    /// is harmless: the agent stops between steps, as at a suspension. A private stack's copy
-    /// back runs after that loop and must not be cut: at three fifths, two agents of one
-    /// group filling and copying 300,001 and 65,536 bytes lost it (one agent alone did not),
-    /// so private stacks stop at two fifths (`large_bulk_operations_are_exact`). The
-    /// per-agent count is still not a bound for the group: with more agents diverging
-    /// through bulk instructions, an inner loop can be cut too.
+    /// Iterations of the dispatch loop after which an agent stops for this dispatch, where the
+    /// driver limits shader loops (llvmpipe: 65,535 iterations of all loops of a SIMD group of
+    /// invocations). The dispatch loop is the only loop an agent runs and its agents run it in
+    /// step, so the group's count is the largest agent's: stopping a little short of the
+    /// limit is a planned suspension. Should the limiter cut the loop anyway, the agent stops
+    /// between two steps, which is as exact (see the interpreter's `jobs.wgsl`).
     fn work_limit(&self) -> u32 {
-        let fifths = if self.layout.private_stack() { 2 } else { 3 };
         self.gpu
             .limits()
             .shader_loop_iterations
-            .map_or(u32::MAX, |limit| limit / 5 * fifths)
+            .map_or(u32::MAX, |limit| limit.saturating_sub(LOOP_LIMIT_MARGIN))
     }
 
     fn grid(&self, agents: u32) -> DispatchGrid {
@@ -557,11 +558,7 @@ impl Swarm {
     }
 
     fn module(&self) -> Result<&Module, SpawnError> {
-        let module = self.module.as_ref().ok_or(SpawnError::NoModule)?;
-        if let Some(trap) = module.template.trap {
-            return Err(SpawnError::Instantiation(trap));
-        }
-        Ok(module)
+        self.module.as_ref().ok_or(SpawnError::NoModule)
     }
 
     fn resolve_call(&self, export: &str, args: &[Value]) -> Result<u32, SpawnError> {
@@ -632,9 +629,10 @@ impl Swarm {
         }
         let argc = params.len();
         let calls = (0..count).map(|i| &bits[i * argc..(i + 1) * argc]);
+        let instantiates = module.template.trap.is_none();
         match start {
             // The start function runs first; the call follows once it has finished.
-            Some(start) => {
+            Some(start) if instantiates => {
                 let ids = self.launch(count, start, calls.clone().map(|_| &[][..]))?;
                 for (id, call) in ids.iter().zip(calls) {
                     let slot = &mut self.slots[id.slot() as usize];
@@ -648,7 +646,8 @@ impl Swarm {
                 }
                 Ok(ids)
             }
-            None => self.launch(count, func, calls),
+            // Without a start function, or when instantiation traps (the agents start trapped).
+            _ => self.launch(count, func, calls),
         }
     }
 
@@ -790,7 +789,14 @@ impl Swarm {
             words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&record)));
             args.extend(call.iter().flat_map(|b| [*b as u32, (*b >> 32) as u32]));
             // The host's copy of what the spawn kernel writes.
-            let status = if entry == SpawnRecord::NO_ENTRY {
+            let status = if header.trap != 0 {
+                AgentStatus {
+                    state: AgentState::Trapped as u32,
+                    trap: header.trap,
+                    memory_pages,
+                    ..Default::default()
+                }
+            } else if entry == SpawnRecord::NO_ENTRY {
                 AgentStatus {
                     state: AgentState::Finished as u32,
                     memory_pages,
@@ -894,6 +900,10 @@ impl Swarm {
     pub fn call_func(&mut self, id: AgentId, func: u32, args: &[Value]) -> Result<(), SpawnError> {
         let slot = self.pool.slot(id)?;
         let module = self.module()?;
+        if let Some(trap) = module.template.trap {
+            // The agent trapped at instantiation: it has no instance to call.
+            return Err(SpawnError::Instantiation(trap));
+        }
         let Some(info) = module.program.funcs.get(func as usize) else {
             return Err(SpawnError::UnknownFunction(func));
         };

@@ -98,9 +98,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     constant("SPAWN_HEADER_WORDS", (SpawnHeader::SIZE / 4) as u32);
     constant("SPAWN_RECORD_WORDS", (SpawnRecord::SIZE / 4) as u32);
     constant("NO_ENTRY", SpawnRecord::NO_ENTRY);
-    constant("RESUME_BULK", AgentStatus::RESUME_BULK);
-    constant("STEP_WORK", STEP_WORK);
-    constant("BULK_CHUNK", BULK_CHUNK);
+    constant("NO_JOB", AgentStatus::NO_JOB);
     for state in AgentState::ALL {
         constant(
             &format!("ST_{}", format!("{state:?}").to_uppercase()),
@@ -215,9 +213,9 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
 
     format!(
         "// swarm interpreter ({op_groups}): generated from the instruction table; do not edit.\n\
-         {records}\n{constants}\n{runtime}\n{stack}\n{float_unit}\n\
+         {records}\n{constants}\n{runtime}\n{stack}\n{jobs}\n\
+         fn run_job() {{\n{run_job}}}\n\n{float_unit}\n\
          fn step() {{\n\
-         \x20   op_pc = pc;\n\
          \x20   let word = code[pc];\n\
          \x20   pc += 1u;\n\
          \x20   let op = word & OPCODE_MASK;\n\
@@ -232,17 +230,16 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
         } else {
             STACK_STATE_WGSL
         },
+        jobs = JOBS_WGSL,
+        run_job = "    job_unit();\n".repeat(JOB_UNITS),
         main = MAIN_WGSL,
         spawn = SPAWN_WGSL,
     )
 }
 
-/// Loop iterations one interpreter step is counted as, before its own inner loops. Measured on
-/// llvmpipe, whose limiter sees about 30 to 37 per step of the dispatch loop and its helpers.
-pub const STEP_WORK: u32 = 48;
-
-/// Most bytes a bulk memory instruction moves in one step (see `bulk_again` in the runtime).
-pub const BULK_CHUNK: u32 = 65_536;
+/// Units of a job one iteration of the dispatch loop runs (see `interp/jobs.wgsl`), written out
+/// in `run_job`.
+pub const JOB_UNITS: usize = 8;
 
 /// Most cases in one `switch` (see `interpreter_wgsl`).
 const CASES_PER_GROUP: usize = 16;
@@ -290,6 +287,8 @@ const RUNTIME_WGSL: &str = include_str!("interp/runtime.wgsl");
 const STACK_STATE_WGSL: &str = include_str!("interp/stack_state.wgsl");
 /// The value stack in private memory during a dispatch, copied in and out.
 const STACK_PRIVATE_WGSL: &str = include_str!("interp/stack_private.wgsl");
+/// Long operations of instructions, a chunk per step.
+const JOBS_WGSL: &str = include_str!("interp/jobs.wgsl");
 /// Float helpers beside the soft-float library, for the float instruction group.
 const FLOAT_WGSL: &str = include_str!("interp/float.wgsl");
 /// The entry point: load registers, run until done or out of fuel, store registers.

@@ -18,6 +18,10 @@
 // point for f64, a quotient (root) estimate from it, and one exact remainder check that
 // corrects the estimate by one and gives the sticky bit.
 //
+// Nothing here loops, not even a fixed number of times: the Newton steps and corrections are
+// written out, because no interpreter step may run a loop (llvmpipe's loop limiter could cut
+// it; see `jobs.wgsl`).
+//
 // Cost, measured on an H100 (Vulkan) as throughput of dependent chains on normal operands, in
 // units of one simple 32-bit integer instruction (shift or xor): f32 add 41, mul 32, div 61,
 // sqrt 59; f64 add 77, mul 49, div 120, sqrt 138. A native f32 add chain measures 3.4.
@@ -99,12 +103,15 @@ fn sf_mul64(a: u64, b: u64) -> SfU128 {
 // above it (checked for every d by running this arithmetic on the CPU). A linear start
 // (24/17 - 8/17 * d on [1, 2), error below 1/17) and three Newton steps y' = y * (2 - d * y)
 // in 32-bit fixed point.
+fn sf_recip32_step(d: u32, y: u32) -> u32 {
+    let e = 0x8000000000000000lu - u64(d) * u64(y);
+    return u32((u64(y) * (e >> 31u)) >> 31u);
+}
 fn sf_recip32(d: u32) -> u32 {
     var y = 0xb4b4b4b4u - u32((u64(d) * 0xf0f0f0f0lu) >> 33u);
-    for (var i = 0u; i < 3u; i++) {
-        let e = 0x8000000000000000lu - u64(d) * u64(y);
-        y = u32((u64(y) * (e >> 31u)) >> 31u);
-    }
+    y = sf_recip32_step(d, y);
+    y = sf_recip32_step(d, y);
+    y = sf_recip32_step(d, y);
     return y;
 }
 
@@ -112,6 +119,11 @@ fn sf_recip32(d: u32) -> u32 {
 // (checked for every x). The start reads x / 2^30 as binary32 bits and halves and negates the
 // exponent with one subtraction (error below 3.5%); three Newton steps
 // y' = y * (3 - x * y^2) / 2 in 32-bit fixed point follow.
+fn sf_rsqrt32_step(x: u32, y: u32) -> u32 {
+    let t = u32((u64(y) * u64(y)) >> 32u);
+    let u = u32((u64(x) * u64(t)) >> 30u);
+    return u32((u64(y) * u64(0xc0000000u - u)) >> 31u);
+}
 fn sf_rsqrt32(x: u32) -> u32 {
     var bits = 0x3f800000u | ((x >> 7u) & 0x007fffffu);
     if x >= 0x80000000u {
@@ -119,11 +131,9 @@ fn sf_rsqrt32(x: u32) -> u32 {
     }
     let r = 0x5f3759dfu - (bits >> 1u);
     var y = ((r & 0x007fffffu) | 0x00800000u) << ((r >> 23u) - 119u);
-    for (var i = 0u; i < 3u; i++) {
-        let t = u32((u64(y) * u64(y)) >> 32u);
-        let u = u32((u64(x) * u64(t)) >> 30u);
-        y = u32((u64(y) * u64(0xc0000000u - u)) >> 31u);
-    }
+    y = sf_rsqrt32_step(x, y);
+    y = sf_rsqrt32_step(x, y);
+    y = sf_rsqrt32_step(x, y);
     return y;
 }
 
@@ -777,17 +787,21 @@ fn sf_f64_div(a: u64, b: u64) -> u64 {
     let pq = sf_mul64(n, r1);
     var q = (pq.hi << 4u) | (pq.lo >> 60u);
     var r = (n << 55u) - q * d;
-    for (var i = 0u; i < 2u; i++) {
-        if (r >> 63u) != 0lu {
-            q = q - 1lu;
-            r = r + d;
-        }
+    if (r >> 63u) != 0lu {
+        q = q - 1lu;
+        r = r + d;
     }
-    for (var i = 0u; i < 2u; i++) {
-        if (r >> 63u) == 0lu && r >= d {
-            q = q + 1lu;
-            r = r - d;
-        }
+    if (r >> 63u) != 0lu {
+        q = q - 1lu;
+        r = r + d;
+    }
+    if (r >> 63u) == 0lu && r >= d {
+        q = q + 1lu;
+        r = r - d;
+    }
+    if (r >> 63u) == 0lu && r >= d {
+        q = q + 1lu;
+        r = r - d;
     }
     return sf_f64_round_pack(sign, e, (q << 7u) | select(0lu, 1lu, r != 0lu));
 }
@@ -828,17 +842,21 @@ fn sf_f64_sqrt(a: u64) -> u64 {
     let ps = sf_mul64(m, y1);
     var s = (ps.hi << 3u) | (ps.lo >> 61u);
     var r = (m << 54u) - s * s;
-    for (var i = 0u; i < 2u; i++) {
-        if (r >> 63u) != 0lu {
-            s = s - 1lu;
-            r = r + 2lu * s + 1lu;
-        }
+    if (r >> 63u) != 0lu {
+        s = s - 1lu;
+        r = r + 2lu * s + 1lu;
     }
-    for (var i = 0u; i < 2u; i++) {
-        if (r >> 63u) == 0lu && r > 2lu * s {
-            r = r - 2lu * s - 1lu;
-            s = s + 1lu;
-        }
+    if (r >> 63u) != 0lu {
+        s = s - 1lu;
+        r = r + 2lu * s + 1lu;
+    }
+    if (r >> 63u) == 0lu && r > 2lu * s {
+        r = r - 2lu * s - 1lu;
+        s = s + 1lu;
+    }
+    if (r >> 63u) == 0lu && r > 2lu * s {
+        r = r - 2lu * s - 1lu;
+        s = s + 1lu;
     }
     return sf_f64_round_pack(0lu, (ex >> 1u) + 1023, (s << 9u) | select(0lu, 1lu, r != 0lu));
 }

@@ -1,4 +1,4 @@
-//! The original design's operations, each checked against wasmi or against what the test
+//! The original design's operations, each checked against wasmtime or against what the test
 //! itself wrote: pool slices, isolation, limits, partial dispatch, persistence, kill and reuse,
 //! host imports, output and the typed errors.
 
@@ -9,7 +9,7 @@ use swarm_host::{
     TrapCode, ValType, Value,
 };
 
-use crate::differential::reference;
+use crate::reference::reference;
 
 /// Each agent stamps its own memory and global, then reads them back.
 const STATE: &str = r#"(module
@@ -115,7 +115,7 @@ fn the_1025th_spawn_of_a_1024_pool_is_refused() {
 }
 
 #[test]
-fn a_single_agent_and_a_fibonacci_swarm_match_wasmi() {
+fn a_single_agent_and_a_fibonacci_swarm_match_wasmtime() {
     let (mut swarm, wasm) = loaded(300);
     let one = swarm.spawn("fib", &[Value::I32(12)]).unwrap();
     let report = swarm.run_agents(&[one]).unwrap();
@@ -405,7 +405,8 @@ fn bad_spawns_get_typed_errors() {
     assert_eq!(swarm.read_memory(id, 7, 2).unwrap(), [7, 0]);
 }
 
-/// Bulk operations longer than one step's chunk (and than llvmpipe's loop limit) complete.
+/// Bulk operations longer than llvmpipe's loop limit complete, as jobs over many steps and
+/// dispatches.
 #[test]
 fn large_bulk_operations_are_exact() {
     let wasm = wat::parse_str(STATE.replace(
@@ -413,8 +414,8 @@ fn large_bulk_operations_are_exact() {
         "(memory (export \"memory\") 8)",
     ))
     .unwrap();
-    // Stacks in place and in private memory: on lavapipe both suspend mid-instruction, and the
-    // private one must copy the continuation's operands back.
+    // Stacks in place and, where the driver does not limit loops, in private memory: the job
+    // under way is suspended and resumed between dispatches.
     for private_stack_slots in [0, 256] {
         let mut swarm = Swarm::new(SwarmConfig {
             max_agents: 2,
@@ -439,5 +440,44 @@ fn large_bulk_operations_are_exact() {
             // memory.fill and memory.copy are one instruction each, however long.
             assert_eq!(agent.instructions, 17);
         }
+    }
+}
+
+/// A module whose active segments do not fit traps at instantiation, in every agent, as in
+/// wasmtime; the agents have no instance to call afterwards.
+#[test]
+fn an_instantiation_trap_is_each_agents_trap() {
+    for (text, expected) in [
+        (
+            r#"(module (memory 1) (data (i32.const 65535) "ab")
+                 (func (export "f") (result i32) (i32.const 1)))"#,
+            TrapCode::MemoryOutOfBounds,
+        ),
+        (
+            r#"(module (table 1 funcref) (elem (i32.const 1) func 0)
+                 (func (export "f") (result i32) (i32.const 1)) (func $s) (start $s))"#,
+            TrapCode::TableOutOfBounds,
+        ),
+    ] {
+        let wasm = wat::parse_str(text).unwrap();
+        let message = reference(&wasm, "f", &[]).unwrap_err();
+        assert_eq!(
+            crate::reference::trap_of(&message),
+            Some(expected),
+            "{message}"
+        );
+        let mut swarm = swarm(4);
+        swarm.load_module(&wasm, &Imports::new()).unwrap();
+        let ids = swarm.spawn_many("f", [[], [], []]).unwrap();
+        let report = swarm.run().unwrap();
+        assert_eq!(report.agents.len(), 3);
+        for agent in &report.agents {
+            assert_eq!(agent.outcome, Outcome::Trapped(expected));
+            assert_eq!(agent.instructions, 0);
+        }
+        assert!(matches!(
+            swarm.call(ids[0], "f", &[]),
+            Err(SpawnError::Instantiation(trap)) if trap == expected
+        ));
     }
 }

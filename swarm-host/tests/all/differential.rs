@@ -1,6 +1,8 @@
-//! Every agent's result compared with wasmi running the same call on the CPU.
+//! Every agent's result compared with wasmtime running the same call on the CPU.
 
 use swarm_host::{Imports, OpGroups, Outcome, Swarm, SwarmConfig, TrapCode, Value};
+
+use crate::reference::reference;
 
 const MODULE: &str = r#"(module
   (memory 1)
@@ -50,16 +52,6 @@ impl Rng {
     }
 }
 
-pub(crate) fn wasmi_value(value: Value) -> wasmi::Val {
-    match value {
-        Value::I32(v) => wasmi::Val::I32(v),
-        Value::I64(v) => wasmi::Val::I64(v),
-        Value::F32(bits) => wasmi::Val::F32(wasmi::F32::from_bits(bits)),
-        Value::F64(bits) => wasmi::Val::F64(wasmi::F64::from_bits(bits)),
-        other => panic!("no reference values here: {other:?}"),
-    }
-}
-
 pub(crate) fn from_wasmi(value: &wasmi::Val) -> Value {
     match value {
         wasmi::Val::I32(v) => Value::I32(*v),
@@ -70,45 +62,8 @@ pub(crate) fn from_wasmi(value: &wasmi::Val) -> Value {
     }
 }
 
-/// What wasmi computes for one call: results, or that it trapped. It runs on a thread with a
-/// large stack: wasmi's threaded dispatch recurses per executed instruction when not fully
-/// optimized.
-pub(crate) fn reference(wasm: &[u8], export: &str, args: &[Value]) -> Result<Vec<Value>, String> {
-    let (wasm, export, args) = (wasm.to_vec(), export.to_owned(), args.to_vec());
-    std::thread::Builder::new()
-        .stack_size(1 << 30)
-        .spawn(move || reference_here(&wasm, &export, &args))
-        .expect("spawns a thread")
-        .join()
-        .expect("wasmi does not panic")
-}
-
-fn reference_here(wasm: &[u8], export: &str, args: &[Value]) -> Result<Vec<Value>, String> {
-    let engine = wasmi::Engine::default();
-    let module = wasmi::Module::new(&engine, wasm).expect("valid module");
-    let mut store = wasmi::Store::new(&engine, ());
-    // swarm's built-in imports, for modules that use them: agent 0 of a swarm of 1, and an
-    // output that goes nowhere.
-    let mut linker = wasmi::Linker::<()>::new(&engine);
-    linker
-        .func_wrap("swarm", "agent_id", || 0_i32)
-        .and_then(|l| l.func_wrap("swarm", "agent_count", || 1_i32))
-        .and_then(|l| l.func_wrap("swarm", "output", |_: i32, _: i32| {}))
-        .expect("defines swarm's imports");
-    let instance = linker
-        .instantiate_and_start(&mut store, &module)
-        .expect("instantiates");
-    let func = instance.get_func(&store, export).expect("export exists");
-    let mut results = vec![wasmi::Val::I32(0); func.ty(&store).results().len()];
-    let args: Vec<_> = args.iter().copied().map(wasmi_value).collect();
-    match func.call(&mut store, &args, &mut results) {
-        Ok(()) => Ok(results.iter().map(from_wasmi).collect()),
-        Err(err) => Err(err.to_string()),
-    }
-}
-
 /// NaNs compare by class: both NaN is a match (payloads may differ between engines).
-fn same(a: &[Value], b: &[Value]) -> bool {
+pub(crate) fn same(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| match (x, y) {
             (Value::F32(p), Value::F32(q)) => {
@@ -122,7 +77,7 @@ fn same(a: &[Value], b: &[Value]) -> bool {
 }
 
 #[test]
-fn agents_match_wasmi_on_fresh_inputs() {
+fn agents_match_wasmtime_on_fresh_inputs() {
     let wasm = wat::parse_str(MODULE).unwrap();
     let mut swarm = Swarm::new(SwarmConfig {
         max_agents: 600,
@@ -170,7 +125,7 @@ fn agents_match_wasmi_on_fresh_inputs() {
         match (&agent.outcome, &expected) {
             (Outcome::Finished(got), Ok(want)) => assert!(
                 same(got, want),
-                "{export}{args:?}: swarm {got:?}, wasmi {want:?}"
+                "{export}{args:?}: swarm {got:?}, wasmtime {want:?}"
             ),
             (Outcome::Trapped(trap), Err(message)) => {
                 traps += 1;
@@ -181,10 +136,10 @@ fn agents_match_wasmi_on_fresh_inputs() {
                 };
                 assert_eq!(
                     *trap, expected_trap,
-                    "{export}{args:?}: wasmi says {message}"
+                    "{export}{args:?}: wasmtime says {message}"
                 );
             }
-            (got, want) => panic!("{export}{args:?}: swarm {got:?}, wasmi {want:?}"),
+            (got, want) => panic!("{export}{args:?}: swarm {got:?}, wasmtime {want:?}"),
         }
         assert!(agent.instructions > 0);
     }
@@ -258,8 +213,8 @@ const INTEGER: &str = r#"(module
     (local.get 0)))"#;
 
 /// Runs `count` agents of `export` with fresh arguments from `args` and checks every result
-/// against wasmi.
-fn run_against_wasmi(
+/// against wasmtime.
+fn run_against_wasmtime(
     swarm: &mut Swarm,
     wasm: &[u8],
     export: &str,
@@ -277,9 +232,9 @@ fn run_against_wasmi(
         match &agent.outcome {
             Outcome::Finished(got) => assert!(
                 same(got, &want),
-                "{export}{args:?}: swarm {got:?}, wasmi {want:?}"
+                "{export}{args:?}: swarm {got:?}, wasmtime {want:?}"
             ),
-            other => panic!("{export}{args:?}: swarm {other:?}, wasmi {want:?}"),
+            other => panic!("{export}{args:?}: swarm {other:?}, wasmtime {want:?}"),
         }
     }
     swarm.kill_many(&ids).unwrap();
@@ -312,19 +267,19 @@ fn each_module_runs_on_the_interpreter_of_its_instruction_groups() {
     assert_eq!(swarm.interpreter_groups(), None);
     swarm.load_module(&integer, &Imports::new()).unwrap();
     assert_eq!(swarm.interpreter_groups(), Some(OpGroups::NONE));
-    run_against_wasmi(&mut swarm, &integer, "gcd", 64, gcd);
+    run_against_wasmtime(&mut swarm, &integer, "gcd", 64, gcd);
     // The mixed module has floats and `memory.fill`, and no 64-bit division.
     swarm.load_module(&mixed, &Imports::new()).unwrap();
     assert_eq!(
         swarm.interpreter_groups(),
         Some(OpGroups::FLOAT.union(OpGroups::BULK))
     );
-    run_against_wasmi(&mut swarm, &mixed, "float", 64, float);
-    run_against_wasmi(&mut swarm, &mixed, "collatz", 64, collatz);
+    run_against_wasmtime(&mut swarm, &mixed, "float", 64, float);
+    run_against_wasmtime(&mut swarm, &mixed, "collatz", 64, collatz);
     // Back to the integer module: its interpreter again, and the same results.
     swarm.load_module(&integer, &Imports::new()).unwrap();
     assert_eq!(swarm.interpreter_groups(), Some(OpGroups::NONE));
-    run_against_wasmi(&mut swarm, &integer, "gcd", 64, gcd);
+    run_against_wasmtime(&mut swarm, &integer, "gcd", 64, gcd);
 
     let mut full = Swarm::new(SwarmConfig {
         specialize: false,
@@ -333,7 +288,7 @@ fn each_module_runs_on_the_interpreter_of_its_instruction_groups() {
     .unwrap();
     full.load_module(&integer, &Imports::new()).unwrap();
     assert_eq!(full.interpreter_groups(), Some(OpGroups::ALL));
-    run_against_wasmi(&mut full, &integer, "gcd", 64, gcd);
+    run_against_wasmtime(&mut full, &integer, "gcd", 64, gcd);
 }
 
 /// Data segments and element segments share one numbering on the GPU (data first), which the
@@ -367,7 +322,7 @@ fn data_and_element_segments_stay_apart() {
     swarm.spawn_many("run", &args).unwrap();
     let report = swarm.run().unwrap();
     for (agent, args) in report.agents.iter().zip(&args) {
-        let expected = reference(&wasm, "run", args).expect("wasmi runs it");
+        let expected = reference(&wasm, "run", args).expect("wasmtime runs it");
         assert_eq!(agent.outcome, Outcome::Finished(expected));
     }
 }

@@ -3,4 +3,6 @@
 mod api;
 mod cli;
 mod differential;
+mod divergence;
+mod reference;
 mod store;

@@ -40,7 +40,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     halt = false;
     dirty = false;
     work = 0u;
-    resume_bulk = (status[stbase + S_FLAGS] & RESUME_BULK) != 0u;
+    job = status[stbase + S_JOB];
+    job_dst = status[stbase + S_JOB_DST];
+    job_src = status[stbase + S_JOB_SRC];
+    job_len = status[stbase + S_JOB_LEN];
     trap_code = 0u;
     next_state = ST_SUSPENDED;
 
@@ -67,6 +70,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
 
     // The loop counts fuel in 32 bits: a budget above 2^32 - 1 instructions is cut to that,
     // and an agent that uses it all suspends exactly and continues in the next dispatch.
+    // It is the only loop an agent runs: each iteration is one instruction, or one chunk of a
+    // job (which costs no fuel), and neither loops (`jobs.wgsl`). So wherever a driver stops it
+    // (llvmpipe's loop limiter), the agent stops between two steps, an exact suspension; the
+    // work limit makes that stop a planned one.
     let start_left = u32(min(budget, 0xfffffffflu));
     let cut = budget > 0xfffffffflu;
     var left = start_left;
@@ -74,10 +81,12 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         if halt || work >= params.work_limit {
             break;
         }
-        var cost = code[pc] >> FUEL_SHIFT;
-        if resume_bulk {
-            cost = 0u;
+        work += 1u;
+        if job != NO_JOB {
+            run_job();
+            continue;
         }
+        let cost = code[pc] >> FUEL_SHIFT;
         if cost > left {
             if budget_is_total && !cut {
                 trap(TRAP_OUT_OF_FUEL);
@@ -85,8 +94,6 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
             break;
         }
         left -= cost;
-        resume_bulk = false;
-        work += STEP_WORK;
         step();
     }
     let used = u64(start_left - left);
@@ -110,5 +117,8 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     status[stbase + S_FUEL_LAST] = u32(min(used, 0xfffffffflu));
     status[stbase + S_HOST_CALL] = host_import;
     status[stbase + S_DIRTY] = select(0u, 1u, dirty);
-    status[stbase + S_FLAGS] = select(0u, RESUME_BULK, resume_bulk);
+    status[stbase + S_JOB] = job;
+    status[stbase + S_JOB_DST] = job_dst;
+    status[stbase + S_JOB_SRC] = job_src;
+    status[stbase + S_JOB_LEN] = job_len;
 }

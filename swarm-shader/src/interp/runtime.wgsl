@@ -29,12 +29,8 @@ var<private> dirty: bool;
 var<private> trap_code: u32;
 var<private> next_state: u32;
 var<private> host_import: u32;
-// Estimated loop iterations this dispatch (see `DispatchParams::work_limit`).
+// Iterations of the dispatch loop this dispatch (see `DispatchParams::work_limit`).
 var<private> work: u32;
-// Word offset of the instruction `step` is executing.
-var<private> op_pc: u32;
-// The next instruction continues a bulk operation and costs no fuel.
-var<private> resume_bulk: bool;
 // Word offsets of this agent's regions.
 var<private> stbase: u32;
 var<private> sbase: u32;
@@ -213,53 +209,13 @@ fn memory_grow(n: u32) -> u32 {
     dirty = true;
     return old;
 }
-// Bulk operations move at most BULK_CHUNK bytes per step. A longer one is bounds-checked
-// whole, does its first chunk, and puts itself back with its operands advanced; the next step
-// continues it without charging fuel again. So no step runs a long inner loop.
-fn bulk_again(a: u32, b: u32, n: u32) {
-    push32(a);
-    push32(b);
-    push32(n);
-    pc = op_pc;
-    resume_bulk = true;
-}
+// Bulk memory instructions check their bounds whole and hand the bytes to a job (`jobs.wgsl`).
 fn memory_fill_op(d: u32, v: u32, n: u32) {
     if u64(d) + u64(n) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
-    let k = min(n, BULK_CHUNK);
-    memory_fill(d, v, k);
-    if k < n {
-        bulk_again(d + k, v, n - k);
-    }
-}
-fn memory_fill(d: u32, v: u32, n: u32) {
-    work += n >> 2u;
-    // Bytes up to a word boundary, whole words, then the tail.
-    var i = 0u;
-    loop {
-        if i >= n || ((d + i) & 3u) == 0u {
-            break;
-        }
-        store8(d + i, v);
-        i += 1u;
-    }
-    let word = (v & 0xffu) * 0x01010101u;
-    loop {
-        if n - i < 4u {
-            break;
-        }
-        memory[mbase + ((d + i) >> 2u)] = word;
-        i += 4u;
-    }
-    loop {
-        if i >= n {
-            break;
-        }
-        store8(d + i, v);
-        i += 1u;
-    }
+    start_job(JOB_MEM_FILL, d, v, n);
     dirty = true;
 }
 fn memory_copy_op(d: u32, s: u32, n: u32) {
@@ -267,72 +223,7 @@ fn memory_copy_op(d: u32, s: u32, n: u32) {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
-    let k = min(n, BULK_CHUNK);
-    if d <= s {
-        // Forward: the first chunk, then the rest from its end.
-        memory_copy(d, s, k);
-        if k < n {
-            bulk_again(d + k, s + k, n - k);
-        }
-    } else {
-        // Backward: the last chunk, then the rest before it.
-        memory_copy(d + n - k, s + n - k, k);
-        if k < n {
-            bulk_again(d, s, n - k);
-        }
-    }
-}
-fn memory_copy(d: u32, s: u32, n: u32) {
-    work += n >> 2u;
-    // Whole destination words in the middle, bytes at the ends; the direction keeps
-    // overlapping ranges correct (every source byte is read before it is overwritten).
-    if d <= s {
-        var i = 0u;
-        loop {
-            if i >= n || ((d + i) & 3u) == 0u {
-                break;
-            }
-            store8(d + i, load8(s + i));
-            i += 1u;
-        }
-        loop {
-            if n - i < 4u {
-                break;
-            }
-            memory[mbase + ((d + i) >> 2u)] = load32(s + i);
-            i += 4u;
-        }
-        loop {
-            if i >= n {
-                break;
-            }
-            store8(d + i, load8(s + i));
-            i += 1u;
-        }
-    } else {
-        var i = n;
-        loop {
-            if i == 0u || ((d + i) & 3u) == 0u {
-                break;
-            }
-            i -= 1u;
-            store8(d + i, load8(s + i));
-        }
-        loop {
-            if i < 4u {
-                break;
-            }
-            i -= 4u;
-            memory[mbase + ((d + i) >> 2u)] = load32(s + i);
-        }
-        loop {
-            if i == 0u {
-                break;
-            }
-            i -= 1u;
-            store8(d + i, load8(s + i));
-        }
-    }
+    start_job(select(JOB_MEM_COPY_BACK, JOB_MEM_COPY, d <= s), d, s, n);
     dirty = true;
 }
 
@@ -350,22 +241,13 @@ fn drop_segment(seg: u32) {
     state[segment_flag(seg)] = 1u;
     dirty = true;
 }
-fn memory_init(seg: u32, d: u32, s: u32, n_all: u32) {
-    if u64(s) + u64(n_all) > u64(segment_len(seg)) || u64(d) + u64(n_all) > mem_bytes() {
+fn memory_init(seg: u32, d: u32, s: u32, n: u32) {
+    if u64(s) + u64(n) > u64(segment_len(seg)) || u64(d) + u64(n) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
-    // Byte by byte, so a quarter of a chunk per step.
-    let n = min(n_all, BULK_CHUNK >> 2u);
-    if n < n_all {
-        bulk_again(d + n, s + n, n_all - n);
-    }
-    work += n;
-    let base = code[code[H_SEGMENTS] + 2u * seg];
-    for (var i = 0u; i < n; i += 1u) {
-        let b = s + i;
-        store8(d + i, code[base + (b >> 2u)] >> ((b & 3u) * 8u));
-    }
+    start_job(JOB_MEM_INIT, d, 4u * code[code[H_SEGMENTS] + 2u * seg] + s, n);
+    dirty = true;
 }
 
 // Globals: 64-bit slots.
@@ -402,57 +284,40 @@ fn table_set(t: u32, i: u32, v: u32) {
     dirty = true;
 }
 fn table_grow(t: u32, v: u32, n: u32) -> u32 {
-    work += n;
     let old = table_size(t);
     let capacity = code[code[H_TABLES] + t * TABLE_WORDS + 1u];
     if u64(old) + u64(n) > u64(capacity) {
         return 0xffffffffu;
     }
-    for (var i = 0u; i < n; i += 1u) {
-        state[table_word(t, old + i)] = v;
-    }
     state[tbase + t] = old + n;
+    start_job(JOB_WORD_FILL, table_word(t, old), v, n);
     dirty = true;
     return old;
 }
 fn table_fill(t: u32, d: u32, v: u32, n: u32) {
-    work += n;
     if u64(d) + u64(n) > u64(table_size(t)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
     }
-    for (var i = 0u; i < n; i += 1u) {
-        state[table_word(t, d + i)] = v;
-    }
+    start_job(JOB_WORD_FILL, table_word(t, d), v, n);
     dirty = true;
 }
 fn table_copy(dt: u32, st: u32, d: u32, s: u32, n: u32) {
-    work += n;
     if u64(d) + u64(n) > u64(table_size(dt)) || u64(s) + u64(n) > u64(table_size(st)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
     }
-    if d <= s {
-        for (var i = 0u; i < n; i += 1u) {
-            state[table_word(dt, d + i)] = state[table_word(st, s + i)];
-        }
-    } else {
-        for (var i = n; i > 0u; i -= 1u) {
-            state[table_word(dt, d + i - 1u)] = state[table_word(st, s + i - 1u)];
-        }
-    }
+    let dw = table_word(dt, d);
+    let sw = table_word(st, s);
+    start_job(select(JOB_WORD_COPY_BACK, JOB_WORD_COPY, dw <= sw), dw, sw, n);
     dirty = true;
 }
 fn table_init(seg: u32, t: u32, d: u32, s: u32, n: u32) {
-    work += n;
     if u64(s) + u64(n) > u64(segment_len(seg)) || u64(d) + u64(n) > u64(table_size(t)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
     }
-    let base = code[code[H_SEGMENTS] + 2u * seg];
-    for (var i = 0u; i < n; i += 1u) {
-        state[table_word(t, d + i)] = code[base + s + i];
-    }
+    start_job(JOB_WORD_INIT, table_word(t, d), code[code[H_SEGMENTS] + 2u * seg] + s, n);
     dirty = true;
 }
 
@@ -466,13 +331,7 @@ fn write_output(p: u32, n: u32) {
         trap(TRAP_OUTPUT_OVERFLOW);
         return;
     }
-    work += n;
-    for (var i = 0u; i < n; i += 1u) {
-        let o = output_len + i;
-        let w = obase + (o >> 2u);
-        let s = (o & 3u) * 8u;
-        output[w] = (output[w] & ~(0xffu << s)) | (load8(p + i) << s);
-    }
+    start_job(JOB_OUTPUT, output_len, p, n);
     output_len += n;
 }
 
@@ -528,10 +387,7 @@ fn enter(f: u32) {
     state[w + 1u] = fp;
     state[w + 2u] = func;
     depth += 1u;
-    work += nl;
-    for (var i = 0u; i < nl; i += 1u) {
-        set_slot(new_fp + np + i, 0lu);
-    }
+    zero_slots(new_fp + np, nl);
     fp = new_fp;
     sp = new_fp + np + nl;
     func = f;
@@ -557,25 +413,13 @@ fn call_indirect(type_id: u32, t: u32, i: u32) {
 fn do_return() {
     let nr = code[code[H_FUNCS] + func * FUNC_WORDS + 3u];
     let src = sp - nr;
-    work += nr;
-    if src != fp {
-        for (var i = 0u; i < nr; i += 1u) {
-            set_slot(fp + i, slot(src + i));
-        }
-    }
-    sp = fp + nr;
     depth -= 1u;
     if depth == 0u {
-        for (var i = 0u; i < min(nr, MAX_RESULTS); i += 1u) {
-            let v = slot(fp + i);
-            status[stbase + RESULTS_OFF + 2u * i] = u32(v & 0xfffffffflu);
-            status[stbase + RESULTS_OFF + 2u * i + 1u] = u32(v >> 32u);
-        }
-        status[stbase + S_RESULT_COUNT] = nr;
-        next_state = ST_FINISHED;
-        halt = true;
+        finish_call(src, nr);
         return;
     }
+    move_slots(fp, src, nr);
+    sp = fp + nr;
     let w = fbase + depth * 4u;
     pc = state[w];
     fp = state[w + 1u];
@@ -588,13 +432,7 @@ fn branch_adjust(to: u32, height: u32, keep: u32) {
         return;
     }
     let dst = fp + height;
-    let src = sp - keep;
-    work += keep;
-    if dst != src {
-        for (var i = 0u; i < keep; i += 1u) {
-            set_slot(dst + i, slot(src + i));
-        }
-    }
+    move_slots(dst, sp - keep, keep);
     sp = dst + keep;
     pc = to;
 }

@@ -36,7 +36,12 @@ fn spawn(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_inde
         status[sb + w] = 0u;
     }
     status[sb + S_MEMORY_PAGES] = list[SH_MEMORY_PAGES];
-    if entry == NO_ENTRY {
+    if list[SH_TRAP] != 0u {
+        // Instantiation trapped: the agent gets the trap, and neither its start function nor
+        // its call runs.
+        status[sb + S_STATE] = ST_TRAPPED;
+        status[sb + S_TRAP] = list[SH_TRAP];
+    } else if entry == NO_ENTRY {
         status[sb + S_STATE] = ST_FINISHED;
     } else {
         status[sb + S_STATE] = ST_READY;

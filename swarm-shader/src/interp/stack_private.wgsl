@@ -1,6 +1,8 @@
 // The value stack in the invocation's private memory while a dispatch runs: `stack_in` copies
 // the live slots (`0..sp`) from the state buffer when the agent starts, `stack_out` copies them
 // back when it stops, so the host and the next dispatch see the stack where it always is.
+// These two loops run outside the dispatch loop, so the layout never picks this module on an
+// adapter whose driver limits loops (`Layout::private_stack`).
 var<private> stk: array<u32, STACK_WORDS>;
 
 fn slot(i: u32) -> u64 {
@@ -19,9 +21,7 @@ fn pop32() -> u32 {
     return stk[2u * sp];
 }
 fn stack_in() {
-    let words = 2u * sp;
-    work += words;
-    for (var w = 0u; w < words; w += 1u) {
+    for (var w = 0u; w < 2u * sp; w += 1u) {
         stk[w] = state[sbase + w * STACK_TILE];
     }
 }

@@ -1,0 +1,81 @@
+//! The reference the tests compare swarm with: wasmtime running the same call on the CPU, one
+//! fresh instance per call.
+
+use swarm_host::{TrapCode, Value};
+
+fn to_wasmtime(value: Value) -> wasmtime::Val {
+    match value {
+        Value::I32(v) => wasmtime::Val::I32(v),
+        Value::I64(v) => wasmtime::Val::I64(v),
+        Value::F32(bits) => wasmtime::Val::F32(bits),
+        Value::F64(bits) => wasmtime::Val::F64(bits),
+        other => panic!("no reference values here: {other:?}"),
+    }
+}
+
+fn from_wasmtime(value: &wasmtime::Val) -> Value {
+    match value {
+        wasmtime::Val::I32(v) => Value::I32(*v),
+        wasmtime::Val::I64(v) => Value::I64(*v),
+        wasmtime::Val::F32(bits) => Value::F32(*bits),
+        wasmtime::Val::F64(bits) => Value::F64(*bits),
+        other => panic!("unexpected wasmtime value {other:?}"),
+    }
+}
+
+/// What wasmtime computes for one call of `export` in a fresh instance: its results, or the
+/// trap's message. swarm's built-in imports are defined for modules that use them (agent 0 of
+/// a swarm of 1, and an output that goes nowhere).
+pub(crate) fn reference(wasm: &[u8], export: &str, args: &[Value]) -> Result<Vec<Value>, String> {
+    let engine = wasmtime::Engine::default();
+    let module = wasmtime::Module::new(&engine, wasm).expect("valid module");
+    let mut store = wasmtime::Store::new(&engine, ());
+    let mut linker = wasmtime::Linker::<()>::new(&engine);
+    linker
+        .func_wrap("swarm", "agent_id", || 0_i32)
+        .and_then(|l| l.func_wrap("swarm", "agent_count", || 1_i32))
+        .and_then(|l| l.func_wrap("swarm", "output", |_: i32, _: i32| {}))
+        .expect("defines swarm's imports");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(|err| trap_message(&err))?;
+    let func = instance
+        .get_func(&mut store, export)
+        .expect("export exists");
+    let mut results = vec![wasmtime::Val::I32(0); func.ty(&store).results().len()];
+    let args: Vec<_> = args.iter().copied().map(to_wasmtime).collect();
+    match func.call(&mut store, &args, &mut results) {
+        Ok(()) => Ok(results.iter().map(from_wasmtime).collect()),
+        Err(err) => Err(trap_message(&err)),
+    }
+}
+
+fn trap_message(err: &wasmtime::Error) -> String {
+    match err.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => format!("{err:#}"),
+    }
+}
+
+/// The swarm trap a wasmtime trap message stands for.
+pub(crate) fn trap_of(message: &str) -> Option<TrapCode> {
+    [
+        ("unreachable", TrapCode::Unreachable),
+        ("integer overflow", TrapCode::IntegerOverflow),
+        ("divide by zero", TrapCode::IntegerDivideByZero),
+        ("invalid conversion", TrapCode::InvalidConversionToInteger),
+        ("out of bounds memory", TrapCode::MemoryOutOfBounds),
+        ("undefined element", TrapCode::TableOutOfBounds),
+        ("out of bounds table", TrapCode::TableOutOfBounds),
+        ("uninitialized element", TrapCode::IndirectCallToNull),
+        (
+            "indirect call type mismatch",
+            TrapCode::IndirectCallTypeMismatch,
+        ),
+        ("call stack exhausted", TrapCode::CallStackExhausted),
+        ("all fuel consumed", TrapCode::OutOfFuel),
+    ]
+    .into_iter()
+    .find(|(text, _)| message.contains(text))
+    .map(|(_, trap)| trap)
+}
