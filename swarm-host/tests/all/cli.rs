@@ -1,10 +1,10 @@
-//! The `swarm` program: JSON lines checked against wasmi, and one-line errors for bad input.
+//! The `swarm` program: JSON lines checked against wasmtime, and one-line errors for bad input.
 
 use std::process::Command;
 
 use swarm_host::Value;
 
-use crate::differential::reference;
+use crate::reference::reference;
 
 fn swarm_cli(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_swarm"))
@@ -15,7 +15,7 @@ fn swarm_cli(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn json_lines_match_wasmi_including_traps() {
+fn json_lines_match_wasmtime_including_traps() {
     let out = swarm_cli(&[
         "run",
         "examples/collatz.wat",
@@ -131,4 +131,53 @@ fn bad_input_is_a_one_line_error() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
+}
+
+/// Every limit of `SwarmConfig` has a flag, and an error about a limit names the flag.
+#[test]
+fn limits_are_flags_and_errors_name_them() {
+    let dir = std::env::temp_dir().join(format!("swarm-cli-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 200 globals and a table of 5,000 elements: more than the defaults hold.
+    let globals: String = (0..200)
+        .map(|i| format!("(global (mut i32) (i32.const {i}))"))
+        .collect();
+    let module = dir.join("big.wat");
+    std::fs::write(
+        &module,
+        format!(
+            "(module {globals} (table 5000 funcref)
+               (func (export \"f\") (result i32) (i32.add (global.get 199) (table.size 0))))"
+        ),
+    )
+    .unwrap();
+    let module = module.to_str().unwrap();
+    let run =
+        |extra: &[&str]| swarm_cli(&[&["run", module, "--invoke", "f", "--json"], extra].concat());
+
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("raise `--max-table-elements`"), "{stderr}");
+    let out = run(&["--max-table-elements", "6000"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("raise `--max-globals`"), "{stderr}");
+    let out = run(&["--max-table-elements", "6000", "--max-globals", "201"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        r#"{"agent":0,"results":[5199],"trap":null,"instructions":3}"#
+    );
+
+    let out = run(&["--private-stack-slots", "9999"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("`--private-stack-slots` is 9999"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -74,6 +74,28 @@ struct RunArgs {
     /// Output bytes per agent, for the `swarm.output` import.
     #[arg(long, value_name = "BYTES", default_value_t = 1_024)]
     output_bytes: u32,
+    /// 64-bit slots per agent for the module's globals (with one per data or element segment
+    /// and one per memory).
+    #[arg(long, value_name = "N", default_value_t = SwarmConfig::default().max_globals)]
+    max_globals: u32,
+    /// Table elements per agent, over all of the module's tables (with one size word per
+    /// table); table.grow beyond them fails.
+    #[arg(long, value_name = "N", default_value_t = SwarmConfig::default().max_table_elements)]
+    max_table_elements: u32,
+    /// 64-bit result slots per agent. Defaults to the export's result count.
+    #[arg(long, value_name = "N")]
+    max_results: Option<u32>,
+    /// Value stacks of at most this many slots run in each invocation's private memory
+    /// (0: always in place).
+    #[arg(long, value_name = "N", default_value_t = SwarmConfig::default().private_stack_slots)]
+    private_stack_slots: u32,
+    /// Agents per GPU workgroup.
+    #[arg(long, value_name = "N", default_value_t = SwarmConfig::default().workgroup_size)]
+    workgroup_size: u32,
+    /// Run the module on the full interpreter instead of one generated for the instruction
+    /// groups it uses.
+    #[arg(long)]
+    no_specialize: bool,
     /// Instructions per agent per dispatch: smaller slices keep each GPU submission short.
     /// By default about 2e10 instructions per dispatch over all agents.
     #[arg(long, value_name = "N")]
@@ -104,13 +126,36 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes on one line.
+/// The error and its causes on one line, with every `SwarmConfig` field it names given as the
+/// `swarm run` flag that sets it.
 fn one_line(err: &anyhow::Error) -> String {
-    err.chain()
+    let mut line = err
+        .chain()
         .map(|cause| cause.to_string().replace('\n', " "))
         .collect::<Vec<_>>()
-        .join(": ")
+        .join(": ");
+    for (field, flag) in CONFIG_FLAGS {
+        line = line.replace(&format!("`{field}`"), &format!("`{flag}`"));
+    }
+    line
 }
+
+/// Each `SwarmConfig` field and the `swarm run` flag that sets it.
+const CONFIG_FLAGS: [(&str, &str); 13] = [
+    ("max_agents", "--agents"),
+    ("max_memory_pages", "--max-memory-pages"),
+    ("value_stack_slots", "--stack-slots"),
+    ("private_stack_slots", "--private-stack-slots"),
+    ("call_frames", "--call-frames"),
+    ("output_bytes", "--output-bytes"),
+    ("max_globals", "--max-globals"),
+    ("max_table_elements", "--max-table-elements"),
+    ("max_results", "--max-results"),
+    ("fuel_per_dispatch", "--slice"),
+    ("fuel_total", "--fuel"),
+    ("workgroup_size", "--workgroup-size"),
+    ("specialize", "--no-specialize"),
+];
 
 fn adapters() {
     for adapter in list_adapters(&AdapterRequest::from_env()) {
@@ -148,14 +193,20 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             None => u32::try_from(info.memory_pages).context("the module's memory is too large")?,
         },
         value_stack_slots: args.stack_slots,
+        private_stack_slots: args.private_stack_slots,
         call_frames: args.call_frames,
         output_bytes: args.output_bytes,
-        max_results: (function.results.len() as u32).max(1),
+        max_globals: args.max_globals,
+        max_table_elements: args.max_table_elements,
+        max_results: args
+            .max_results
+            .unwrap_or((function.results.len() as u32).max(1)),
+        workgroup_size: args.workgroup_size,
+        specialize: !args.no_specialize,
         fuel_per_dispatch: args
             .slice
             .unwrap_or((20_000_000_000 / u64::from(args.agents)).clamp(10_000, 100_000_000)),
         fuel_total: args.fuel,
-        ..SwarmConfig::default()
     };
     let results = type_list(&function.results);
 
