@@ -78,9 +78,9 @@ gpu_struct! {
         /// 1 when invocation `i` runs the agent at local index `list[list_offset + i]` (a chosen
         /// subset); 0 when it runs local index `i`.
         pub use_list: u32,
-        /// Loop iterations (estimated) after which each agent stops for this dispatch, below
-        /// the driver's limit ([`DeviceLimits::shader_loop_iterations`](crate::DeviceLimits));
-        /// `u32::MAX` for none.
+        /// Iterations of the dispatch loop (instructions and job chunks) after which each agent
+        /// stops for this dispatch, below the driver's loop limit
+        /// ([`DeviceLimits::shader_loop_iterations`](crate::DeviceLimits)); `u32::MAX` for none.
         pub work_limit: u32,
         /// Unused; keeps the record a multiple of 16 bytes.
         pub pad1: u32,

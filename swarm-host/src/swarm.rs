@@ -474,9 +474,6 @@ impl Swarm {
         Ok(offset as u32)
     }
 
-    /// Loop iterations an agent may use per dispatch: three fifths of the driver's limit,
-    /// which leaves room for the last step's inner loops (at most one bulk chunk).
-    ///
     /// Iterations of the dispatch loop after which an agent stops for this dispatch, where the
     /// driver limits shader loops (llvmpipe: 65,535 iterations of all loops of a SIMD group of
     /// invocations). The dispatch loop is the only loop an agent runs and its agents run it in

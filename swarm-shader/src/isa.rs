@@ -360,8 +360,9 @@ impl OpGroups {
     pub const FLOAT: Self = Self(1);
     /// 64-bit division and remainder, which GPUs emulate with long instruction sequences.
     pub const WIDE_DIVISION: Self = Self(2);
-    /// Bulk memory and table instructions that loop: `memory.fill/copy/init` and
-    /// `table.grow/fill/copy/init`.
+    /// Bulk memory and table instructions, which hand their bytes or elements to a job:
+    /// `memory.fill/copy/init` and `table.grow/fill/copy/init`. (The jobs themselves are in
+    /// every interpreter: calls and returns use them too.)
     pub const BULK: Self = Self(4);
     /// Every group.
     pub const ALL: Self = Self(7);

@@ -2,7 +2,7 @@
 
 use swarm_host::{Imports, OpGroups, Outcome, Swarm, SwarmConfig, TrapCode, Value};
 
-use crate::reference::reference;
+use crate::reference::{reference, same};
 
 const MODULE: &str = r#"(module
   (memory 1)
@@ -60,20 +60,6 @@ pub(crate) fn from_wasmi(value: &wasmi::Val) -> Value {
         wasmi::Val::F64(v) => Value::F64(v.to_bits()),
         other => panic!("unexpected wasmi value {other:?}"),
     }
-}
-
-/// NaNs compare by class: both NaN is a match (payloads may differ between engines).
-pub(crate) fn same(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| match (x, y) {
-            (Value::F32(p), Value::F32(q)) => {
-                p == q || (f32::from_bits(*p).is_nan() && f32::from_bits(*q).is_nan())
-            }
-            (Value::F64(p), Value::F64(q)) => {
-                p == q || (f64::from_bits(*p).is_nan() && f64::from_bits(*q).is_nan())
-            }
-            _ => x == y,
-        })
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The reference the tests compare swarm with: wasmtime running the same call on the CPU, one
 //! fresh instance per call.
 
-use swarm_host::{TrapCode, Value};
+use swarm_host::{AgentReport, Outcome, TrapCode, Value};
 
 fn to_wasmtime(value: Value) -> wasmtime::Val {
     match value {
@@ -78,4 +78,44 @@ pub(crate) fn trap_of(message: &str) -> Option<TrapCode> {
     .into_iter()
     .find(|(text, _)| message.contains(text))
     .map(|(_, trap)| trap)
+}
+
+/// NaNs compare by class: both NaN is a match (payloads may differ between engines).
+pub(crate) fn same(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Value::F32(p), Value::F32(q)) => {
+                p == q || (f32::from_bits(*p).is_nan() && f32::from_bits(*q).is_nan())
+            }
+            (Value::F64(p), Value::F64(q)) => {
+                p == q || (f64::from_bits(*p).is_nan() && f64::from_bits(*q).is_nan())
+            }
+            _ => x == y,
+        })
+}
+
+/// Asserts that every agent ended as wasmtime ends the same call in a fresh instance: with the
+/// same results (NaNs by class) or the same trap.
+pub(crate) fn assert_agents_match(
+    wasm: &[u8],
+    export: &str,
+    agents: &[AgentReport],
+    calls: &[impl AsRef<[Value]>],
+) {
+    assert_eq!(agents.len(), calls.len());
+    for (agent, args) in agents.iter().zip(calls) {
+        let args = args.as_ref();
+        match (&agent.outcome, reference(wasm, export, args)) {
+            (Outcome::Finished(got), Ok(want)) => assert!(
+                same(got, &want),
+                "{export}{args:?}: swarm {got:?}, wasmtime {want:?}"
+            ),
+            (Outcome::Trapped(trap), Err(message)) => assert_eq!(
+                Some(*trap),
+                trap_of(&message),
+                "{export}{args:?}: wasmtime says {message}"
+            ),
+            (got, want) => panic!("{export}{args:?}: swarm {got:?}, wasmtime {want:?}"),
+        }
+    }
 }
