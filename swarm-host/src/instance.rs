@@ -188,6 +188,25 @@ impl StoreState {
         self.memories.get(index as usize).map(|m| m.0)
     }
 
+    /// The bits of global `index` (store index), as [`Value::to_bits`](crate::Value) writes
+    /// them.
+    pub fn global_bits(&self, index: u32) -> Option<u64> {
+        self.globals.get(index as usize).copied()
+    }
+
+    /// The elements of table `index`: function indices, `u32::MAX` for null.
+    pub fn table(&self, index: u32) -> Option<&[u32]> {
+        self.tables.get(index as usize).map(Vec::as_slice)
+    }
+
+    /// Memory `index`: its size in pages, and its bytes from address 0 (every byte after them
+    /// is zero).
+    pub fn memory(&self, index: u32) -> Option<(u32, &[u8])> {
+        self.memories
+            .get(index as usize)
+            .map(|(pages, bytes)| (*pages, bytes.as_slice()))
+    }
+
     /// Instantiates the store's next instance on the host: evaluates its globals, creates its
     /// tables and memory, and runs its active element and data segments, in order. A segment
     /// out of bounds traps; what the segments before it wrote stays written, as the spec says.
@@ -284,8 +303,21 @@ impl StoreState {
     ) -> Self {
         let tables = &places.0;
         let g = program.globals.len();
-        let globals = (0..g)
-            .map(|i| u64::from(globals_words[2 * i]) | (u64::from(globals_words[2 * i + 1]) << 32))
+        // A global of a 32-bit type is its slot's low word: the interpreter's 32-bit pushes
+        // leave a stack slot's high word as it was, and `global.set` copies the whole slot.
+        let globals = program
+            .globals
+            .iter()
+            .enumerate()
+            .map(|(i, global)| {
+                let low = u64::from(globals_words[2 * i]);
+                match global.ty {
+                    ValType::I64 | ValType::F64 => {
+                        low | (u64::from(globals_words[2 * i + 1]) << 32)
+                    }
+                    ValType::I32 | ValType::F32 | ValType::FuncRef | ValType::ExternRef => low,
+                }
+            })
             .collect();
         let flag = |i: usize| globals_words[2 * g + i] != 0;
         let data = program.data.len();

@@ -481,3 +481,28 @@ fn an_instantiation_trap_is_each_agents_trap() {
         ));
     }
 }
+
+/// A 32-bit global set from a stack slot that last held a 64-bit value reads back as its
+/// 32 bits, in a snapshot too (found by `cargo xtask fuzz`).
+#[test]
+fn snapshots_hold_32_bit_globals_without_stale_high_words() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (global (export "g") (mut i32) (i32.const 0))
+          (global (export "h") (mut f32) (f32.const 0))
+          (func (export "f")
+            (drop (f64.const 1))
+            (global.set 0 (i32.const 7))
+            (drop (i64.const -1))
+            (global.set 1 (f32.const 2))))"#,
+    )
+    .unwrap();
+    let mut swarm = swarm(1);
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let id = swarm.spawn("f", &[]).unwrap();
+    swarm.run().unwrap();
+    let state = swarm.snapshot(id).unwrap();
+    assert_eq!(state.global_bits(0), Some(7));
+    assert_eq!(state.global_bits(1), Some(u64::from(2.0_f32.to_bits())));
+    assert_eq!(swarm.global(id, "g").unwrap(), Value::I32(7));
+}

@@ -4,5 +4,6 @@ mod api;
 mod cli;
 mod differential;
 mod divergence;
+mod fuzz_cases;
 mod reference;
 mod store;
