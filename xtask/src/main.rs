@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
+mod fuzz;
 mod layering;
 mod setup;
 mod spec;
@@ -14,7 +15,8 @@ usage: cargo xtask <command>
 
 commands:
   test       set up a GPU if needed, then fmt check, clippy -D warnings, layering check,
-             shader validation, all tests, and the spec suite
+             shader validation, all tests, the spec suite, 1,000 fuzz cases and the
+             benchmark smoke test
   demo       set up a GPU if needed, then run the demo swarm: 1,024 agents of
              examples/collatz.wat on the default adapter (release build)
   adapters   list the GPU adapters wgpu sees, with the limits and features swarm requests
@@ -26,6 +28,9 @@ commands:
              run the benchmarks against wasmtime and wasmi (release build) and write
              target/swarm-bench/report.md, throughput.svg and results.csv; --quick is a
              smoke test on the dev build; other options go to swarm-bench (see --help)
+  fuzz [--cases N] [--seed S] [--agents A] [--out DIR] [--shrink-attempts N]
+             differential fuzzing against wasmtime on wasm-smith modules; a mismatch is
+             shrunk and written to target/fuzz (default: 100 cases from seed 0, 8 agents)
   guests     rebuild swarm-bench/guests/swarm_guests.wasm from its Rust sources
              (needs the wasm32-unknown-unknown target)
 ";
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         ),
         Some("bench") => bench(&args[1..]),
         Some("guests") => guests(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -81,6 +87,8 @@ fn test() -> Result<()> {
     step("tests", cargo(&["test", "--workspace"]))?;
     // The spec suite runs in this process on the GPU; it needs the same environment.
     spec::run(None, false)?;
+    // A bounded differential fuzz against wasmtime, fixed seeds (about a minute on lavapipe).
+    fuzz::run(&["--cases".to_owned(), "1000".to_owned()])?;
     // The benchmark report, as a smoke test: that it runs and writes its files.
     bench(&["--quick".to_owned()])?;
     println!("xtask: all checks passed");
