@@ -513,6 +513,21 @@ impl Reader<'_> {
             max_height: ty.params.len() as u32 + locals,
             dead: 0,
         };
+        // A call zeroes every local, but a null reference is not zero: reference locals get
+        // `ref.null` first, in instructions that cost no fuel.
+        let mut index = ty.params.len() as u32;
+        for local in body.get_locals_reader().map_err(LoadError::from_parser)? {
+            let (count, val_type) = local.map_err(LoadError::from_parser)?;
+            if matches!(val_type, wasmparser::ValType::Ref(_)) {
+                for local in index..index + count {
+                    lowerer.emit(Op::RefNull, 0, &[]);
+                    lowerer.push(1);
+                    lowerer.emit(Op::LocalSet, 0, &[local]);
+                    lowerer.pop(1);
+                }
+            }
+            index += count;
+        }
         lowerer.ctrls.push(Ctrl {
             kind: CtrlKind::Func,
             height: 0,
