@@ -45,9 +45,15 @@ pub struct SwarmConfig {
     pub max_table_elements: u32,
     /// 64-bit slots per agent for an entry function's results.
     pub max_results: u32,
-    /// Instructions an agent may execute in one dispatch before it is suspended.
+    /// Fuel an agent may consume in one dispatch before it is suspended (wasmtime's fuel model:
+    /// instructions, plus function entries, bulk bytes and elements, pages grown). A function
+    /// entry or bulk instruction may take it past this; the agent then suspends before its next
+    /// instruction.
     pub fuel_per_dispatch: u64,
-    /// Instructions an agent may execute over its lifetime; `None` is unlimited.
+    /// Fuel an agent may consume over its lifetime; `None` is unlimited. As with wasmtime's
+    /// `Store::set_fuel`, the agent traps `out_of_fuel` at the first fuel check (a function
+    /// entry, a loop header, the end of a bulk or grow instruction whose count is not a small
+    /// constant) at which it has consumed this much.
     pub fuel_total: Option<u64>,
     /// Agents per GPU workgroup (one agent per invocation). 64 suits most adapters;
     /// `swarm-bench --sections workgroup` measures the others.

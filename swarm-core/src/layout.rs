@@ -164,6 +164,22 @@ pub enum LayoutError {
         /// What to change.
         fix: &'static str,
     },
+    /// The whole pool needs more memory than the device has.
+    #[error(
+        "{agents} agents of {per_agent} bytes need {bytes} bytes of GPU memory but this device has \
+         {memory}; lower `max_agents`, or the per-agent sizes (`max_memory_pages`, \
+         `value_stack_slots`, `call_frames`, `output_bytes`)"
+    )]
+    PoolTooLarge {
+        /// Agents in the pool.
+        agents: u32,
+        /// Bytes of every buffer per agent.
+        per_agent: u64,
+        /// Bytes of all the pool's buffers.
+        bytes: u64,
+        /// The device's largest device-local memory heap.
+        memory: u64,
+    },
 }
 
 /// The complete placement of a swarm's per-agent state in GPU buffers.
@@ -279,7 +295,7 @@ impl Layout {
             agents_per_chunk = agents_per_chunk / stack_tile * stack_tile;
         }
 
-        Ok(Self {
+        let layout = Self {
             max_agents: config.max_agents,
             workgroup_size: config.workgroup_size,
             stack_bytes,
@@ -291,7 +307,34 @@ impl Layout {
             buffers,
             regions: regions.try_into().expect("one region per kind"),
             agents_per_chunk,
-        })
+        };
+        if let Some(memory) = limits.device_memory {
+            let bytes = layout.pool_bytes();
+            if bytes > memory {
+                return Err(LayoutError::PoolTooLarge {
+                    agents: config.max_agents,
+                    per_agent: BufferKind::ALL
+                        .iter()
+                        .map(|kind| layout.agent_bytes(*kind))
+                        .sum(),
+                    bytes,
+                    memory,
+                });
+            }
+        }
+        Ok(layout)
+    }
+
+    /// Bytes of every buffer of every chunk: the GPU memory the whole pool takes.
+    pub fn pool_bytes(&self) -> u64 {
+        self.chunks()
+            .map(|chunk| {
+                BufferKind::ALL
+                    .iter()
+                    .map(|kind| self.buffer_size(chunk, *kind))
+                    .sum::<u64>()
+            })
+            .sum()
     }
 
     /// Agents in the whole pool.
@@ -452,7 +495,7 @@ mod tests {
         let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
         assert_eq!(layout.chunk_count(), 1);
         assert_eq!(layout.buffer(BufferKind::Memory).stride, 65_536);
-        assert_eq!(layout.region(RegionKind::Results).offset, 80);
+        assert_eq!(layout.region(RegionKind::Results).offset, 88);
     }
 
     #[test]
@@ -558,5 +601,29 @@ mod tests {
             err.to_string().ends_with("lower `max_memory_pages`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_pool_larger_than_device_memory_is_refused_with_the_fields_to_change() {
+        // 65,536 agents of 1 MiB memory fit an 80 GB device; a million do not.
+        let config = |max_agents| SwarmConfig {
+            max_agents,
+            max_memory_pages: 16,
+            ..SwarmConfig::default()
+        };
+        let fits = Layout::new(&config(65_536), &DeviceLimits::H100).unwrap();
+        assert!(fits.pool_bytes() > 65_536 << 20);
+        let err = Layout::new(&config(1_000_000), &DeviceLimits::H100).unwrap_err();
+        let LayoutError::PoolTooLarge { bytes, memory, .. } = err else {
+            panic!("{err}");
+        };
+        assert!(bytes > 1_000_000 << 20 && memory == 85_520_809_984);
+        assert!(err.to_string().contains("lower `max_agents`"), "{err}");
+        // Unknown device memory refuses nothing.
+        let unknown = DeviceLimits {
+            device_memory: None,
+            ..DeviceLimits::H100
+        };
+        assert!(Layout::new(&config(1_000_000), &unknown).is_ok());
     }
 }

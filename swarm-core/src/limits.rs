@@ -20,6 +20,9 @@ pub struct DeviceLimits {
     /// (Mesa's llvmpipe counts all loops together and stops at 65,535); `None` when the driver
     /// sets no such limit. The interpreter ends each dispatch well before it.
     pub shader_loop_iterations: Option<u32>,
+    /// Bytes of the adapter's largest device-local memory heap, where the driver tells; a pool
+    /// whose buffers need more is refused when the swarm is created.
+    pub device_memory: Option<u64>,
 }
 
 impl DeviceLimits {
@@ -31,6 +34,8 @@ impl DeviceLimits {
         max_compute_invocations_per_workgroup: 1_024,
         max_storage_buffers_per_shader_stage: 32,
         shader_loop_iterations: Some(65_535),
+        // lavapipe's heap is the machine's memory, which varies.
+        device_memory: None,
     };
 
     /// An NVIDIA H100 on Vulkan as wgpu 30 reports it.
@@ -41,6 +46,7 @@ impl DeviceLimits {
         max_compute_invocations_per_workgroup: 1_024,
         max_storage_buffers_per_shader_stage: 524_288,
         shader_loop_iterations: None,
+        device_memory: Some(85_520_809_984),
     };
 
     /// The largest buffer that can also be bound whole, in bytes, kept below 4 GiB so that

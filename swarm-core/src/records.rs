@@ -24,12 +24,19 @@ gpu_struct! {
         pub depth: u32,
         /// Current linear-memory size in pages.
         pub memory_pages: u32,
-        /// Instructions executed over the agent's life, low word.
+        /// Fuel consumed over the agent's life (wasmtime's fuel model: its instructions, plus
+        /// one per function entered, per byte or element a bulk instruction moves, and per
+        /// page or element grown), low word.
         pub fuel_used_lo: u32,
-        /// Instructions executed over the agent's life, high word.
+        /// Fuel consumed over the agent's life, high word.
         pub fuel_used_hi: u32,
-        /// Instructions executed in the last dispatch.
+        /// Fuel consumed in the last dispatch (up to `u32::MAX`).
         pub fuel_last: u32,
+        /// The part of `fuel_used` that is not instructions (function entries, bulk units,
+        /// growth), low word: instructions executed are `fuel_used - fuel_extra`.
+        pub fuel_extra_lo: u32,
+        /// The part of `fuel_used` that is not instructions, high word.
+        pub fuel_extra_hi: u32,
         /// Output bytes written.
         pub output_len: u32,
         /// Results written after this record, when finished.
@@ -65,13 +72,17 @@ gpu_struct! {
         pub first_slot: u32,
         /// Agents in the whole swarm (for `swarm.agent_count`).
         pub swarm_agents: u32,
-        /// Instructions each agent may execute in this dispatch, low word.
+        /// Fuel each agent may consume in this dispatch, low word. The slice is a schedule, not
+        /// a limit: a function entry or bulk instruction charged where the slice has less left
+        /// still runs, and the agent suspends before its next instruction.
         pub fuel_slice_lo: u32,
-        /// Instructions each agent may execute in this dispatch, high word.
+        /// Fuel each agent may consume in this dispatch, high word.
         pub fuel_slice_hi: u32,
-        /// Lifetime instruction limit per agent, low word (`u64::MAX` for none).
+        /// Lifetime fuel per agent, low word (`u64::MAX` for none). As in wasmtime, an agent
+        /// traps `out_of_fuel` at the first fuel check (a function entry, a loop header, the end
+        /// of a bulk instruction) where it has consumed this much.
         pub fuel_total_lo: u32,
-        /// Lifetime instruction limit per agent, high word.
+        /// Lifetime fuel per agent, high word.
         pub fuel_total_hi: u32,
         /// Word offset of this chunk's entries in the work list.
         pub list_offset: u32,
@@ -110,6 +121,9 @@ gpu_struct! {
         /// The [`TrapCode`] of the module's instantiation when it traps (an active segment out
         /// of bounds): every agent starts trapped with it. 0 when instantiation succeeds.
         pub trap: u32,
+        /// Fuel the instantiation consumed, as wasmtime charges it (its startup function):
+        /// every agent's lifetime fuel starts there.
+        pub fuel: u32,
     }
 }
 
@@ -290,9 +304,9 @@ mod tests {
         let wgsl = DispatchParams::wgsl();
         assert!(wgsl.starts_with("struct DispatchParams {\n    agent_count: u32,\n"));
         assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
-        assert_eq!(AgentStatus::SIZE, 80);
+        assert_eq!(AgentStatus::SIZE, 88);
         assert_eq!(DispatchParams::SIZE, 48);
-        assert_eq!(SpawnHeader::SIZE, 36);
+        assert_eq!(SpawnHeader::SIZE, 40);
         assert_eq!(SpawnRecord::SIZE, 16);
     }
 }

@@ -67,7 +67,7 @@ impl AdapterReport {
         let info = adapter.get_info();
         let features = adapter.features();
         let names = |set: wgpu::Features| set.iter_names().map(|(n, _)| n.to_owned()).collect();
-        let limits = device_limits(&adapter.limits(), &info);
+        let limits = device_limits(&adapter.limits(), &info, device_memory(adapter));
         Self {
             name: info.name,
             backend: format!("{:?}", info.backend),
@@ -122,15 +122,43 @@ impl fmt::Display for AdapterReport {
             "  max_compute_invocations_per_workgroup {}",
             l.max_compute_invocations_per_workgroup
         )?;
-        write!(
+        writeln!(
             f,
             "  max_storage_buffers_per_shader_stage {}",
             l.max_storage_buffers_per_shader_stage
-        )
+        )?;
+        match l.device_memory {
+            Some(bytes) => write!(f, "  device memory {bytes}"),
+            None => write!(f, "  device memory unknown"),
+        }
     }
 }
 
-fn device_limits(limits: &wgpu::Limits, info: &wgpu::AdapterInfo) -> DeviceLimits {
+/// The size of the adapter's largest device-local memory heap, on Vulkan (wgpu does not
+/// report it).
+#[allow(unsafe_code)]
+fn device_memory(adapter: &wgpu::Adapter) -> Option<u64> {
+    // SAFETY: the Vulkan instance and physical device come from the adapter, which stays
+    // borrowed (so alive) throughout; the query reads properties and changes nothing.
+    let properties = unsafe {
+        let hal = adapter.as_hal::<wgpu::hal::api::Vulkan>()?;
+        hal.shared_instance()
+            .raw_instance()
+            .get_physical_device_memory_properties(hal.raw_physical_device())
+    };
+    properties
+        .memory_heaps_as_slice()
+        .iter()
+        .filter(|heap| heap.flags.contains(ash::vk::MemoryHeapFlags::DEVICE_LOCAL))
+        .map(|heap| heap.size)
+        .max()
+}
+
+fn device_limits(
+    limits: &wgpu::Limits,
+    info: &wgpu::AdapterInfo,
+    device_memory: Option<u64>,
+) -> DeviceLimits {
     // Mesa's llvmpipe (lavapipe) ends every loop of an invocation after 65,535 iterations in
     // all (gallivm's loop limiter), silently.
     let llvmpipe = info.name.contains("llvmpipe") || info.driver.contains("llvmpipe");
@@ -141,6 +169,7 @@ fn device_limits(limits: &wgpu::Limits, info: &wgpu::AdapterInfo) -> DeviceLimit
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
         max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
         max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
+        device_memory,
     }
 }
 

@@ -159,6 +159,9 @@ pub struct StoreState {
     memories: Vec<(u32, Vec<u8>)>,
     /// The start function of the last instance instantiated, until an agent runs it.
     start: Option<u32>,
+    /// Fuel the instantiations so far consumed, as wasmtime charges it: each instance's
+    /// startup function (`swarm_shader::lower`), run at instantiation.
+    startup_fuel: u32,
 }
 
 impl StoreState {
@@ -218,6 +221,7 @@ impl StoreState {
         };
         self.instances += 1;
         self.start = None;
+        self.startup_fuel = self.startup_fuel.saturating_add(info.startup_fuel);
         for global in &program.globals[range(&info.globals)] {
             let bits = match &global.init {
                 GlobalInit::Import { module, name } => {
@@ -359,6 +363,7 @@ impl StoreState {
             tables,
             memories,
             start: None,
+            startup_fuel: 0,
         }
     }
 
@@ -406,6 +411,8 @@ pub(crate) struct Template {
     pub memory_pages: u32,
     /// Set when instantiation itself traps (an active segment out of bounds).
     pub trap: Option<TrapCode>,
+    /// Fuel the instantiation consumes, as wasmtime charges it.
+    pub startup_fuel: u32,
 }
 
 impl Template {
@@ -455,6 +462,7 @@ impl Template {
             memory,
             memory_pages: state.memories.first().map_or(0, |m| m.0),
             trap,
+            startup_fuel: state.startup_fuel,
         }
     }
 }

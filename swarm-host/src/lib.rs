@@ -35,7 +35,9 @@ pub use host::{HostCall, HostResult};
 pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::{Imports, StoreState};
 pub use swarm::{AgentReport, DispatchReport, Outcome, Swarm};
-pub use swarm_core::{AgentId, ConfigError, PoolError, SwarmConfig, TrapCode};
+pub use swarm_core::{
+    AgentId, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, TrapCode,
+};
 pub use swarm_gpu::{AdapterError, AdapterReport, AdapterRequest, list_adapters};
 pub use swarm_shader::isa::OpGroups;
 pub use swarm_shader::program::{Export, ValType};

@@ -41,8 +41,14 @@ pub struct AgentReport {
     pub id: AgentId,
     /// What became of its call.
     pub outcome: Outcome,
-    /// WebAssembly instructions its current call has executed (wasmtime's fuel model).
+    /// WebAssembly instructions its current call has executed: those wasmtime's fuel model
+    /// charges (every instruction but `nop`, `drop`, `block`, `loop`, `else`, `end`,
+    /// `return` and `unreachable`).
     pub instructions: u64,
+    /// Fuel its current call has consumed, as wasmtime counts it: the instructions, plus one per
+    /// function entered, per byte or table element a bulk instruction moved, and per page or
+    /// element grown. `SwarmConfig::fuel_total` limits this.
+    pub fuel: u64,
     /// Bytes it wrote with `swarm.output` over its life.
     pub output_len: u32,
 }
@@ -103,6 +109,8 @@ struct Slot {
     pending: Option<(u32, Vec<Value>)>,
     /// Lifetime fuel when the current call began.
     fuel_base: u64,
+    /// Lifetime fuel beyond instructions when the current call began.
+    extra_base: u64,
     /// The last status read back.
     status: AgentStatus,
     /// Result bits of the last finished call.
@@ -349,6 +357,7 @@ impl Swarm {
             memory_pages: template.memory_pages,
             args_offset: 0,
             trap: template.trap.map_or(0, TrapCode::code),
+            fuel: template.startup_fuel,
         };
         let code = self
             .gpu
@@ -786,34 +795,40 @@ impl Swarm {
             words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&record)));
             args.extend(call.iter().flat_map(|b| [*b as u32, (*b >> 32) as u32]));
             // The host's copy of what the spawn kernel writes.
+            let started = AgentStatus {
+                memory_pages,
+                fuel_used_lo: header.fuel,
+                fuel_extra_lo: header.fuel,
+                ..Default::default()
+            };
             let status = if header.trap != 0 {
                 AgentStatus {
                     state: AgentState::Trapped as u32,
                     trap: header.trap,
-                    memory_pages,
-                    ..Default::default()
+                    ..started
                 }
             } else if entry == SpawnRecord::NO_ENTRY {
                 AgentStatus {
                     state: AgentState::Finished as u32,
-                    memory_pages,
-                    ..Default::default()
+                    ..started
                 }
             } else {
                 AgentStatus {
                     state: AgentState::Ready as u32,
                     entry,
                     sp: call.len() as u32,
-                    memory_pages,
-                    ..Default::default()
+                    ..started
                 }
             };
             let slot = id.slot() as usize;
             if self.slots.len() <= slot {
                 self.slots.resize(slot + 1, Slot::default());
             }
+            // A call's fuel does not count the instantiation's.
             self.slots[slot].reset(Slot {
                 func: entry,
+                fuel_base: u64::from(header.fuel),
+                extra_base: u64::from(header.fuel),
                 status,
                 ..Slot::default()
             });
@@ -858,6 +873,8 @@ impl Swarm {
             memory_pages: previous.memory_pages,
             fuel_used_lo: previous.fuel_used_lo,
             fuel_used_hi: previous.fuel_used_hi,
+            fuel_extra_lo: previous.fuel_extra_lo,
+            fuel_extra_hi: previous.fuel_extra_hi,
             output_len: previous.output_len,
             ..Default::default()
         };
@@ -881,6 +898,7 @@ impl Swarm {
         let entry = &mut self.slots[slot as usize];
         entry.func = func;
         entry.fuel_base = fuel_used(&status);
+        entry.extra_base = fuel_extra(&status);
         entry.status = status;
         Ok(())
     }
@@ -1414,7 +1432,9 @@ impl Swarm {
         AgentReport {
             id,
             outcome,
-            instructions: fuel_used(&status) - entry.fuel_base,
+            instructions: (fuel_used(&status) - entry.fuel_base)
+                - (fuel_extra(&status) - entry.extra_base),
+            fuel: fuel_used(&status) - entry.fuel_base,
             output_len: status.output_len,
         }
     }
@@ -1585,4 +1605,8 @@ impl DispatchReport {
 
 fn fuel_used(status: &AgentStatus) -> u64 {
     u64::from(status.fuel_used_lo) | (u64::from(status.fuel_used_hi) << 32)
+}
+
+fn fuel_extra(status: &AgentStatus) -> u64 {
+    u64::from(status.fuel_extra_lo) | (u64::from(status.fuel_extra_hi) << 32)
 }

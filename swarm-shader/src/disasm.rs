@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::ops::Range;
 
 use crate::CODE_BASE;
-use crate::isa::{FUEL_SHIFT, OPCODE_MASK, Op};
+use crate::isa::{DEFERRED_FUEL, FUEL_SHIFT, LOOP_HEAD, OPCODE_MASK, Op};
 use crate::program::{FuncKind, Program};
 
 /// The code words of function `index`, if it is defined: from its entry to the next
@@ -92,8 +92,13 @@ pub fn disassemble(program: &Program) -> String {
                 writeln!(out, "  {pc}: <bad word {word:#x}>").expect("String");
                 continue;
             };
-            let charged = if word >> FUEL_SHIFT != 0 { "*" } else { " " };
-            write!(out, "  {pc:>4}{charged} {}", op.mnemonic()).expect("String");
+            let charged = if (word >> FUEL_SHIFT) & 1 != 0 {
+                "*"
+            } else {
+                " "
+            };
+            let head = if word & LOOP_HEAD != 0 { "loop: " } else { "" };
+            write!(out, "  {pc:>4}{charged} {head}{}", op.mnemonic()).expect("String");
             let info = op.info();
             for (name, value) in info.immediates.iter().zip(immediates) {
                 write!(out, " {name}={}", show(*value)).expect("String");
@@ -107,6 +112,9 @@ pub fn disassemble(program: &Program) -> String {
                     target[2]
                 )
                 .expect("String");
+            }
+            if word & DEFERRED_FUEL != 0 {
+                out.push_str(" (deferred fuel)");
             }
             out.push('\n');
         }

@@ -15,7 +15,7 @@ use swarm_core::{
 use crate::image::{
     FUNC_ENTRY_WORDS, IMPORTED_ENTRY, MEMORY_ENTRY_WORDS, REF_NULL, TABLE_ENTRY_WORDS, header,
 };
-use crate::isa::{FUEL_SHIFT, OPCODE_MASK, OPS, OpGroups};
+use crate::isa::{DEFERRED_FUEL, FUEL_SHIFT, LOOP_HEAD, OPCODE_MASK, OPS, OpGroups};
 use crate::lower::RETURN_TARGET;
 use crate::{SOFTFLOAT_WGSL, records_wgsl};
 
@@ -122,6 +122,8 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     constant("RETURN_TARGET", RETURN_TARGET);
     constant("OPCODE_MASK", OPCODE_MASK);
     constant("FUEL_SHIFT", FUEL_SHIFT);
+    constant("LOOP_HEAD", LOOP_HEAD);
+    constant("DEFERRED_FUEL", DEFERRED_FUEL);
 
     // Mesa's lavapipe (22.3) miscompiles a `switch` of a few hundred cases, so dispatch is two
     // levels deep: an outer switch on `op / CASES_PER_GROUP`, inner switches of at most
@@ -213,10 +215,9 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
 
     format!(
         "// swarm interpreter ({op_groups}): generated from the instruction table; do not edit.\n\
-         {records}\n{constants}\n{runtime}\n{stack}\n{jobs}\n\
+         {records}\n{constants}\n{runtime}\n{fuel}\n{stack}\n{jobs}\n\
          fn run_job() {{\n{run_job}}}\n\n{float_unit}\n\
-         fn step() {{\n\
-         \x20   let word = code[pc];\n\
+         fn step(word: u32) {{\n\
          \x20   pc += 1u;\n\
          \x20   let op = word & OPCODE_MASK;\n\
          {float_step}\
@@ -230,6 +231,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
         } else {
             STACK_STATE_WGSL
         },
+        fuel = FUEL_WGSL,
         jobs = JOBS_WGSL,
         run_job = "    job_unit();\n".repeat(JOB_UNITS),
         main = MAIN_WGSL,
@@ -287,6 +289,8 @@ const RUNTIME_WGSL: &str = include_str!("interp/runtime.wgsl");
 const STACK_STATE_WGSL: &str = include_str!("interp/stack_state.wgsl");
 /// The value stack in private memory during a dispatch, copied in and out.
 const STACK_PRIVATE_WGSL: &str = include_str!("interp/stack_private.wgsl");
+/// Fuel: charging and wasmtime's check points.
+const FUEL_WGSL: &str = include_str!("interp/fuel.wgsl");
 /// Long operations of instructions, a chunk per step.
 const JOBS_WGSL: &str = include_str!("interp/jobs.wgsl");
 /// Float helpers beside the soft-float library, for the float instruction group.

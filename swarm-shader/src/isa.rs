@@ -10,9 +10,10 @@
 //! f32 values are handled as `u32` bits and f64 values as `u64` bits, so `f32.load` is `i32.load`
 //! and the `f32.const` of WebAssembly becomes `const32`.
 //!
-//! Encoding: an instruction is a word `opcode | fuel << 16` followed by its immediate words. The
-//! fuel (0 or 1, wasmtime's cost model) is per instruction instance: a `jump` lowered from `br`
-//! costs 1, one lowered from `else` costs 0.
+//! Encoding: an instruction is a word `opcode | fuel << 16 | flags` followed by its immediate
+//! words. The fuel (0 or 1, wasmtime's cost model) is per instruction instance: a `jump` lowered
+//! from `br` costs 1, one lowered from `else` costs 0. The flags mark wasmtime's fuel check
+//! points: [`LOOP_HEAD`] and [`DEFERRED_FUEL`].
 //!
 //! Shapes: `raw` bodies are WGSL statements over the interpreter's state (`pc` already points past
 //! the immediates, which are bound to `imm0`, `imm1`, ...); the other shapes pop their operands
@@ -26,8 +27,19 @@
 
 /// Bits of an instruction word that hold the opcode.
 pub const OPCODE_MASK: u32 = 0xffff;
-/// Shift of the fuel cost in an instruction word.
+/// Shift of the fuel cost (one bit: 0 or 1) in an instruction word.
 pub const FUEL_SHIFT: u32 = 16;
+/// Flag of an instruction that begins a loop. wasmtime checks fuel at every loop header, so an
+/// agent whose lifetime fuel is spent traps `out_of_fuel` before running this instruction.
+pub const LOOP_HEAD: u32 = 1 << 17;
+/// Flag of a bulk or grow instruction whose unit count is not a constant of at most
+/// [`SMALL_BULK_UNITS`]. As in wasmtime, such an instruction charges its units only when it
+/// succeeds and then checks fuel; without the flag it charges them at once (a failed grow
+/// included) and checks nothing.
+pub const DEFERRED_FUEL: u32 = 1 << 18;
+/// Largest constant unit count whose fuel wasmtime charges without a check (its
+/// `SMALL_BULK_OP_COST`, at one fuel per unit).
+pub const SMALL_BULK_UNITS: u32 = 128;
 
 /// Calls `$m!` with the whole instruction table.
 #[macro_export]
@@ -79,10 +91,10 @@ macro_rules! for_each_op {
             I32Store8 = "i32.store8" (offset) [2 -> 0] raw "let v = pop32(); let a = ea(pop32(), imm0, 1u); store8(a, v);";
             I32Store16 = "i32.store16" (offset) [2 -> 0] raw "let v = pop32(); let a = ea(pop32(), imm0, 2u); store16(a, v);";
             MemorySize = "memory.size" () [0 -> 1] raw "push32(mem_pages);";
-            MemoryGrow = "memory.grow" () [1 -> 1] raw "push32(memory_grow(pop32()));";
-            MemoryFill = "memory.fill" () [3 -> 0] raw "let n = pop32(); let v = pop32(); let d = pop32(); memory_fill_op(d, v, n);";
-            MemoryCopy = "memory.copy" () [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); memory_copy_op(d, s, n);";
-            MemoryInit = "memory.init" (segment) [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); memory_init(imm0, d, s, n);";
+            MemoryGrow = "memory.grow" () [1 -> 1] raw "push32(memory_grow(word, pop32()));";
+            MemoryFill = "memory.fill" () [3 -> 0] raw "let n = pop32(); let v = pop32(); let d = pop32(); memory_fill_op(word, d, v, n);";
+            MemoryCopy = "memory.copy" () [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); memory_copy_op(word, d, s, n);";
+            MemoryInit = "memory.init" (segment) [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); memory_init(word, imm0, d, s, n);";
             DataDrop = "data.drop" (segment) [0 -> 0] raw "drop_segment(imm0);";
 
             // References and tables.
@@ -92,10 +104,10 @@ macro_rules! for_each_op {
             TableGet = "table.get" (table) [1 -> 1] raw "push32(table_get(imm0, pop32()));";
             TableSet = "table.set" (table) [2 -> 0] raw "let v = pop32(); table_set(imm0, pop32(), v);";
             TableSize = "table.size" (table) [0 -> 1] raw "push32(table_size(imm0));";
-            TableGrow = "table.grow" (table) [2 -> 1] raw "let n = pop32(); let v = pop32(); push32(table_grow(imm0, v, n));";
-            TableFill = "table.fill" (table) [3 -> 0] raw "let n = pop32(); let v = pop32(); let d = pop32(); table_fill(imm0, d, v, n);";
-            TableCopy = "table.copy" (dst, src) [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); table_copy(imm0, imm1, d, s, n);";
-            TableInit = "table.init" (segment, table) [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); table_init(imm0, imm1, d, s, n);";
+            TableGrow = "table.grow" (table) [2 -> 1] raw "let n = pop32(); let v = pop32(); push32(table_grow(word, imm0, v, n));";
+            TableFill = "table.fill" (table) [3 -> 0] raw "let n = pop32(); let v = pop32(); let d = pop32(); table_fill(word, imm0, d, v, n);";
+            TableCopy = "table.copy" (dst, src) [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); table_copy(word, imm0, imm1, d, s, n);";
+            TableInit = "table.init" (segment, table) [3 -> 0] raw "let n = pop32(); let s = pop32(); let d = pop32(); table_init(word, imm0, imm1, d, s, n);";
             ElemDrop = "elem.drop" (segment) [0 -> 0] raw "drop_segment(imm0);";
 
             // i32.

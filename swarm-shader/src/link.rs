@@ -104,6 +104,8 @@ pub struct InstanceInfo {
     pub exports: HashMap<String, Export>,
     /// Its start function (store index).
     pub start: Option<u32>,
+    /// Fuel its instantiation consumes in wasmtime (see `Program::startup_fuel`).
+    pub startup_fuel: u32,
     /// The store functions it added (its defined functions and host imports).
     pub funcs: Range<u32>,
     /// The store globals it added.
@@ -238,6 +240,7 @@ impl Store {
             instances.push(InstanceInfo {
                 exports: lowered.exports,
                 start: lowered.start,
+                startup_fuel: lowered.startup_fuel,
                 funcs: before.0..program.funcs.len() as u32,
                 globals: before.1..program.globals.len() as u32,
                 tables: before.2..program.tables.len() as u32,

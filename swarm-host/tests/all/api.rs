@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use swarm_host::{
-    AccessError, HostCall, Imports, LoadError, Outcome, PoolError, SpawnError, Swarm, SwarmConfig,
-    TrapCode, ValType, Value,
+    AccessError, CreateError, HostCall, Imports, LayoutError, LoadError, Outcome, PoolError,
+    SpawnError, Swarm, SwarmConfig, TrapCode, ValType, Value,
 };
 
 use crate::reference::reference;
@@ -368,6 +368,32 @@ fn host_imports_are_answered_in_one_batch_per_dispatch() {
     let err = bare.load_module(&wasm, &Imports::new()).unwrap_err();
     assert!(matches!(err, LoadError::Link { .. }), "{err}");
     assert!(err.to_string().contains("env.scale"), "{err}");
+}
+
+#[test]
+fn a_pool_larger_than_the_device_is_refused_at_creation() {
+    let memory = swarm(1)
+        .adapter()
+        .limits
+        .device_memory
+        .expect("a Vulkan adapter reports its memory heaps");
+    // Agents of 64 MiB of linear memory each, one more than the device holds.
+    let agents = u32::try_from(memory / (64 << 20) + 1).unwrap();
+    let err = Swarm::new(SwarmConfig {
+        max_agents: agents,
+        max_memory_pages: 1_024,
+        ..SwarmConfig::default()
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            CreateError::Layout(LayoutError::PoolTooLarge { bytes, memory: m, .. })
+                if *bytes > memory && *m == memory
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("lower `max_agents`"), "{err}");
 }
 
 #[test]

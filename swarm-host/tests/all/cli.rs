@@ -46,12 +46,12 @@ fn json_lines_match_wasmtime_including_traps() {
                 let [Value::I32(v)] = values[..] else {
                     panic!("one i32")
                 };
-                format!(r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5}}"#)
+                format!(r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5,"fuel":6}}"#)
             }
             Err(message) => {
                 assert!(message.contains("divide by zero"), "{message}");
                 format!(
-                    r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5}}"#
+                    r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5,"fuel":6}}"#
                 )
             }
         };
@@ -80,11 +80,37 @@ fn output_and_fuel_show_in_json() {
     assert!(lines[1].starts_with(r#"{"agent":1,"results":[2.6666666666666665],"trap":null,"#));
     assert!(lines[1].ends_with(r#","output":"000107"}"#), "{}", lines[1]);
 
+    // Fuel 100 runs out inside the loop; the agent traps at the loop's next header, having
+    // consumed 118 (the call's entry and 117 instructions), as wasmtime's fuel 100 does.
     let fuel = run(&[&common[..], &["steps", "--args", "27", "--fuel", "100"]].concat());
     assert_eq!(
         fuel.trim(),
-        r#"{"agent":0,"results":[],"trap":"out_of_fuel","instructions":100}"#
+        r#"{"agent":0,"results":[],"trap":"out_of_fuel","instructions":117,"fuel":118}"#
     );
+    let wasm = wat::parse_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/collatz.wat"
+    ))
+    .unwrap();
+    let mut config = wasmtime::Config::new();
+    config.consume_fuel(true);
+    let engine = wasmtime::Engine::new(&config).unwrap();
+    let module = wasmtime::Module::new(&engine, &wasm).unwrap();
+    let stops_at = |fuel: u64| {
+        let mut store = wasmtime::Store::new(&engine, ());
+        store.set_fuel(fuel).unwrap();
+        let mut linker = wasmtime::Linker::<()>::new(&engine);
+        linker
+            .func_wrap("swarm", "output", |_: i32, _: i32| {})
+            .unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let steps = instance
+            .get_typed_func::<i32, i32>(&mut store, "steps")
+            .unwrap();
+        steps.call(&mut store, 27).is_err()
+    };
+    // wasmtime's fuel 100 stops the call too (where exactly, `tests/all/fuel.rs` checks).
+    assert!(stops_at(100));
 }
 
 #[test]
@@ -170,7 +196,7 @@ fn limits_are_flags_and_errors_name_them() {
     );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().trim(),
-        r#"{"agent":0,"results":[5199],"trap":null,"instructions":3}"#
+        r#"{"agent":0,"results":[5199],"trap":null,"instructions":3,"fuel":4}"#
     );
 
     let out = run(&["--private-stack-slots", "9999"]);
@@ -180,4 +206,65 @@ fn limits_are_flags_and_errors_name_them() {
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Ctrl-C stops a run after the dispatch under way: agents that finished are reported, the rest
+/// are marked running, and the exit status is 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_run_and_reports_what_finished() {
+    let dir = std::env::temp_dir().join(format!("swarm-cli-ctrl-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let module = dir.join("forever.wat");
+    // Agent 0 returns at once; agent 1 never does.
+    std::fs::write(
+        &module,
+        r#"(module (func (export "run") (param i32) (result i32)
+             (if (local.get 0) (then (loop $l (br $l))))
+             (i32.const 7)))"#,
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_swarm"))
+        .args([
+            "run",
+            module.to_str().unwrap(),
+            "--invoke",
+            "run",
+            "--agents",
+            "2",
+            "--args",
+            "{id}",
+            "--slice",
+            "10000",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with(r#"{"agent":0,"results":[7],"trap":null,"#),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with(r#"{"agent":1,"results":[],"trap":null,"#)
+            && lines[1].ends_with(r#","running":true}"#),
+        "{stdout}"
+    );
 }

@@ -4,6 +4,7 @@ mod api;
 mod cli;
 mod differential;
 mod divergence;
+mod fuel;
 mod fuzz_cases;
 mod reference;
 mod store;

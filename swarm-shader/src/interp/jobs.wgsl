@@ -8,7 +8,9 @@
 // would leave an instruction half done. So an instruction that has many units to move checks
 // its bounds, does its bookkeeping and hands the units to a job; the dispatch loop then runs
 // one chunk of the job (`run_job`, `JOB_UNITS` units written out) per iteration, before the next
-// instruction and without fuel. The dispatch loop is then the only loop an agent runs, so the
+// instruction. A bulk instruction charges the fuel of all its units when it starts its job
+// (`fuel.wgsl`); the job itself costs none, and checks fuel at its end where the instruction
+// defers its check. The dispatch loop is then the only loop an agent runs, so the
 // limiter can cut only there, between two steps, where stopping is an exact suspension. A job
 // under way is kept in the status record (`job`, `job_dst`, `job_src`, `job_len`) across
 // dispatches. Jobs never trap: their instruction checked every bound first.
@@ -89,7 +91,7 @@ fn job_unit() {
     if job_len == 0u {
         return;
     }
-    switch job {
+    switch job & ~JOB_FUEL_CHECK {
         case JOB_MEM_FILL: {
             if (job_dst & 3u) == 0u && job_len >= 4u {
                 memory[mbase + (job_dst >> 2u)] = (job_src & 0xffu) * 0x01010101u;
@@ -196,6 +198,10 @@ fn job_unit() {
             next_state = ST_FINISHED;
             halt = true;
         }
+        let check = (job & JOB_FUEL_CHECK) != 0u;
         job = NO_JOB;
+        if check {
+            fuel_check();
+        }
     }
 }

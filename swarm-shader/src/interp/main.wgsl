@@ -47,16 +47,17 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     trap_code = 0u;
     next_state = ST_SUSPENDED;
 
-    // Fuel: this dispatch's slice, or what is left of the lifetime budget if that is smaller.
+    // Fuel (`fuel.wgsl`): the slice counts down in 32 bits (a slice above 2^32 - 1 is cut to
+    // that, and the agent continues in the next dispatch); the lifetime budget is checked where
+    // wasmtime checks it.
     let used_before = u64(status[stbase + S_FUEL_USED_LO]) | (u64(status[stbase + S_FUEL_USED_HI]) << 32u);
     let slice = u64(params.fuel_slice_lo) | (u64(params.fuel_slice_hi) << 32u);
     let total = u64(params.fuel_total_lo) | (u64(params.fuel_total_hi) << 32u);
-    var budget = slice;
-    var budget_is_total = false;
-    if total - min(used_before, total) <= slice {
-        budget = total - min(used_before, total);
-        budget_is_total = true;
-    }
+    fuel_start = u32(min(slice, 0xfffffffflu));
+    fuel_left = fuel_start;
+    fuel_over = 0lu;
+    fuel_extra = 0lu;
+    fuel_room = total - min(used_before, total);
 
     stack_in();
     if start_state == ST_READY {
@@ -68,15 +69,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         enter(status[stbase + S_ENTRY]);
     }
 
-    // The loop counts fuel in 32 bits: a budget above 2^32 - 1 instructions is cut to that,
-    // and an agent that uses it all suspends exactly and continues in the next dispatch.
-    // It is the only loop an agent runs: each iteration is one instruction, or one chunk of a
-    // job (which costs no fuel), and neither loops (`jobs.wgsl`). So wherever a driver stops it
-    // (llvmpipe's loop limiter), the agent stops between two steps, an exact suspension; the
-    // work limit makes that stop a planned one.
-    let start_left = u32(min(budget, 0xfffffffflu));
-    let cut = budget > 0xfffffffflu;
-    var left = start_left;
+    // The dispatch loop is the only loop an agent runs: each iteration is one instruction, or
+    // one chunk of a job (which costs no fuel), and neither loops (`jobs.wgsl`). So wherever a
+    // driver stops it (llvmpipe's loop limiter), the agent stops between two steps, an exact
+    // suspension; the work limit makes that stop a planned one.
     loop {
         if halt || work >= params.work_limit {
             break;
@@ -86,17 +82,18 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
             run_job();
             continue;
         }
-        let cost = code[pc] >> FUEL_SHIFT;
-        if cost > left {
-            if budget_is_total && !cut {
-                trap(TRAP_OUT_OF_FUEL);
-            }
+        let word = code[pc];
+        if (word & LOOP_HEAD) != 0u && !fuel_check() {
             break;
         }
-        left -= cost;
-        step();
+        let cost = (word >> FUEL_SHIFT) & 1u;
+        if cost > fuel_left {
+            break;
+        }
+        fuel_left -= cost;
+        step(word);
     }
-    let used = u64(start_left - left);
+    let used = fuel_spent();
 
     if next_state == ST_SUSPENDED || next_state == ST_HOSTCALL {
         stack_out();
@@ -115,6 +112,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     status[stbase + S_FUEL_USED_LO] = u32(used_after & 0xfffffffflu);
     status[stbase + S_FUEL_USED_HI] = u32(used_after >> 32u);
     status[stbase + S_FUEL_LAST] = u32(min(used, 0xfffffffflu));
+    let extra = (u64(status[stbase + S_FUEL_EXTRA_LO]) | (u64(status[stbase + S_FUEL_EXTRA_HI]) << 32u)) + fuel_extra;
+    status[stbase + S_FUEL_EXTRA_LO] = u32(extra & 0xfffffffflu);
+    status[stbase + S_FUEL_EXTRA_HI] = u32(extra >> 32u);
     status[stbase + S_HOST_CALL] = host_import;
     status[stbase + S_DIRTY] = select(0u, 1u, dirty);
     status[stbase + S_JOB] = job;

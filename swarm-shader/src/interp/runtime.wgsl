@@ -200,30 +200,34 @@ fn store32(a: u32, v: u32) {
     store8(a + 2u, v >> 16u);
     store8(a + 3u, v >> 24u);
 }
-fn memory_grow(n: u32) -> u32 {
+// Grow and bulk instructions take their instruction word (`word`) for its fuel flag
+// (`fuel.wgsl`).
+fn memory_grow(word: u32, n: u32) -> u32 {
     let old = mem_pages;
     if u64(old) + u64(n) > u64(mem_max) {
+        grow_fuel(word, n, false);
         return 0xffffffffu;
     }
     mem_pages = old + n;
     dirty = true;
+    grow_fuel(word, n, true);
     return old;
 }
 // Bulk memory instructions check their bounds whole and hand the bytes to a job (`jobs.wgsl`).
-fn memory_fill_op(d: u32, v: u32, n: u32) {
+fn memory_fill_op(word: u32, d: u32, v: u32, n: u32) {
     if u64(d) + u64(n) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
-    start_job(JOB_MEM_FILL, d, v, n);
+    start_job(JOB_MEM_FILL | bulk_fuel(word, n), d, v, n);
     dirty = true;
 }
-fn memory_copy_op(d: u32, s: u32, n: u32) {
+fn memory_copy_op(word: u32, d: u32, s: u32, n: u32) {
     if u64(d) + u64(n) > mem_bytes() || u64(s) + u64(n) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
-    start_job(select(JOB_MEM_COPY_BACK, JOB_MEM_COPY, d <= s), d, s, n);
+    start_job(select(JOB_MEM_COPY_BACK, JOB_MEM_COPY, d <= s) | bulk_fuel(word, n), d, s, n);
     dirty = true;
 }
 
@@ -241,12 +245,13 @@ fn drop_segment(seg: u32) {
     state[segment_flag(seg)] = 1u;
     dirty = true;
 }
-fn memory_init(seg: u32, d: u32, s: u32, n: u32) {
+fn memory_init(word: u32, seg: u32, d: u32, s: u32, n: u32) {
     if u64(s) + u64(n) > u64(segment_len(seg)) || u64(d) + u64(n) > mem_bytes() {
         trap(TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
-    start_job(JOB_MEM_INIT, d, 4u * code[code[H_SEGMENTS] + 2u * seg] + s, n);
+    let kind = JOB_MEM_INIT | bulk_fuel(word, n);
+    start_job(kind, d, 4u * code[code[H_SEGMENTS] + 2u * seg] + s, n);
     dirty = true;
 }
 
@@ -283,41 +288,44 @@ fn table_set(t: u32, i: u32, v: u32) {
     state[table_word(t, i)] = v;
     dirty = true;
 }
-fn table_grow(t: u32, v: u32, n: u32) -> u32 {
+fn table_grow(word: u32, t: u32, v: u32, n: u32) -> u32 {
     let old = table_size(t);
     let capacity = code[code[H_TABLES] + t * TABLE_WORDS + 1u];
     if u64(old) + u64(n) > u64(capacity) {
+        grow_fuel(word, n, false);
         return 0xffffffffu;
     }
     state[tbase + t] = old + n;
-    start_job(JOB_WORD_FILL, table_word(t, old), v, n);
+    // The new elements are filled, then fuel is checked.
+    start_job(JOB_WORD_FILL | bulk_fuel(word, n), table_word(t, old), v, n);
     dirty = true;
     return old;
 }
-fn table_fill(t: u32, d: u32, v: u32, n: u32) {
+fn table_fill(word: u32, t: u32, d: u32, v: u32, n: u32) {
     if u64(d) + u64(n) > u64(table_size(t)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
     }
-    start_job(JOB_WORD_FILL, table_word(t, d), v, n);
+    start_job(JOB_WORD_FILL | bulk_fuel(word, n), table_word(t, d), v, n);
     dirty = true;
 }
-fn table_copy(dt: u32, st: u32, d: u32, s: u32, n: u32) {
+fn table_copy(word: u32, dt: u32, st: u32, d: u32, s: u32, n: u32) {
     if u64(d) + u64(n) > u64(table_size(dt)) || u64(s) + u64(n) > u64(table_size(st)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
     }
     let dw = table_word(dt, d);
     let sw = table_word(st, s);
-    start_job(select(JOB_WORD_COPY_BACK, JOB_WORD_COPY, dw <= sw), dw, sw, n);
+    start_job(select(JOB_WORD_COPY_BACK, JOB_WORD_COPY, dw <= sw) | bulk_fuel(word, n), dw, sw, n);
     dirty = true;
 }
-fn table_init(seg: u32, t: u32, d: u32, s: u32, n: u32) {
+fn table_init(word: u32, seg: u32, t: u32, d: u32, s: u32, n: u32) {
     if u64(s) + u64(n) > u64(segment_len(seg)) || u64(d) + u64(n) > u64(table_size(t)) {
         trap(TRAP_TABLE_OUT_OF_BOUNDS);
         return;
     }
-    start_job(JOB_WORD_INIT, table_word(t, d), code[code[H_SEGMENTS] + 2u * seg] + s, n);
+    let kind = JOB_WORD_INIT | bulk_fuel(word, n);
+    start_job(kind, table_word(t, d), code[code[H_SEGMENTS] + 2u * seg] + s, n);
     dirty = true;
 }
 
@@ -380,6 +388,11 @@ fn enter(f: u32) {
     let new_fp = sp - np;
     if new_fp + code[e + 4u] > STACK_SLOTS {
         trap(TRAP_CALL_STACK_EXHAUSTED);
+        return;
+    }
+    // Entering a function costs one fuel, and is a fuel check.
+    charge(1u);
+    if !fuel_check() {
         return;
     }
     let w = fbase + depth * 4u;

@@ -36,6 +36,9 @@ fn spawn(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_inde
         status[sb + w] = 0u;
     }
     status[sb + S_MEMORY_PAGES] = list[SH_MEMORY_PAGES];
+    // The instantiation's fuel, which is not instructions.
+    status[sb + S_FUEL_USED_LO] = list[SH_FUEL];
+    status[sb + S_FUEL_EXTRA_LO] = list[SH_FUEL];
     if list[SH_TRAP] != 0u {
         // Instantiation trapped: the agent gets the trap, and neither its start function nor
         // its call runs.

@@ -32,11 +32,13 @@ pub(crate) struct State {
     pub(crate) tables: Vec<(String, Vec<bool>)>,
 }
 
-/// How a call ended, and the state it left (`None` where instantiation itself trapped).
+/// How a call ended, the state it left (`None` where instantiation itself trapped), and the
+/// fuel it consumed when it returned (wasmtime does not keep an exact count across a trap).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Observed {
     pub(crate) end: End,
     pub(crate) state: Option<State>,
+    pub(crate) fuel: Option<u64>,
 }
 
 /// A module's exports, sorted by name, that the fuzzer calls or inspects.
@@ -103,22 +105,23 @@ pub(crate) fn run_swarm(swarm: &mut Swarm, shape: &Shape, calls: &[Call]) -> Res
         start = end;
     }
     let report = swarm.run()?;
-    let outcomes: HashMap<u32, Outcome> = report
+    let outcomes: HashMap<u32, (Outcome, u64)> = report
         .agents
         .into_iter()
-        .map(|a| (a.id.slot(), a.outcome))
+        .map(|a| (a.id.slot(), (a.outcome, a.fuel)))
         .collect();
     let mut observed = Vec::with_capacity(calls.len());
     for id in &ids {
-        let end = match outcomes.get(&id.slot()) {
-            Some(Outcome::Finished(values)) => End::Returned(values.clone()),
-            Some(Outcome::Trapped(trap)) => End::Trapped(*trap),
+        let (end, fuel) = match outcomes.get(&id.slot()) {
+            Some((Outcome::Finished(values), fuel)) => (End::Returned(values.clone()), Some(*fuel)),
+            Some((Outcome::Trapped(trap), _)) => (End::Trapped(*trap), None),
             other => bail!("agent {id} did not finish: {other:?}"),
         };
         let snapshot = swarm.snapshot(*id)?;
         observed.push(Observed {
             end,
             state: Some(swarm_state(&snapshot, shape)),
+            fuel,
         });
     }
     swarm.kill_many(&ids)?;
@@ -162,39 +165,68 @@ fn swarm_state(snapshot: &StoreState, shape: &Shape) -> State {
     }
 }
 
-/// wasmtime, the reference.
+/// wasmtime, the reference, counting fuel.
 pub(crate) struct Wasmtime {
     engine: wasmtime::Engine,
 }
 
+/// Fuel for a run without a limit.
+const UNLIMITED: u64 = i64::MAX as u64;
+
 impl Wasmtime {
     pub(crate) fn new() -> Result<Self> {
+        let mut config = wasmtime::Config::new();
+        config.consume_fuel(true);
         Ok(Self {
-            engine: wasmtime::Engine::new(&wasmtime::Config::new())
+            engine: wasmtime::Engine::new(&config)
                 .map_err(|e| anyhow::anyhow!("wasmtime: {e:#}"))?,
         })
     }
 
-    pub(crate) fn run(&self, wasm: &[u8], shape: &Shape, calls: &[Call]) -> Result<Vec<Observed>> {
-        let module = wasmtime::Module::new(&self.engine, wasm)
-            .map_err(|e| anyhow::anyhow!("wasmtime refuses the module: {e:#}"))?;
+    /// Compiles `wasm` once for the runs of a case.
+    pub(crate) fn compile(&self, wasm: &[u8]) -> Result<wasmtime::Module> {
+        wasmtime::Module::new(&self.engine, wasm)
+            .map_err(|e| anyhow::anyhow!("wasmtime refuses the module: {e:#}"))
+    }
+
+    /// Runs every call in a fresh instance whose store has `fuel` (`None`: no limit).
+    pub(crate) fn run(
+        &self,
+        module: &wasmtime::Module,
+        shape: &Shape,
+        calls: &[Call],
+        fuel: Option<u64>,
+    ) -> Result<Vec<Observed>> {
         calls
             .iter()
-            .map(|call| self.call(&module, shape, call))
+            .map(|call| self.call(module, shape, call, fuel.unwrap_or(UNLIMITED)))
             .collect()
     }
 
-    fn call(&self, module: &wasmtime::Module, shape: &Shape, call: &Call) -> Result<Observed> {
+    fn call(
+        &self,
+        module: &wasmtime::Module,
+        shape: &Shape,
+        call: &Call,
+        fuel: u64,
+    ) -> Result<Observed> {
         let mut store = wasmtime::Store::new(&self.engine, ());
+        store
+            .set_fuel(fuel)
+            .map_err(|e| anyhow::anyhow!("setting wasmtime's fuel: {e:#}"))?;
         let instance = match wasmtime::Instance::new(&mut store, module, &[]) {
             Ok(instance) => instance,
             Err(err) => {
                 return Ok(Observed {
                     end: End::Trapped(wasmtime_trap(&err)?),
                     state: None,
+                    fuel: None,
                 });
             }
         };
+        let before = store
+            .get_fuel()
+            .map_err(|e| anyhow::anyhow!("reading wasmtime's fuel: {e:#}"))?;
         let func = instance
             .get_func(&mut store, &call.export)
             .context("the export exists")?;
@@ -211,7 +243,12 @@ impl Wasmtime {
                 Value::ExternRef(_) => wasmtime::Val::ExternRef(None),
             })
             .collect();
-        let end = match func.call(&mut store, &args, &mut results) {
+        let outcome = func.call(&mut store, &args, &mut results);
+        let after = store
+            .get_fuel()
+            .map_err(|e| anyhow::anyhow!("reading wasmtime's fuel: {e:#}"))?;
+        let spent = before - after;
+        let end = match outcome {
             Ok(()) => End::Returned(
                 results
                     .iter()
@@ -265,9 +302,12 @@ impl Wasmtime {
                 .collect();
             state.tables.push((name.clone(), elements));
         }
+        // Past a limit, wasmtime's store reports no fuel left rather than how far past.
+        let fuel = (fuel == UNLIMITED && matches!(end, End::Returned(_))).then_some(spent);
         Ok(Observed {
             end,
             state: Some(state),
+            fuel,
         })
     }
 }

@@ -1,4 +1,6 @@
-//! The `--json` line of one agent: `{"agent":0,"results":[…],"trap":null,"instructions":123}`.
+//! The `--json` line of one agent:
+//! `{"agent":0,"results":[…],"trap":null,"instructions":123,"fuel":130}`, with `"output"` (hex)
+//! when it wrote any, and `"running":true` when Ctrl-C stopped the run before it finished.
 
 use std::fmt::Write;
 
@@ -9,14 +11,15 @@ pub(crate) fn agent_line(
     index: u32,
     outcome: &Outcome,
     instructions: u64,
+    fuel: u64,
     output: &[u8],
 ) -> String {
     let mut line = format!("{{\"agent\":{index},\"results\":[");
     let (results, trap): (&[Value], Option<&str>) = match outcome {
         Outcome::Finished(values) => (values, None),
         Outcome::Trapped(trap) => (&[], Some(trap.name())),
-        // A run ends only when every agent has finished or trapped.
-        Outcome::Suspended | Outcome::HostCall => (&[], Some("out_of_fuel")),
+        // Still running: the run was interrupted.
+        Outcome::Suspended | Outcome::HostCall => (&[], None),
     };
     for (i, value) in results.iter().enumerate() {
         if i > 0 {
@@ -29,13 +32,16 @@ pub(crate) fn agent_line(
         Some(name) => write!(line, "\"{name}\"").expect("String"),
         None => line.push_str("null"),
     }
-    write!(line, ",\"instructions\":{instructions}").expect("String");
+    write!(line, ",\"instructions\":{instructions},\"fuel\":{fuel}").expect("String");
     if !output.is_empty() {
         line.push_str(",\"output\":\"");
         for byte in output {
             write!(line, "{byte:02x}").expect("String");
         }
         line.push('"');
+    }
+    if outcome.is_running() {
+        line.push_str(",\"running\":true");
     }
     line.push('}');
     line
@@ -75,17 +81,26 @@ mod tests {
     #[test]
     fn lines_match_the_documented_shape() {
         assert_eq!(
-            agent_line(0, &Outcome::Finished(vec![Value::I32(-5)]), 123, &[]),
-            r#"{"agent":0,"results":[-5],"trap":null,"instructions":123}"#
+            agent_line(0, &Outcome::Finished(vec![Value::I32(-5)]), 123, 130, &[]),
+            r#"{"agent":0,"results":[-5],"trap":null,"instructions":123,"fuel":130}"#
         );
         assert_eq!(
             agent_line(
                 3,
                 &Outcome::Trapped(TrapCode::IntegerDivideByZero),
                 9,
+                10,
                 &[0xab, 1]
             ),
-            r#"{"agent":3,"results":[],"trap":"integer_divide_by_zero","instructions":9,"output":"ab01"}"#
+            r#"{"agent":3,"results":[],"trap":"integer_divide_by_zero","instructions":9,"fuel":10,"output":"ab01"}"#
+        );
+    }
+
+    #[test]
+    fn an_agent_still_running_says_so() {
+        assert_eq!(
+            agent_line(1, &Outcome::Suspended, 50, 51, &[]),
+            r#"{"agent":1,"results":[],"trap":null,"instructions":50,"fuel":51,"running":true}"#
         );
     }
 

@@ -6,6 +6,8 @@ mod json;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -57,8 +59,10 @@ struct RunArgs {
         allow_hyphen_values = true
     )]
     args: String,
-    /// Instructions each agent may execute in total; beyond that it traps with out_of_fuel.
-    /// Unlimited by default.
+    /// Fuel each agent may consume in total, as wasmtime's `--fuel` counts it (instructions,
+    /// plus function entries, bulk bytes and elements, pages grown): it traps with out_of_fuel
+    /// at the first fuel check (function entry, loop header, end of a bulk instruction) after
+    /// spending it, where wasmtime's fuel N stops too. Unlimited by default.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
     /// Linear-memory pages (64 KiB) per agent; memory.grow beyond them fails. Defaults to the
@@ -164,6 +168,16 @@ fn adapters() {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
+    // Ctrl-C stops the run after the dispatch under way (or, during set-up, after the first);
+    // what finished is still reported. A second Ctrl-C ends the program at once.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(INTERRUPTED_EXIT);
+        }
+    })
+    .context("installing the Ctrl-C handler")?;
     let bytes = std::fs::read(&args.module)
         .with_context(|| format!("cannot read {}", args.module.display()))?;
     let info = ModuleInfo::parse(&bytes)
@@ -231,13 +245,18 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             .filter(|a| !a.outcome.is_running())
             .count();
         progress.update(done as u64);
-        if done == report.agents.len() {
+        if done == report.agents.len() || interrupted.load(Ordering::SeqCst) {
             break;
         }
         report.absorb(swarm.dispatch()?);
         dispatches += 1;
     }
     progress.finish();
+    let running = report
+        .agents
+        .iter()
+        .filter(|a| a.outcome.is_running())
+        .count();
 
     let writers: Vec<_> = report
         .agents
@@ -266,11 +285,13 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
                     index as u32,
                     &agent.outcome,
                     agent.instructions,
+                    agent.fuel,
                     &output_of[index]
                 )
             )?;
         }
-        return Ok(out.flush()?);
+        out.flush()?;
+        return interrupted_exit(running);
     }
 
     let finished = report
@@ -288,6 +309,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
     }
     let instructions: u64 = report.agents.iter().map(|a| a.instructions).sum();
+    let fuel: u64 = report.agents.iter().map(|a| a.fuel).sum();
     writeln!(
         out,
         "swarm: {} agents of {} calling {}({}) -> ({results})",
@@ -298,6 +320,13 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     )?;
     writeln!(out, "  adapter       {}", swarm.adapter().name)?;
     writeln!(out, "  finished      {}", group(finished as u64))?;
+    if running > 0 {
+        writeln!(
+            out,
+            "  interrupted   {} still running (stopped by Ctrl-C)",
+            group(running as u64)
+        )?;
+    }
     let trapped: usize = traps.iter().map(|(_, n)| n).sum();
     let detail: Vec<String> = traps
         .iter()
@@ -314,6 +343,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         )?;
     }
     writeln!(out, "  instructions  {}", group(instructions))?;
+    writeln!(out, "  fuel          {}", group(fuel))?;
     match report.gpu_time {
         Some(gpu) => writeln!(
             out,
@@ -348,11 +378,25 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         };
         writeln!(
             out,
-            "  agent {index:>7}  {text}  ({} instructions)",
-            group(agent.instructions)
+            "  agent {index:>7}  {text}  ({} instructions, {} fuel)",
+            group(agent.instructions),
+            group(agent.fuel)
         )?;
     }
-    Ok(out.flush()?)
+    out.flush()?;
+    interrupted_exit(running)
+}
+
+/// The exit status of a run that Ctrl-C stopped with agents still running (128 + SIGINT).
+const INTERRUPTED_EXIT: i32 = 130;
+
+/// Ends the program with [`INTERRUPTED_EXIT`] when agents were left running.
+fn interrupted_exit(running: usize) -> anyhow::Result<()> {
+    if running > 0 {
+        eprintln!("swarm: interrupted, {running} agent(s) did not finish");
+        std::process::exit(INTERRUPTED_EXIT);
+    }
+    Ok(())
 }
 
 /// A progress bar on stderr that appears once a run has taken a second.
