@@ -558,6 +558,7 @@ impl Reader<'_> {
         }
         self.program.exports = self.exports.clone();
         self.program.start = self.start;
+        self.program.startup_fuel = self.startup.total();
         Ok((
             Lowered {
                 program: self.program,

@@ -188,6 +188,9 @@ pub struct Program {
     pub exports: HashMap<String, Export>,
     /// The start function.
     pub start: Option<u32>,
+    /// Fuel wasmtime's startup function consumes when the module lowered last is instantiated
+    /// (see `InstanceInfo::startup_fuel`).
+    pub startup_fuel: u32,
 }
 
 impl Program {

@@ -173,6 +173,31 @@ pub(crate) struct Wasmtime {
 /// Fuel for a run without a limit.
 const UNLIMITED: u64 = i64::MAX as u64;
 
+/// A lifetime fuel limit, as swarm applies it: its agents start with the instantiation's fuel
+/// (wasmtime's startup function, as swarm models it), then run the start function, then the
+/// call.
+pub(crate) struct Limit {
+    /// The agent's lifetime fuel.
+    pub(crate) total: u64,
+    /// swarm's instantiation fuel (`Program::startup_fuel`).
+    pub(crate) startup: u64,
+    /// Whether the module has a start function.
+    pub(crate) start: bool,
+}
+
+impl Limit {
+    /// The fuel a wasmtime store gets for the call once instantiated with `left` of `total`:
+    /// what a swarm agent has left after swarm's instantiation fuel, or, where a start function
+    /// ran, what wasmtime has left (the start function's own fuel is only known from there).
+    fn call_fuel(&self, left: u64) -> u64 {
+        if self.start {
+            left
+        } else {
+            self.total.saturating_sub(self.startup)
+        }
+    }
+}
+
 impl Wasmtime {
     pub(crate) fn new() -> Result<Self> {
         let mut config = wasmtime::Config::new();
@@ -189,17 +214,17 @@ impl Wasmtime {
             .map_err(|e| anyhow::anyhow!("wasmtime refuses the module: {e:#}"))
     }
 
-    /// Runs every call in a fresh instance whose store has `fuel` (`None`: no limit).
+    /// Runs every call in a fresh instance, without a fuel limit or under `limit`.
     pub(crate) fn run(
         &self,
         module: &wasmtime::Module,
         shape: &Shape,
         calls: &[Call],
-        fuel: Option<u64>,
+        limit: Option<&Limit>,
     ) -> Result<Vec<Observed>> {
         calls
             .iter()
-            .map(|call| self.call(module, shape, call, fuel.unwrap_or(UNLIMITED)))
+            .map(|call| self.call(module, shape, call, limit))
             .collect()
     }
 
@@ -208,11 +233,12 @@ impl Wasmtime {
         module: &wasmtime::Module,
         shape: &Shape,
         call: &Call,
-        fuel: u64,
+        limit: Option<&Limit>,
     ) -> Result<Observed> {
+        // The limit covers instantiation too (a start function runs in it).
         let mut store = wasmtime::Store::new(&self.engine, ());
         store
-            .set_fuel(fuel)
+            .set_fuel(limit.map_or(UNLIMITED, |limit| limit.total))
             .map_err(|e| anyhow::anyhow!("setting wasmtime's fuel: {e:#}"))?;
         let instance = match wasmtime::Instance::new(&mut store, module, &[]) {
             Ok(instance) => instance,
@@ -224,9 +250,14 @@ impl Wasmtime {
                 });
             }
         };
-        let before = store
+        let left = store
             .get_fuel()
             .map_err(|e| anyhow::anyhow!("reading wasmtime's fuel: {e:#}"))?;
+        let fuel = limit.map_or(left, |limit| limit.call_fuel(left));
+        store
+            .set_fuel(fuel)
+            .map_err(|e| anyhow::anyhow!("setting wasmtime's fuel: {e:#}"))?;
+        let before = fuel;
         let func = instance
             .get_func(&mut store, &call.export)
             .context("the export exists")?;
