@@ -100,8 +100,8 @@ struct RunArgs {
     /// groups it uses.
     #[arg(long)]
     no_specialize: bool,
-    /// Instructions per agent per dispatch: smaller slices keep each GPU submission short.
-    /// By default about 2e10 instructions per dispatch over all agents.
+    /// Fuel per agent per dispatch (instructions, plus function entries and bulk units):
+    /// smaller slices keep each GPU submission short. By default about 2e10 over all agents.
     #[arg(long, value_name = "N")]
     slice: Option<u64>,
     /// Print one JSON line per agent, in agent order, instead of the summary.
