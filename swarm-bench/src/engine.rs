@@ -159,6 +159,28 @@ impl SwarmRunner {
             fuel_total: None,
             workgroup_size,
             specialize: interpreter.specialize,
+            ..SwarmConfig::default()
+        })?;
+        Ok(Self {
+            swarm,
+            loaded: None,
+        })
+    }
+
+    /// A swarm for the real programs: `max_agents` agents of `memory_pages` pages, with room
+    /// for a C program's locals and calls.
+    pub fn for_programs(max_agents: u32, memory_pages: u32) -> Result<Self> {
+        let swarm = Swarm::new(SwarmConfig {
+            max_agents,
+            max_memory_pages: memory_pages,
+            value_stack_slots: 2_048,
+            call_frames: 256,
+            output_bytes: 4,
+            max_globals: 16,
+            max_table_elements: 64,
+            max_results: 1,
+            fuel_per_dispatch: 1 << 40,
+            ..SwarmConfig::default()
         })?;
         Ok(Self {
             swarm,

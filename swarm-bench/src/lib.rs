@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 mod engine;
 pub mod measure;
 pub mod peers;
+pub mod programs;
 pub mod report;
 mod workload;
 

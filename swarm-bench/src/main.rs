@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use swarm_bench::measure::{self, Point, Repeat};
+use swarm_bench::programs::{PROGRAMS, is_program, programs};
 use swarm_bench::report::{self, Report, Setting};
 use swarm_bench::{
     Interpreter, Scale, SwarmRunner, host_threads, parse_counts, workloads, xorshift,
@@ -14,7 +15,8 @@ use swarm_bench::{
 
 const USAGE: &str = "\
 usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--guest-max N]
-                   [--workloads NAMES] [--sections NAMES]
+                   [--workloads NAMES] [--sections NAMES] [--programs NAMES]
+                   [--program-agents LIST]
 
   --quick            a smoke test: a tenth of the work, small agent counts
   --out DIR          where report.md, throughput.svg and results.csv go
@@ -25,8 +27,13 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
   --guest-max N      largest agent count for the Rust guests (default: no limit)
   --workloads NAMES  only these workloads (comma-separated: xorshift, fib, collatz, sha256,
                      monte_carlo_pi, mandelbrot, insertion_sort, mix64)
-  --sections NAMES   only these sections (latency, baseline, throughput, scaling,
-                     workgroup, interpreter)
+  --sections NAMES   only these sections (programs, latency, baseline, throughput,
+                     scaling, workgroup, interpreter)
+  --programs NAMES   only these real programs (comma-separated directory names under
+                     swarm-bench/programs, e.g. coremark,zlib)
+  --program-agents LIST
+                     agent counts for the real programs (default 16384,65536; quick: 2
+                     agents of polybench-jacobi-2d alone)
   --workgroup-sizes LIST
                      agents per workgroup to compare (default 1,32,64,128,256)
   --workgroup-agents LIST
@@ -34,7 +41,8 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                      16384,131072; quick: 128)
 ";
 
-const SECTIONS: [&str; 6] = [
+const SECTIONS: [&str; 7] = [
+    "programs",
     "latency",
     "baseline",
     "throughput",
@@ -57,6 +65,8 @@ struct Options {
     sections: Vec<String>,
     workgroup_sizes: Vec<u32>,
     workgroup_agents: Vec<u32>,
+    programs: Option<Vec<String>>,
+    program_agents: Vec<u32>,
 }
 
 fn options() -> Result<Options> {
@@ -84,6 +94,9 @@ fn options() -> Result<Options> {
         } else {
             vec![16_384, 131_072]
         },
+        // The smallest program on two agents: a software adapter takes seconds per agent.
+        programs: quick.then(|| vec!["polybench-jacobi-2d".to_owned()]),
+        program_agents: if quick { vec![2] } else { vec![16_384, 65_536] },
     };
     let mut rest = args.iter().filter(|a| *a != "--quick");
     while let Some(flag) = rest.next() {
@@ -105,6 +118,10 @@ fn options() -> Result<Options> {
             "--sections" => options.sections = value.split(',').map(str::to_owned).collect(),
             "--workgroup-sizes" => options.workgroup_sizes = parse_counts(value)?,
             "--workgroup-agents" => options.workgroup_agents = parse_counts(value)?,
+            "--programs" => {
+                options.programs = Some(value.split(',').map(str::to_owned).collect());
+            }
+            "--program-agents" => options.program_agents = parse_counts(value)?,
             other => bail!("unknown option {other}\n\n{USAGE}"),
         }
     }
@@ -113,6 +130,7 @@ fn options() -> Result<Options> {
         &options.scaling,
         &options.workgroup_sizes,
         &options.workgroup_agents,
+        &options.program_agents,
     ] {
         if list.is_empty() || list.contains(&0) {
             bail!("counts and sizes must be at least 1");
@@ -122,6 +140,12 @@ fn options() -> Result<Options> {
         if !SECTIONS.contains(&section.as_str()) {
             bail!("unknown section {section:?}; the sections are {SECTIONS:?}");
         }
+    }
+    if let Some(bad) = options.programs.iter().flatten().find(|n| !is_program(n)) {
+        bail!(
+            "unknown program {bad:?}; the programs are {:?}",
+            PROGRAMS.map(|p| p.0)
+        );
     }
     if let Some(names) = &options.workloads {
         let known: Vec<&str> = workloads(options.scale).iter().map(|w| w.name).collect();
@@ -207,6 +231,7 @@ fn run() -> Result<()> {
         baseline: None,
         workgroup: Vec::new(),
         interpreter: Vec::new(),
+        programs: Vec::new(),
     };
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("creating {}", options.out.display()))?;
@@ -222,6 +247,33 @@ fn run() -> Result<()> {
         Ok(())
     };
 
+    if wants("programs") {
+        // First, on a fresh GPU: one swarm per program, sized for its memory.
+        let most = options.program_agents.iter().copied().max().unwrap_or(1);
+        for workload in programs().iter().filter(|w| {
+            options
+                .programs
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|n| n == w.name))
+        }) {
+            let mut runner = SwarmRunner::for_programs(most, workload.memory_pages)?;
+            for &agents in &options.program_agents {
+                let point = measure::program_point(&mut runner, workload, agents, threads, repeat)?;
+                eprintln!(
+                    "{} x {}: swarm {:?} (GPU {:?}), wasmtime {:?}, reused {:?}: {:.2}x",
+                    point.program,
+                    agents,
+                    point.swarm.wall.median(),
+                    point.swarm.gpu,
+                    point.wasmtime.wall.median(),
+                    point.reused.wall.median(),
+                    point.ratio(&point.wasmtime)
+                );
+                report.programs.push(point);
+                write(&report)?;
+            }
+        }
+    }
     if wants("latency") {
         let runs = if quick { 20 } else { 200 };
         let latency = measure::latency(&mut runner, latency_agents, runs)?;

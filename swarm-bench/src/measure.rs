@@ -204,6 +204,94 @@ pub fn swarm_point(
     })
 }
 
+/// One real program at one agent count: swarm, wasmtime with a fresh instance per agent, and
+/// wasmtime with one instance per thread reused across calls.
+#[derive(Clone, Debug)]
+pub struct ProgramPoint {
+    /// Program name.
+    pub program: &'static str,
+    /// Agents.
+    pub agents: u32,
+    /// Linear-memory pages per agent.
+    pub memory_pages: u32,
+    /// Instructions executed over all agents (wasmtime's fuel model, counted by swarm).
+    pub instructions: u64,
+    /// swarm.
+    pub swarm: EngineTime,
+    /// wasmtime, a fresh instance per agent.
+    pub wasmtime: EngineTime,
+    /// wasmtime, one instance per thread reused for every call.
+    pub reused: EngineTime,
+}
+
+impl ProgramPoint {
+    /// swarm's wall time over `peer`'s: how many times faster swarm is.
+    pub fn ratio(&self, peer: &EngineTime) -> f64 {
+        peer.wall.median().as_secs_f64() / self.swarm.wall.median().as_secs_f64().max(1e-9)
+    }
+
+    /// Instructions per second of swarm's wall time.
+    pub fn wall_rate(&self) -> f64 {
+        self.instructions as f64 / self.swarm.wall.median().as_secs_f64().max(1e-9)
+    }
+
+    /// Instructions per second of swarm's GPU time.
+    pub fn gpu_rate(&self) -> Option<f64> {
+        Some(self.instructions as f64 / self.swarm.gpu?.as_secs_f64().max(1e-9))
+    }
+}
+
+/// Measures a real program at `agents` agents. wasmtime (a fresh instance per agent) runs first
+/// and is the reference: every swarm run and the reused-instance peer must return its results,
+/// agent by agent, before their times count.
+pub fn program_point(
+    runner: &mut SwarmRunner,
+    workload: &Workload,
+    agents: u32,
+    threads: usize,
+    repeat: Repeat,
+) -> Result<ProgramPoint> {
+    let reference = peers::wasmtime(workload, agents, threads)?;
+    let wasmtime = Stats::collect(Some(reference.elapsed), repeat, || {
+        Ok(peers::wasmtime(workload, agents, threads)?.elapsed)
+    })?;
+    let reused = Stats::collect(None, repeat, || {
+        let run = peers::wasmtime_reused(workload, agents, threads)?;
+        reference.check_same(workload, &run, "wasmtime (reused instances)")?;
+        Ok(run.elapsed)
+    })?;
+    let mut gpu = Vec::new();
+    let mut phases = Vec::new();
+    let mut instructions = 0;
+    let swarm = Stats::collect(None, repeat, || {
+        let run = runner.run(workload, agents)?;
+        // `check_same` names its receiver swarm: the reference is wasmtime's here.
+        run.check_same(workload, &reference, "wasmtime")?;
+        gpu.extend(run.gpu);
+        phases.extend(run.phases);
+        instructions = run.instructions.unwrap_or_default();
+        Ok(run.elapsed)
+    })?;
+    let peer = |wall| EngineTime {
+        wall,
+        gpu: None,
+        phases: None,
+    };
+    Ok(ProgramPoint {
+        program: workload.name,
+        agents,
+        memory_pages: workload.memory_pages,
+        instructions,
+        swarm: EngineTime {
+            wall: swarm,
+            gpu: median(gpu),
+            phases: median_phases(&phases),
+        },
+        wasmtime: peer(wasmtime),
+        reused: peer(reused),
+    })
+}
+
 /// A module with one trivial export, for the round trip.
 pub const TRIVIAL_WAT: &str =
     r#"(module (func (export "echo") (param i32) (result i32) local.get 0))"#;

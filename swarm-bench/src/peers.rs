@@ -1,5 +1,6 @@
 //! The CPU peers: wasmtime (pooling allocator, cranelift) and wasmi, one thread per core, one
-//! fresh instance per agent, as every swarm agent is its own instance.
+//! fresh instance per agent, as every swarm agent is its own instance; and wasmtime with one
+//! instance per thread reused for every call, for workloads whose calls reset their state.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -41,7 +42,7 @@ pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Run>
     pool.total_core_instances(threads as u32 * 2)
         .total_memories(threads as u32 * 2)
         .total_tables(threads as u32 * 2)
-        .max_memory_size(1 << 16);
+        .max_memory_size(workload.memory_pages as usize * (1 << 16));
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     let engine = wt(wasmtime::Engine::new(&config))?;
     let module = wt(wasmtime::Module::new(&engine, &*workload.wasm))?;
@@ -61,6 +62,33 @@ pub fn wasmtime(workload: &Workload, agents: u32, threads: usize) -> Result<Run>
             let args: Vec<_> = workload.args(i).iter().map(to_wasmtime).collect();
             let mut out = vec![wasmtime::Val::I32(0); func.ty(&store).results().len()];
             wt(func.call(&mut store, &args, &mut out))?;
+            Ok(out.iter().map(from_wasmtime).collect())
+        },
+    )?;
+    Ok(Run::wall_only(results, started))
+}
+
+/// wasmtime with one instance per thread, reused for every agent's call on that thread (only for
+/// workloads whose calls do not depend on earlier calls, as the real programs' `run`).
+pub fn wasmtime_reused(workload: &Workload, agents: u32, threads: usize) -> Result<Run> {
+    let engine = wasmtime::Engine::default();
+    let module = wt(wasmtime::Module::new(&engine, &*workload.wasm))?;
+    let started = Instant::now();
+    let results = parallel(
+        agents,
+        threads,
+        || {
+            let mut store = wasmtime::Store::new(&engine, ());
+            let instance = wt(wasmtime::Instance::new(&mut store, &module, &[]))?;
+            let func = instance
+                .get_func(&mut store, workload.export)
+                .ok_or_else(|| anyhow!("no export {}", workload.export))?;
+            Ok((store, func))
+        },
+        |(store, func), i| {
+            let args: Vec<_> = workload.args(i).iter().map(to_wasmtime).collect();
+            let mut out = vec![wasmtime::Val::I32(0); func.ty(&*store).results().len()];
+            wt(func.call(&mut *store, &args, &mut out))?;
             Ok(out.iter().map(from_wasmtime).collect())
         },
     )?;

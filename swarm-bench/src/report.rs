@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::Phases;
-use crate::measure::{Baseline, ENGINES, Latency, Point};
+use crate::measure::{Baseline, ENGINES, Latency, Point, ProgramPoint};
+
+mod programs;
 
 /// Where and how a report was measured.
 #[derive(Clone, Debug)]
@@ -46,6 +48,8 @@ pub struct Report {
     /// Swarm alone on each interpreter: its instruction groups and where its value stacks
     /// live while it runs.
     pub interpreter: Vec<(String, &'static str, Point)>,
+    /// Real programs: each at each agent count.
+    pub programs: Vec<ProgramPoint>,
 }
 
 /// Today's date, UTC, as `YYYY-MM-DD`.
@@ -178,6 +182,7 @@ impl Report {
 
         let _ = writeln!(md, "## Targets\n");
         let _ = writeln!(md, "| target | measured | |\n|---|---|---|");
+        programs::targets(&self.programs, &mut md);
         let xs = self.xorshift_ratios();
         let _ = writeln!(
             md,
@@ -228,6 +233,8 @@ impl Report {
                     .join(", ")
             );
         }
+
+        programs::section(&self.programs, &mut md);
 
         let _ = writeln!(md, "\n## Throughput\n");
         let _ = writeln!(
@@ -414,6 +421,7 @@ impl Report {
                 }
             }
         }
+        programs::csv(&self.programs, &mut out);
         out
     }
 
@@ -655,6 +663,7 @@ mod tests {
             baseline: None,
             workgroup: Vec::new(),
             interpreter: Vec::new(),
+            programs: Vec::new(),
         }
     }
 

@@ -25,8 +25,10 @@ pub struct Workload {
     pub export: &'static str,
     /// The work argument (iterations, rounds, samples, ...).
     pub work: i32,
+    /// Linear-memory pages each agent gets (`SwarmConfig::max_memory_pages`).
+    pub memory_pages: u32,
     /// Agent `i`'s arguments, given the work argument.
-    make_args: fn(u32, i32) -> Vec<Value>,
+    pub(crate) make_args: fn(u32, i32) -> Vec<Value>,
 }
 
 impl Workload {
@@ -37,7 +39,7 @@ impl Workload {
 
     /// Whether the workload is one of the compiled Rust guests.
     pub fn is_guest(&self) -> bool {
-        self.name != "xorshift"
+        self.name != "xorshift" && !crate::programs::is_program(self.name)
     }
 }
 
@@ -67,6 +69,7 @@ pub fn xorshift(scale: Scale) -> Workload {
             .into(),
         export: "xorshift",
         work: pick(scale, 1_000, 100),
+        memory_pages: 1,
         make_args: |i, n| vec![Value::I32(i as i32), Value::I32(n)],
     }
 }
@@ -79,6 +82,7 @@ pub fn workloads(scale: Scale) -> Vec<Workload> {
         wasm: guests.clone(),
         export,
         work: pick(scale, full, quick),
+        memory_pages: 1,
         make_args,
     };
     vec![

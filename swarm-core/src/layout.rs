@@ -13,16 +13,16 @@ pub const TABLE_ELEMENT_BYTES: u64 = 4;
 /// Bytes in one call frame record: return pc, caller's frame pointer, caller's function, and
 /// the caller's stack height to restore.
 pub const CALL_FRAME_BYTES: u64 = 16;
-/// Agents per value-stack tile: a warp on most GPUs.
-pub const STACK_TILE: u32 = 32;
 /// Every region starts on this boundary, so 64-bit values never straddle words oddly.
 const REGION_ALIGN: u64 = 8;
 /// The smallest buffer swarm creates; bindings of zero bytes are not allowed.
 pub const MIN_BUFFER_BYTES: u64 = 16;
 
 /// The per-agent GPU buffers. Each chunk of the pool has one buffer of each kind, in which agent
-/// `local` owns bytes `local * stride .. (local + 1) * stride`. The state buffer also holds the
-/// value stacks after those strides, interleaved by tiles of agents (see [`Layout::stack_word`]).
+/// `local` owns bytes `local * stride .. (local + 1) * stride`, except for the interleaved
+/// regions: linear memory (the whole memory buffer, see [`Layout::memory_byte`]) and the value
+/// stacks after the state buffer's strides (see [`Layout::stack_word`]), both laid out by tiles
+/// of agents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BufferKind {
     /// Linear memory.
@@ -53,14 +53,16 @@ impl BufferKind {
 /// The per-agent regions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RegionKind {
-    /// Linear memory, `max_memory_pages` pages.
+    /// Linear memory, `max_memory_pages` pages. Interleaved: the memories of the agents of one
+    /// tile share one range of the memory buffer, granule by granule
+    /// ([`Layout::memory_byte`]).
     LinearMemory,
     /// Globals, one 64-bit slot each.
     Globals,
     /// Table elements of all tables, 32 bits each.
     Tables,
     /// Operand stack and locals, 64-bit slots of two words. Not part of the agent's stride:
-    /// word `w` of the agents of one tile ([`STACK_TILE`] agents) sit side by side
+    /// word `w` of the agents of one tile ([`Layout::tile`] agents) sit side by side
     /// ([`Layout::stack_word`]), so the agents of a GPU warp touching the same stack word touch
     /// neighbouring addresses, while each tile's stacks stay together.
     ValueStack,
@@ -189,8 +191,11 @@ pub struct Layout {
     workgroup_size: u32,
     /// Value-stack bytes per agent, interleaved after the state strides.
     stack_bytes: u64,
-    /// Agents per value-stack tile: [`STACK_TILE`], or fewer for chunks smaller than that.
-    stack_tile: u32,
+    /// Agents per tile of interleaved memory and value stacks: `SwarmConfig::tile_agents`, or
+    /// fewer for chunks smaller than that.
+    tile: u32,
+    /// Bytes of one agent's memory that lie together inside a tile.
+    granule: u64,
     /// Whether an invocation keeps its value stack in private memory while it runs.
     private_stack: bool,
     buffers: [BufferLayout; 4],
@@ -284,22 +289,26 @@ impl Layout {
             let fit = u32::try_from(limit / per_agent).unwrap_or(u32::MAX);
             agents_per_chunk = agents_per_chunk.min(fit);
         }
-        // Value stacks take whole tiles: where padding the last tile would overflow the
+        // Interleaved regions take whole tiles: where padding the last tile would overflow a
         // binding, the chunk drops to whole tiles.
-        let stack_tile = STACK_TILE.min(agents_per_chunk).max(1);
+        let tile = config.tile_agents.min(agents_per_chunk).max(1);
+        let padded = |agents: u32| u64::from(agents.div_ceil(tile) * tile);
         let state_bytes = |agents: u32| {
             u64::from(agents) * buffers[buffer_index(BufferKind::State)].stride
-                + u64::from(agents.div_ceil(stack_tile) * stack_tile) * stack_bytes
+                + padded(agents) * stack_bytes
         };
-        if state_bytes(agents_per_chunk) > limit {
-            agents_per_chunk = agents_per_chunk / stack_tile * stack_tile;
+        let memory_bytes =
+            |agents: u32| padded(agents) * buffers[buffer_index(BufferKind::Memory)].stride;
+        if state_bytes(agents_per_chunk) > limit || memory_bytes(agents_per_chunk) > limit {
+            agents_per_chunk = agents_per_chunk / tile * tile;
         }
 
         let layout = Self {
             max_agents: config.max_agents,
             workgroup_size: config.workgroup_size,
             stack_bytes,
-            stack_tile,
+            tile,
+            granule: u64::from(config.memory_granule_bytes),
             // A private stack is copied in and out by loops outside the dispatch loop, which a
             // driver's loop limit could cut; where there is one, the stack stays in place.
             private_stack: limits.shader_loop_iterations.is_none()
@@ -391,8 +400,12 @@ impl Layout {
     pub fn buffer_size(&self, chunk: ChunkLayout, kind: BufferKind) -> u64 {
         let bytes = match kind {
             BufferKind::State => {
-                let tiles = self.agents_per_chunk.div_ceil(self.stack_tile);
-                self.stack_base() + self.stack_bytes * u64::from(tiles * self.stack_tile)
+                let tiles = self.agents_per_chunk.div_ceil(self.tile);
+                self.stack_base() + self.stack_bytes * u64::from(tiles * self.tile)
+            }
+            BufferKind::Memory => {
+                let tiles = chunk.agents.div_ceil(self.tile);
+                u64::from(tiles * self.tile) * self.buffer(kind).stride
             }
             _ => u64::from(chunk.agents) * self.buffer(kind).stride,
         };
@@ -415,9 +428,14 @@ impl Layout {
         u64::from(self.agents_per_chunk) * self.buffer(BufferKind::State).stride
     }
 
-    /// Agents per value-stack tile.
-    pub fn stack_tile(&self) -> u32 {
-        self.stack_tile
+    /// Agents per tile: the agents whose linear memories and value stacks are interleaved.
+    pub fn tile(&self) -> u32 {
+        self.tile
+    }
+
+    /// Bytes of one agent's linear memory that lie together inside a tile.
+    pub fn memory_granule(&self) -> u64 {
+        self.granule
     }
 
     /// Whether an invocation copies its value stack into private memory when a dispatch starts
@@ -438,7 +456,7 @@ impl Layout {
     /// buffer, in bytes. Slot `i` is words `2i` (low half) and `2i + 1` (high half). Tile `t`
     /// holds agents `t * tile ..`: first word 0 of each of them, then word 1, and so on.
     pub fn stack_word(&self, local: u32, word: u32) -> u64 {
-        let tile = u64::from(self.stack_tile);
+        let tile = u64::from(self.tile);
         let local = u64::from(local);
         self.stack_base()
             + 4 * ((local / tile) * u64::from(self.stack_words()) * tile
@@ -447,10 +465,61 @@ impl Layout {
     }
 
     /// The bytes of words `words` of every agent of value-stack tile `tile` (agents
-    /// `tile * stack_tile ..`), one contiguous range of its chunk's state buffer.
+    /// `tile * self.tile() ..`), one contiguous range of its chunk's state buffer.
     pub fn stack_tile_words(&self, tile: u32, words: std::ops::Range<u32>) -> std::ops::Range<u64> {
-        let start = self.stack_word(tile * self.stack_tile, words.start);
-        start..start + 4 * u64::from(words.end - words.start) * u64::from(self.stack_tile)
+        let start = self.stack_word(tile * self.tile, words.start);
+        start..start + 4 * u64::from(words.end - words.start) * u64::from(self.tile)
+    }
+
+    /// Where byte `addr` of local agent `local`'s linear memory lives in its chunk's memory
+    /// buffer. The memories of a tile's agents are interleaved granule by granule: tile `t`
+    /// holds granule 0 of each of its agents, then granule 1 of each, and so on, so the agents
+    /// of a warp reading the same address read neighbouring granules.
+    pub fn memory_byte(&self, local: u32, addr: u64) -> u64 {
+        let tile = u64::from(self.tile);
+        let local = u64::from(local);
+        (local / tile) * tile * self.buffer(BufferKind::Memory).stride
+            + (addr / self.granule) * tile * self.granule
+            + (local % tile) * self.granule
+            + addr % self.granule
+    }
+
+    /// The whole rows of `local`'s tile that hold bytes `bytes` (non-empty) of its memory: one
+    /// contiguous range of the chunk's memory buffer, which also holds the same bytes of the
+    /// tile's other agents.
+    pub fn memory_rows(&self, local: u32, bytes: std::ops::Range<u64>) -> std::ops::Range<u64> {
+        debug_assert!(bytes.start < bytes.end);
+        let row = u64::from(self.tile) * self.granule;
+        let first = self.memory_byte(
+            local - local % self.tile,
+            bytes.start / self.granule * self.granule,
+        );
+        first..first + ((bytes.end - 1) / self.granule + 1 - bytes.start / self.granule) * row
+    }
+
+    /// Calls `piece(rows_offset, addr, len)` for each run of `local`'s memory bytes
+    /// `addr..addr + len` that lies contiguous in `memory_rows(local, bytes)`, `rows_offset`
+    /// counted from the start of those rows; the runs cover `bytes` in order.
+    pub fn memory_pieces(
+        &self,
+        local: u32,
+        bytes: std::ops::Range<u64>,
+        mut piece: impl FnMut(usize, u64, usize),
+    ) {
+        if bytes.is_empty() {
+            return;
+        }
+        let start = self.memory_rows(local, bytes.clone()).start;
+        let mut addr = bytes.start;
+        while addr < bytes.end {
+            let len = (self.granule - addr % self.granule).min(bytes.end - addr);
+            piece(
+                (self.memory_byte(local, addr) - start) as usize,
+                addr,
+                len as usize,
+            );
+            addr += len;
+        }
     }
 
     /// Where `slot` lives.
@@ -468,12 +537,13 @@ impl Layout {
         u64::from(locals.start) * stride..u64::from(locals.end) * stride
     }
 
-    /// The byte range of `slot`'s region `kind` inside its chunk's buffer. The value stack is
-    /// not one range: see [`stack_word`](Self::stack_word).
+    /// The byte range of `slot`'s region `kind` inside its chunk's buffer. Linear memory and
+    /// the value stack are not one range: see [`memory_byte`](Self::memory_byte) and
+    /// [`stack_word`](Self::stack_word).
     pub fn slot_range(&self, slot: u32, kind: RegionKind) -> (SlotLocation, std::ops::Range<u64>) {
         debug_assert!(
-            kind != RegionKind::ValueStack,
-            "the value stack is interleaved"
+            !matches!(kind, RegionKind::ValueStack | RegionKind::LinearMemory),
+            "interleaved regions have no range"
         );
         let location = self.locate(slot);
         let region = self.region(kind);
@@ -495,7 +565,7 @@ mod tests {
         let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
         assert_eq!(layout.chunk_count(), 1);
         assert_eq!(layout.buffer(BufferKind::Memory).stride, 65_536);
-        assert_eq!(layout.region(RegionKind::Results).offset, 88);
+        assert_eq!(layout.region(RegionKind::Results).offset, 96);
     }
 
     #[test]
@@ -521,12 +591,13 @@ mod tests {
         let config = SwarmConfig {
             max_agents: 100,
             value_stack_slots: 16,
+            tile_agents: 32,
             ..SwarmConfig::default()
         };
         let layout = Layout::new(&config, &DeviceLimits::LAVAPIPE).unwrap();
         let base = layout.stack_base();
         assert_eq!(base, 100 * layout.buffer(BufferKind::State).stride);
-        assert_eq!(layout.stack_tile(), STACK_TILE);
+        assert_eq!(layout.tile(), 32);
         // Neighbouring agents' word 0 side by side, then word 1 of the tile.
         assert_eq!(layout.stack_word(1, 0), base + 4);
         assert_eq!(layout.stack_word(0, 1), base + 4 * 32);
@@ -565,6 +636,55 @@ mod tests {
     }
 
     #[test]
+    fn memories_are_interleaved_granule_by_granule() {
+        for (tile_agents, granule) in [(32, 4), (32, 16), (8, 64), (1, 4)] {
+            let config = SwarmConfig {
+                max_agents: 70,
+                max_memory_pages: 1,
+                tile_agents,
+                memory_granule_bytes: granule,
+                ..SwarmConfig::default()
+            };
+            let layout = Layout::new(&config, &DeviceLimits::LAVAPIPE).unwrap();
+            let (tile, granule) = (u64::from(tile_agents), u64::from(granule));
+            let second = if tile > 1 { granule } else { 65_536 };
+            assert_eq!(layout.memory_byte(1, 0), second);
+            assert_eq!(layout.memory_byte(0, granule), tile * granule);
+            assert_eq!(layout.memory_byte(0, 3), 3);
+            assert_eq!(layout.memory_byte(tile_agents, 0), tile * 65_536);
+            // Every byte of every agent has its own place inside the (padded) buffer.
+            let size = layout.buffer_size(layout.chunk(0), BufferKind::Memory);
+            assert_eq!(size, 70_u64.div_ceil(tile) * tile * 65_536);
+            let mut seen = vec![false; size as usize];
+            for local in 0..70 {
+                for addr in (0..65_536).step_by(997).chain([65_535]) {
+                    let at = layout.memory_byte(local, addr) as usize;
+                    assert!(!seen[at], "{tile_agents}/{granule}: {local} {addr}");
+                    seen[at] = true;
+                }
+            }
+            // The pieces of a byte range, read from its rows, are the agent's bytes in order.
+            let mut buffer = vec![0_u8; size as usize];
+            for local in 0..70_u32 {
+                for addr in 0..65_536 {
+                    buffer[layout.memory_byte(local, addr) as usize] = (addr as u8) ^ (local as u8);
+                }
+            }
+            for (local, bytes) in [(3, 0..1), (33, 5..4_099), (69, 65_000..65_536)] {
+                let rows = layout.memory_rows(local, bytes.clone());
+                let rows = &buffer[rows.start as usize..rows.end as usize];
+                let mut read = Vec::new();
+                layout.memory_pieces(local, bytes.clone(), |offset, addr, len| {
+                    assert_eq!(addr, bytes.start + read.len() as u64);
+                    read.extend_from_slice(&rows[offset..offset + len]);
+                });
+                let expected: Vec<u8> = bytes.map(|a| (a as u8) ^ (local as u8)).collect();
+                assert_eq!(read, expected, "{tile_agents}/{granule}: {local}");
+            }
+        }
+    }
+
+    #[test]
     fn a_million_one_page_agents_split_into_binding_sized_chunks() {
         let config = SwarmConfig {
             max_agents: 1 << 20,
@@ -576,8 +696,8 @@ mod tests {
             ..SwarmConfig::default()
         };
         let h100 = Layout::new(&config, &DeviceLimits::H100).unwrap();
-        // 2 GiB - 4 bytes holds 32,767 pages of 64 KiB.
-        assert_eq!(h100.agents_per_chunk(), 32_767);
+        // 2 GiB - 4 bytes holds 32,767 pages of 64 KiB: 511 whole tiles of 64.
+        assert_eq!(h100.agents_per_chunk(), 32_704);
         assert_eq!(h100.chunk_count(), 33);
         let lavapipe = Layout::new(&config, &DeviceLimits::LAVAPIPE).unwrap();
         assert_eq!(lavapipe.agents_per_chunk(), 2_048);

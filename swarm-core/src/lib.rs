@@ -15,13 +15,16 @@ mod limits;
 mod pool;
 mod records;
 
-pub use config::{ConfigError, DEFAULT_PRIVATE_STACK_SLOTS, DEFAULT_WORKGROUP_SIZE, SwarmConfig};
+pub use config::{
+    ConfigError, DEFAULT_MEMORY_GRANULE_BYTES, DEFAULT_PRIVATE_STACK_SLOTS, DEFAULT_TILE_AGENTS,
+    DEFAULT_WORKGROUP_SIZE, SwarmConfig,
+};
 pub use dispatch::{DispatchGrid, GridError};
 pub use gpu_struct::{GpuStruct, WgslField, WgslType};
 pub use id::AgentId;
 pub use layout::{
     BufferKind, BufferLayout, CALL_FRAME_BYTES, ChunkLayout, Layout, LayoutError, MIN_BUFFER_BYTES,
-    Region, RegionKind, STACK_TILE, SlotLocation, TABLE_ELEMENT_BYTES, VALUE_SLOT_BYTES,
+    Region, RegionKind, SlotLocation, TABLE_ELEMENT_BYTES, VALUE_SLOT_BYTES,
 };
 pub use limits::DeviceLimits;
 pub use pool::{PoolError, SlotPool};

@@ -58,6 +58,12 @@ gpu_struct! {
         pub job_src: u32,
         /// Units (bytes, words or slots) the job has left.
         pub job_len: u32,
+        /// One past the highest word of the agent's memory region it has written (every
+        /// memory of a store counted in one word space): what a later tenant of the slot must
+        /// zero.
+        pub memory_touched: u32,
+        /// Unused; keeps the record a multiple of 8 bytes.
+        pub pad: u32,
     }
 }
 
@@ -93,8 +99,9 @@ gpu_struct! {
         /// stops for this dispatch, below the driver's loop limit
         /// ([`DeviceLimits::shader_loop_iterations`](crate::DeviceLimits)); `u32::MAX` for none.
         pub work_limit: u32,
-        /// Unused; keeps the record a multiple of 16 bytes.
-        pub pad1: u32,
+        /// Memory pieces per spawned agent (`spawn_memory`): each of its invocations writes one
+        /// piece of one new agent's memory.
+        pub spawn_pieces: u32,
     }
 }
 
@@ -138,6 +145,10 @@ gpu_struct! {
         pub argc: u32,
         /// Word offset of the arguments in the work list.
         pub args: u32,
+        /// Words of the slot's memory region the previous tenant may have written (its
+        /// [`AgentStatus::memory_touched`]); the spawn zeroes those the starting state does
+        /// not cover.
+        pub wipe: u32,
     }
 }
 
@@ -304,9 +315,9 @@ mod tests {
         let wgsl = DispatchParams::wgsl();
         assert!(wgsl.starts_with("struct DispatchParams {\n    agent_count: u32,\n"));
         assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
-        assert_eq!(AgentStatus::SIZE, 88);
+        assert_eq!(AgentStatus::SIZE, 96);
         assert_eq!(DispatchParams::SIZE, 48);
         assert_eq!(SpawnHeader::SIZE, 40);
-        assert_eq!(SpawnRecord::SIZE, 16);
+        assert_eq!(SpawnRecord::SIZE, 20);
     }
 }

@@ -37,18 +37,24 @@ fn config() -> impl Strategy<Value = SwarmConfig> {
         0_u32..40,
         0_u32..100,
         1_u32..20,
+        0_u32..7,
+        0_u32..6,
     )
         .prop_map(
-            |(max_agents, pages, stack, frames, output, globals, table, results)| SwarmConfig {
-                max_agents,
-                max_memory_pages: pages,
-                value_stack_slots: stack,
-                call_frames: frames,
-                output_bytes: output,
-                max_globals: globals,
-                max_table_elements: table,
-                max_results: results,
-                ..SwarmConfig::default()
+            |(max_agents, pages, stack, frames, output, globals, table, results, tile, granule)| {
+                SwarmConfig {
+                    max_agents,
+                    max_memory_pages: pages,
+                    value_stack_slots: stack,
+                    call_frames: frames,
+                    output_bytes: output,
+                    max_globals: globals,
+                    max_table_elements: table,
+                    max_results: results,
+                    tile_agents: 1 << tile,
+                    memory_granule_bytes: 4 << granule,
+                    ..SwarmConfig::default()
+                }
             },
         )
 }
@@ -141,7 +147,21 @@ proptest! {
                 prop_assert!(at + 4 <= layout.buffer_size(chunk, BufferKind::State));
                 claimed.entry((location.chunk, BufferKind::State)).or_default().push(at..at + 4);
             }
-            for kind in RegionKind::ALL.into_iter().filter(|k| *k != RegionKind::ValueStack) {
+            // Interleaved memory: its first and last bytes.
+            let memory = u64::from(config.max_memory_pages) * 65_536;
+            if memory > 0 {
+                for addr in [0, memory - 1] {
+                    let at = layout.memory_byte(location.local, addr);
+                    let chunk = layout.chunk(location.chunk);
+                    prop_assert!(at < layout.buffer_size(chunk, BufferKind::Memory));
+                    prop_assert!(layout.buffer_size(chunk, BufferKind::Memory) <= limits.max_bound_buffer());
+                    claimed.entry((location.chunk, BufferKind::Memory)).or_default().push(at..at + 1);
+                }
+            }
+            for kind in RegionKind::ALL
+                .into_iter()
+                .filter(|k| !matches!(k, RegionKind::ValueStack | RegionKind::LinearMemory))
+            {
                 let (location, range) = layout.slot_range(id.slot(), kind);
                 let chunk = layout.chunk(location.chunk);
                 prop_assert!(range.end <= layout.buffer_size(chunk, kind.buffer()));

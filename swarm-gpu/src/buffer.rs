@@ -12,6 +12,16 @@ pub struct GpuBuffer {
     size: u64,
 }
 
+impl Drop for GpuBuffer {
+    /// Frees the buffer's memory as soon as the GPU work that uses it has finished, rather than
+    /// whenever wgpu next cleans up: a swarm dropped and another created in its place (as the
+    /// benchmark does, one pool per program) must not hold both pools' memory at once, or the
+    /// driver places the new one outside device memory.
+    fn drop(&mut self) {
+        self.buffer.destroy();
+    }
+}
+
 impl GpuBuffer {
     /// The buffer's label.
     pub fn label(&self) -> &str {

@@ -26,7 +26,7 @@ impl StackWindow {
         layout: &Layout,
         spans: impl IntoIterator<Item = (u32, Range<u32>)>,
     ) -> Vec<Self> {
-        let tile = layout.stack_tile();
+        let tile = layout.tile();
         let mut bounds: BTreeMap<usize, (Range<u32>, Range<u32>)> = BTreeMap::new();
         for (slot, slots) in spans {
             if slots.is_empty() {

@@ -14,12 +14,17 @@ use swarm_gpu::{
 use swarm_shader::image::{MemoryPlacement, TablePlacement};
 use swarm_shader::isa::OpGroups;
 use swarm_shader::program::{FuncKind, Program, ValType};
-use swarm_shader::{CodeImage, RUN_ENTRY, SPAWN_ENTRY, Store, interpreter_wgsl, validate_wgsl};
+use swarm_shader::{
+    CodeImage, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, SPAWN_PIECE_WORDS, Store,
+    interpreter_wgsl, validate_wgsl,
+};
 
 use crate::host::{HostCall, HostFunction, HostResult};
 use crate::instance::{Imports, StoreState, Template, matches, memory_sizes};
 use crate::stack::StackWindow;
 use crate::{AccessError, CreateError, DispatchError, LoadError, SpawnError, Value};
+
+mod memory;
 
 /// What became of an agent's current call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +120,10 @@ struct Slot {
     status: AgentStatus,
     /// Result bits of the last finished call.
     results: Vec<u64>,
+    /// Words of the slot's memory region that may not be zero: the most any tenant's
+    /// [`AgentStatus::memory_touched`] or host write reached since the slot was last wiped. It
+    /// outlives a kill, and the next spawn into the slot zeroes them.
+    touched: u32,
 }
 
 impl Slot {
@@ -132,6 +141,8 @@ struct PendingSpawn {
     chunk: usize,
     count: u32,
     list_offset: u32,
+    /// `spawn_memory` invocations per agent (0: no memory to write).
+    pieces: u32,
 }
 
 /// A swarm: one loaded module and up to `max_agents` agents running it on one GPU.
@@ -163,12 +174,14 @@ impl std::fmt::Debug for Swarm {
     }
 }
 
-/// The two entry points of one generated interpreter.
+/// The entry points of one generated interpreter.
 struct Kernels {
     /// Runs agents.
     run: Kernel,
     /// Starts agents from the spawn records of the work list.
     spawn: Kernel,
+    /// Writes the memories of the agents of the spawn records, before `spawn`.
+    spawn_memory: Kernel,
 }
 
 impl Kernels {
@@ -182,7 +195,7 @@ impl Kernels {
         )?;
         let mut kernels = gpu.create_kernels(
             &wgsl,
-            &[RUN_ENTRY, SPAWN_ENTRY],
+            &[RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY],
             &[
                 BindingKind::Uniform,
                 BindingKind::StorageRead,
@@ -193,9 +206,14 @@ impl Kernels {
                 BindingKind::StorageRead,
             ],
         )?;
-        let spawn = kernels.pop().expect("two kernels");
-        let run = kernels.pop().expect("two kernels");
-        Ok(Self { run, spawn })
+        let spawn_memory = kernels.pop().expect("three kernels");
+        let spawn = kernels.pop().expect("three kernels");
+        let run = kernels.pop().expect("three kernels");
+        Ok(Self {
+            run,
+            spawn,
+            spawn_memory,
+        })
     }
 }
 
@@ -505,19 +523,28 @@ impl Swarm {
         .expect("a chunk's agents fit a two-dimensional grid")
     }
 
-    /// The spawn dispatches recorded since the last submission.
+    /// The spawn dispatches recorded since the last submission: per chunk, the memory pieces,
+    /// then the spawns.
     fn spawn_dispatches(&self) -> Vec<Dispatch<'_>> {
-        self.pending_spawns
-            .iter()
-            .filter_map(|spawn| {
-                let (_, bindings) = self.chunks[spawn.chunk].bindings.as_ref()?;
-                Some(Dispatch {
-                    kernel: &self.kernels().spawn,
+        let mut dispatches = Vec::new();
+        for spawn in &self.pending_spawns {
+            let Some((_, bindings)) = self.chunks[spawn.chunk].bindings.as_ref() else {
+                continue;
+            };
+            if spawn.pieces > 0 {
+                dispatches.push(Dispatch {
+                    kernel: &self.kernels().spawn_memory,
                     bindings,
-                    grid: self.grid(spawn.count),
-                })
-            })
-            .collect()
+                    grid: self.grid(spawn.count * spawn.pieces),
+                });
+            }
+            dispatches.push(Dispatch {
+                kernel: &self.kernels().spawn,
+                bindings,
+                grid: self.grid(spawn.count),
+            });
+        }
+        dispatches
     }
 
     /// Submits pending spawns, so that later queued writes and reads see the new agents.
@@ -684,7 +711,7 @@ impl Swarm {
         }
         let id = self.spawn(export, args)?;
         self.flush()?;
-        self.write_memory_bytes(id.slot(), offset, memory)?;
+        self.write_memory_region(id.slot(), offset, memory)?;
         Ok(id)
     }
 
@@ -744,17 +771,16 @@ impl Swarm {
             args_offset: base + (header_words + ids.len() * record_words) as u32,
             ..module.header
         };
-        // Where a driver limits shader loops, a large starting state is written from the host
-        // instead of copied by the spawn kernel's loops.
-        let copy_words = header.memory_words + header.globals_words + header.tables_words;
+        // Where a driver limits shader loops, large starting globals and tables are written
+        // from the host instead of copied by the spawn kernel's loops. Memory is written in
+        // pieces by `spawn_memory`, whatever its size.
+        let copy_words = header.globals_words + header.tables_words;
         let from_host = self.work_limit() != u32::MAX && copy_words > self.work_limit() / 2;
         if from_host {
-            header.memory_words = 0;
             header.globals_words = 0;
             header.tables_words = 0;
             let template = &module.template;
             for id in ids {
-                self.write(id.slot(), RegionKind::LinearMemory, 0, &template.memory)?;
                 self.write(
                     id.slot(),
                     RegionKind::Globals,
@@ -770,6 +796,7 @@ impl Swarm {
             }
         }
         let memory_pages = header.memory_pages;
+        let memory_words = header.memory_words;
 
         let mut words: Vec<u32> = Vec::with_capacity(total);
         words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&header)));
@@ -778,12 +805,23 @@ impl Swarm {
         for (id, call) in ids.iter().zip(calls) {
             let location = self.layout.locate(id.slot());
             let offset = base + words.len() as u32;
+            let slot = id.slot() as usize;
+            if self.slots.len() <= slot {
+                self.slots.resize(slot + 1, Slot::default());
+            }
+            // The words of the slot the previous tenant left, beyond the starting memory.
+            let wipe = self.slots[slot].touched;
+            let pieces = memory_words.max(wipe).div_ceil(SPAWN_PIECE_WORDS);
             match spawns.last_mut() {
-                Some(spawn) if spawn.chunk == location.chunk as usize => spawn.count += 1,
+                Some(spawn) if spawn.chunk == location.chunk as usize => {
+                    spawn.count += 1;
+                    spawn.pieces = spawn.pieces.max(pieces);
+                }
                 _ => spawns.push(PendingSpawn {
                     chunk: location.chunk as usize,
                     count: 1,
                     list_offset: offset,
+                    pieces,
                 }),
             }
             let record = SpawnRecord {
@@ -791,12 +829,14 @@ impl Swarm {
                 entry,
                 argc: call.len() as u32,
                 args: header.args_offset + args.len() as u32,
+                wipe,
             };
             words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&record)));
             args.extend(call.iter().flat_map(|b| [*b as u32, (*b >> 32) as u32]));
             // The host's copy of what the spawn kernel writes.
             let started = AgentStatus {
                 memory_pages,
+                memory_touched: memory_words,
                 fuel_used_lo: header.fuel,
                 fuel_extra_lo: header.fuel,
                 ..Default::default()
@@ -820,16 +860,13 @@ impl Swarm {
                     ..started
                 }
             };
-            let slot = id.slot() as usize;
-            if self.slots.len() <= slot {
-                self.slots.resize(slot + 1, Slot::default());
-            }
             // A call's fuel does not count the instantiation's.
             self.slots[slot].reset(Slot {
                 func: entry,
                 fuel_base: u64::from(header.fuel),
                 extra_base: u64::from(header.fuel),
                 status,
+                touched: memory_words,
                 ..Slot::default()
             });
         }
@@ -846,6 +883,7 @@ impl Swarm {
                 groups_x: grid.x,
                 first_slot: self.chunks[spawn.chunk].layout.first_slot,
                 list_offset: spawn.list_offset,
+                spawn_pieces: spawn.pieces,
                 ..Default::default()
             };
             self.gpu.write_buffer(
@@ -876,6 +914,7 @@ impl Swarm {
             fuel_extra_lo: previous.fuel_extra_lo,
             fuel_extra_hi: previous.fuel_extra_hi,
             output_len: previous.output_len,
+            memory_touched: previous.memory_touched,
             ..Default::default()
         };
         // The arguments: stack slots 0.., a word at a time in the interleaved stacks.
@@ -977,15 +1016,7 @@ impl Swarm {
             .map(|(place, size)| u64::from(place.base_page) + u64::from(size))
             .max()
             .unwrap_or(0);
-        let memory = if end_page == 0 {
-            Vec::new()
-        } else {
-            let request = region(
-                RegionKind::LinearMemory,
-                end_page * swarm_core::WASM_PAGE_BYTES,
-            );
-            self.gpu.read_buffers(&[request])?.remove(0)
-        };
+        let memory = self.read_memory_region(slot, 0..end_page * swarm_core::WASM_PAGE_BYTES)?;
         let state = StoreState::from_regions(
             program,
             &module.places,
@@ -1011,8 +1042,9 @@ impl Swarm {
         let slots = self.sorted_slots(ids)?;
         self.flush()?;
         // Runs of consecutive slots inside one chunk: one clear per buffer and run, covering
-        // whole strides, so every region but the interleaved value stacks is all zeros again
-        // (a call writes each stack slot before it reads one).
+        // whole strides, so every region but the interleaved ones is all zeros again. Memory
+        // is zeroed by the slot's next spawn, as far as this tenant touched it (`Slot::touched`),
+        // and a call writes each stack slot before it reads one.
         let mut runs: Vec<(usize, std::ops::Range<u32>)> = Vec::new();
         for &slot in &slots {
             let location = self.layout.locate(slot);
@@ -1022,12 +1054,11 @@ impl Swarm {
                 _ => runs.push((chunk, location.local..location.local + 1)),
             }
         }
-        let ranges: Vec<_> = runs
+        let mut ranges: Vec<_> = runs
             .iter()
             .flat_map(|(chunk, run)| {
                 let chunk = &self.chunks[*chunk];
                 [
-                    (&chunk.memory, BufferKind::Memory),
                     (&chunk.state, BufferKind::State),
                     (&chunk.status, BufferKind::Status),
                     (&chunk.output, BufferKind::Output),
@@ -1035,13 +1066,63 @@ impl Swarm {
                 .map(|(buffer, kind)| (buffer, self.layout.strides(kind, run.clone())))
             })
             .collect();
+        // A tile left without a live agent is cleared here, as far as its tenants touched it:
+        // one clear of its rows instead of a wipe in each later spawn.
+        let emptied = self.emptied_tiles(&slots);
+        for (slots_of_tile, words) in &emptied {
+            let location = self.layout.locate(slots_of_tile.start);
+            let rows = self
+                .layout
+                .memory_rows(location.local, 0..4 * u64::from(*words));
+            ranges.push((&self.chunks[location.chunk as usize].memory, rows));
+        }
         self.gpu.clear_ranges(&ranges)?;
         for &slot in &slots {
             let id = self.pool.agent_in(slot).expect("checked live above");
             self.pool.kill(id)?;
-            self.slots[slot as usize].reset(Slot::default());
+            let touched = self.slots[slot as usize].touched;
+            self.slots[slot as usize].reset(Slot {
+                touched,
+                ..Slot::default()
+            });
+        }
+        for (slots_of_tile, _) in emptied {
+            for slot in slots_of_tile {
+                if let Some(entry) = self.slots.get_mut(slot as usize) {
+                    entry.touched = 0;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// The tiles that killing `killed` (sorted) leaves without a live agent and with memory
+    /// to zero: each tile's slots and the most words any of its tenants touched.
+    fn emptied_tiles(&self, killed: &[u32]) -> Vec<(std::ops::Range<u32>, u32)> {
+        let tile = self.layout.tile();
+        let mut emptied: Vec<(std::ops::Range<u32>, u32)> = Vec::new();
+        for &slot in killed {
+            let location = self.layout.locate(slot);
+            let chunk = self.layout.chunk(location.chunk);
+            let first = chunk.first_slot + location.local / tile * tile;
+            if emptied.last().is_some_and(|(r, _)| r.start == first) {
+                continue;
+            }
+            let slots = first..(first + tile).min(chunk.first_slot + chunk.agents);
+            let dead = slots
+                .clone()
+                .all(|s| self.pool.agent_in(s).is_none() || killed.binary_search(&s).is_ok());
+            let words = slots
+                .clone()
+                .filter_map(|s| self.slots.get(s as usize))
+                .map(|entry| entry.touched)
+                .max()
+                .unwrap_or(0);
+            if dead && words > 0 {
+                emptied.push((slots, words));
+            }
+        }
+        emptied
     }
 
     /// Runs every live agent that has work (a new call, a suspended call, or a host call just
@@ -1232,6 +1313,7 @@ impl Swarm {
                     bytemuck::pod_read_unaligned(&record[..AgentStatus::SIZE]);
                 let entry = &mut self.slots[slot as usize];
                 entry.status = status;
+                entry.touched = entry.touched.max(status.memory_touched);
                 if status.state == AgentState::Finished as u32 {
                     if let Some((func, args)) = entry.pending.take() {
                         self.begin_call(slot, func, &args, status)?;
@@ -1437,79 +1519,6 @@ impl Swarm {
             fuel: fuel_used(&status) - entry.fuel_base,
             output_len: status.output_len,
         }
-    }
-
-    /// Reads `len` bytes of an agent's linear memory at `offset`.
-    pub fn read_memory(
-        &mut self,
-        id: AgentId,
-        offset: u64,
-        len: u64,
-    ) -> Result<Vec<u8>, AccessError> {
-        let slot = self.pool.slot(id)?;
-        let size = self.memory_size(slot);
-        if offset + len > size {
-            return Err(AccessError::OutOfBounds { offset, len, size });
-        }
-        self.flush()?;
-        let (buffer, range) = self.buffer(slot, RegionKind::LinearMemory);
-        let start = (range.start + offset) & !3;
-        let end = (range.start + offset + len).next_multiple_of(4);
-        let data = self.gpu.read_buffers(&[ReadRequest {
-            buffer,
-            offset: start,
-            size: end - start,
-        }])?;
-        let skip = (range.start + offset - start) as usize;
-        Ok(data[0][skip..skip + len as usize].to_vec())
-    }
-
-    /// Writes bytes into an agent's linear memory at `offset`.
-    pub fn write_memory(
-        &mut self,
-        id: AgentId,
-        offset: u64,
-        bytes: &[u8],
-    ) -> Result<(), AccessError> {
-        let slot = self.pool.slot(id)?;
-        let size = self.memory_size(slot);
-        if offset + bytes.len() as u64 > size {
-            return Err(AccessError::OutOfBounds {
-                offset,
-                len: bytes.len() as u64,
-                size,
-            });
-        }
-        self.flush()?;
-        self.write_memory_bytes(slot, offset, bytes)?;
-        Ok(())
-    }
-
-    fn write_memory_bytes(
-        &self,
-        slot: u32,
-        offset: u64,
-        bytes: &[u8],
-    ) -> Result<(), swarm_gpu::GpuError> {
-        let (buffer, range) = self.buffer(slot, RegionKind::LinearMemory);
-        if offset.is_multiple_of(4) && bytes.len().is_multiple_of(4) {
-            return self.gpu.write_buffer(buffer, range.start + offset, bytes);
-        }
-        // Unaligned edges: read the covering words, patch them, write them back.
-        let start = (range.start + offset) & !3;
-        let end = (range.start + offset + bytes.len() as u64).next_multiple_of(4);
-        let mut words = self.gpu.read_buffers(&[ReadRequest {
-            buffer,
-            offset: start,
-            size: end - start,
-        }])?;
-        let skip = (range.start + offset - start) as usize;
-        words[0][skip..skip + bytes.len()].copy_from_slice(bytes);
-        self.gpu.write_buffer(buffer, start, &words[0])
-    }
-
-    fn memory_size(&self, slot: u32) -> u64 {
-        u64::from(self.slots[slot as usize].status.memory_pages) * swarm_core::WASM_PAGE_BYTES
     }
 
     /// The current value of an exported global of an agent.

@@ -25,8 +25,16 @@ pub const INTERPRETER_BINDINGS: usize = 7;
 
 /// The entry point that runs agents.
 pub const RUN_ENTRY: &str = "main";
-/// The entry point that spawns the agents of a work list (see [`SpawnRecord`]).
+/// The entry point that spawns the agents of a work list (see [`SpawnRecord`]), after
+/// [`SPAWN_MEMORY_ENTRY`] has written their memories.
 pub const SPAWN_ENTRY: &str = "spawn";
+/// The entry point that writes the memories of the agents of a spawn's work list, one piece of
+/// [`SPAWN_PIECE_WORDS`] words per invocation (`DispatchParams::spawn_pieces` per agent).
+pub const SPAWN_MEMORY_ENTRY: &str = "spawn_memory";
+/// Words of one agent's memory one `spawn_memory` invocation writes: few enough that a group of
+/// invocations stays far below a driver's shader loop limit (llvmpipe: 65,535 iterations of a
+/// group of 8).
+pub const SPAWN_PIECE_WORDS: u32 = 2_048;
 
 fn field_index(fields: &[WgslField], name: &str) -> u32 {
     fields
@@ -62,7 +70,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     constant("TABLES_OFF", words(region(RegionKind::Tables).offset));
     // Value stacks are interleaved by tiles of agents (`Layout::stack_word`).
     constant("STACK_BASE", words(layout.stack_base()));
-    constant("STACK_TILE", layout.stack_tile());
+    constant("STACK_TILE", layout.tile());
     constant("STACK_WORDS", layout.stack_words());
     constant(
         "STACK_SLOTS",
@@ -73,10 +81,15 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
         "CALL_FRAMES",
         (region(RegionKind::CallFrames).size / swarm_core::CALL_FRAME_BYTES) as u32,
     );
+    // Memories are interleaved by tiles of agents (`Layout::memory_byte`).
     constant(
         "MEM_STRIDE",
         words(layout.buffer(BufferKind::Memory).stride),
     );
+    constant("MEM_TILE", layout.tile());
+    constant("MEM_GRANULE_WORDS", words(layout.memory_granule()));
+    constant("MEM_ROW", layout.tile() * words(layout.memory_granule()));
+    constant("SPAWN_PIECE_WORDS", SPAWN_PIECE_WORDS);
     constant(
         "OUTPUT_STRIDE",
         words(layout.buffer(BufferKind::Output).stride),

@@ -16,7 +16,10 @@ mod softfloat;
 mod wgsl;
 
 pub use image::{CodeImage, FitError};
-pub use interp::{INTERPRETER_BINDINGS, RUN_ENTRY, SPAWN_ENTRY, interpreter_wgsl};
+pub use interp::{
+    INTERPRETER_BINDINGS, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, SPAWN_PIECE_WORDS,
+    interpreter_wgsl,
+};
 pub use link::{ExternType, Import, InstanceInfo, Store};
 pub use lower::{CODE_BASE, LoadError, RETURN_TARGET, lower, supported_features};
 pub use program::Program;

@@ -81,6 +81,10 @@ fn config(agents: u32, fuel_per_dispatch: u64, fuel_total: Option<u64>) -> Swarm
         max_results: MAX_RESULTS as u32,
         fuel_per_dispatch,
         fuel_total,
+        // One export's agents share a tile. A host read of one agent's memory (every call is
+        // checked with a snapshot) moves its tile's rows, so a wider tile would multiply what
+        // each check reads without testing anything more.
+        tile_agents: agents.next_power_of_two().min(256),
         ..SwarmConfig::default()
     }
 }

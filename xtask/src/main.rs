@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 
 mod fuzz;
 mod layering;
+mod programs;
 mod setup;
 mod spec;
 
@@ -33,6 +34,10 @@ commands:
              shrunk and written to target/fuzz (default: 100 cases from seed 0, 8 agents)
   guests     rebuild swarm-bench/guests/swarm_guests.wasm from its Rust sources
              (needs the wasm32-unknown-unknown target)
+  programs [NAME...]
+             rebuild the real-program modules swarm-bench/programs/*/*.wasm from their C
+             sources (Debian's clang-14, lld-14, wasi-libc, libclang-rt-14-dev-wasm32) and
+             check them against checksums.tsv on wasmtime
 ";
 
 fn main() -> ExitCode {
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         ),
         Some("bench") => bench(&args[1..]),
         Some("guests") => guests(),
+        Some("programs") => programs::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");

@@ -6,5 +6,6 @@ mod differential;
 mod divergence;
 mod fuel;
 mod fuzz_cases;
+mod memory;
 mod reference;
 mod store;

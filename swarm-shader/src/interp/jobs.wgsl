@@ -94,7 +94,7 @@ fn job_unit() {
     switch job & ~JOB_FUEL_CHECK {
         case JOB_MEM_FILL: {
             if (job_dst & 3u) == 0u && job_len >= 4u {
-                memory[mbase + (job_dst >> 2u)] = (job_src & 0xffu) * 0x01010101u;
+                store_word(job_dst, (job_src & 0xffu) * 0x01010101u);
                 job_dst += 4u;
                 job_len -= 4u;
             } else {
@@ -106,7 +106,7 @@ fn job_unit() {
         case JOB_MEM_COPY: {
             // Every source byte is read before a later unit overwrites it (dst <= src).
             if (job_dst & 3u) == 0u && job_len >= 4u {
-                memory[mbase + (job_dst >> 2u)] = load32(job_src);
+                store_word(job_dst, load32(job_src));
                 job_dst += 4u;
                 job_src += 4u;
                 job_len -= 4u;
@@ -122,7 +122,7 @@ fn job_unit() {
             let end = job_dst + job_len;
             if (end & 3u) == 0u && job_len >= 4u {
                 job_len -= 4u;
-                memory[mbase + (end >> 2u) - 1u] = load32(job_src + job_len);
+                store_word(end - 4u, load32(job_src + job_len));
             } else {
                 job_len -= 1u;
                 store8(end - 1u, load8(job_src + job_len));
@@ -130,7 +130,7 @@ fn job_unit() {
         }
         case JOB_MEM_INIT: {
             if (job_dst & 3u) == 0u && (job_src & 3u) == 0u && job_len >= 4u {
-                memory[mbase + (job_dst >> 2u)] = code[job_src >> 2u];
+                store_word(job_dst, code[job_src >> 2u]);
                 job_dst += 4u;
                 job_src += 4u;
                 job_len -= 4u;

@@ -18,8 +18,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     fbase = local * STATE_STRIDE + FRAMES_OFF;
     gbase = local * STATE_STRIDE + GLOBALS_OFF;
     tbase = local * STATE_STRIDE + TABLES_OFF;
-    agent_mbase = local * MEM_STRIDE;
-    mbase = agent_mbase;
+    mlane = memory_tile_base(local);
+    mfirst = 0u;
+    mtouched = status[stbase + S_MEMORY_TOUCHED];
     obase = local * OUTPUT_STRIDE;
     pc = status[stbase + S_PC];
     sp = status[stbase + S_SP];
@@ -117,6 +118,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     status[stbase + S_FUEL_EXTRA_HI] = u32(extra >> 32u);
     status[stbase + S_HOST_CALL] = host_import;
     status[stbase + S_DIRTY] = select(0u, 1u, dirty);
+    status[stbase + S_MEMORY_TOUCHED] = mtouched;
     status[stbase + S_JOB] = job;
     status[stbase + S_JOB_DST] = job_dst;
     status[stbase + S_JOB_SRC] = job_src;

@@ -17,12 +17,17 @@ var<private> fp: u32;
 var<private> depth: u32;
 var<private> func: u32;
 // The memory the running function addresses (its instance's): index, size in pages, largest
-// size, and first word; memory 0's size lives in `mem0_pages` while another is in use.
+// size, and first word in the agent's memory region; memory 0's size lives in `mem0_pages`
+// while another is in use.
 var<private> cur_mem: u32;
 var<private> mem_pages: u32;
 var<private> mem_max: u32;
 var<private> mem0_pages: u32;
-var<private> agent_mbase: u32;
+var<private> mfirst: u32;
+// Where word 0 of this agent's memory region lies in the memory buffer, and one past the
+// highest word of the region written so far (`AgentStatus::memory_touched`).
+var<private> mlane: u32;
+var<private> mtouched: u32;
 var<private> output_len: u32;
 var<private> halt: bool;
 var<private> dirty: bool;
@@ -37,7 +42,6 @@ var<private> sbase: u32;
 var<private> fbase: u32;
 var<private> gbase: u32;
 var<private> tbase: u32;
-var<private> mbase: u32;
 var<private> obase: u32;
 
 fn trap(code_: u32) {
@@ -142,7 +146,28 @@ fn rem64_s(a: u64, b: u64) -> u64 {
     return bitcast<u64>(bitcast<i64>(a) % bitcast<i64>(b));
 }
 
-// Linear memory: bytes little-endian in words, bounds-checked against the current size.
+// Linear memory: bytes little-endian in words, bounds-checked against the current size. The
+// memories of a tile's agents are interleaved (`Layout::memory_byte`): granules of
+// MEM_GRANULE_WORDS words, the same granule of every agent of the tile side by side, so the
+// agents of a warp touching the same address touch one row.
+fn memory_tile_base(local: u32) -> u32 {
+    return (local / MEM_TILE) * MEM_TILE * MEM_STRIDE + (local % MEM_TILE) * MEM_GRANULE_WORDS;
+}
+// Word `w` of the agent's memory region.
+fn mw(w: u32) -> u32 {
+    return mlane + (w / MEM_GRANULE_WORDS) * MEM_ROW + w % MEM_GRANULE_WORDS;
+}
+// The word holding byte address `a` of the current memory.
+fn maddr(a: u32) -> u32 {
+    return mw(mfirst + (a >> 2u));
+}
+// Writes the aligned word at byte address `a` of the current memory.
+fn store_word(a: u32, v: u32) {
+    let w = mfirst + (a >> 2u);
+    mtouched = max(mtouched, w + 1u);
+    memory[mw(w)] = v;
+    dirty = true;
+}
 fn mem_bytes() -> u64 {
     return u64(mem_pages) * 65536lu;
 }
@@ -157,7 +182,7 @@ fn load8(a: u32) -> u32 {
     if halt {
         return 0u;
     }
-    return (memory[mbase + (a >> 2u)] >> ((a & 3u) * 8u)) & 0xffu;
+    return (memory[maddr(a)] >> ((a & 3u) * 8u)) & 0xffu;
 }
 fn load16(a: u32) -> u32 {
     return load8(a) | (load8(a + 1u) << 8u);
@@ -166,20 +191,22 @@ fn load32(a: u32) -> u32 {
     if halt {
         return 0u;
     }
-    let w = mbase + (a >> 2u);
+    let w = mfirst + (a >> 2u);
     let s = (a & 3u) * 8u;
     if s == 0u {
-        return memory[w];
+        return memory[mw(w)];
     }
-    return (memory[w] >> s) | (memory[w + 1u] << (32u - s));
+    return (memory[mw(w)] >> s) | (memory[mw(w + 1u)] << (32u - s));
 }
 fn store8(a: u32, v: u32) {
     if halt {
         return;
     }
-    let w = mbase + (a >> 2u);
+    let w = mfirst + (a >> 2u);
+    mtouched = max(mtouched, w + 1u);
+    let m = mw(w);
     let s = (a & 3u) * 8u;
-    memory[w] = (memory[w] & ~(0xffu << s)) | ((v & 0xffu) << s);
+    memory[m] = (memory[m] & ~(0xffu << s)) | ((v & 0xffu) << s);
     dirty = true;
 }
 fn store16(a: u32, v: u32) {
@@ -191,8 +218,7 @@ fn store32(a: u32, v: u32) {
         return;
     }
     if (a & 3u) == 0u {
-        memory[mbase + (a >> 2u)] = v;
-        dirty = true;
+        store_word(a, v);
         return;
     }
     store8(a, v);
@@ -362,7 +388,7 @@ fn use_memory(m: u32) {
     } else {
         mem_pages = state[gbase + code[e + 2u]];
     }
-    mbase = agent_mbase + code[e];
+    mfirst = code[e];
     mem_max = code[e + 1u];
 }
 fn func_memory(f: u32) -> u32 {

@@ -96,6 +96,13 @@ struct RunArgs {
     /// Agents per GPU workgroup.
     #[arg(long, value_name = "N", default_value_t = SwarmConfig::default().workgroup_size)]
     workgroup_size: u32,
+    /// Agents whose memories and value stacks are interleaved word by word (1: each agent's
+    /// memory is one contiguous slice).
+    #[arg(long, value_name = "N", default_value_t = SwarmConfig::default().tile_agents)]
+    tile_agents: u32,
+    /// Bytes of one agent's memory that lie together inside a tile.
+    #[arg(long, value_name = "BYTES", default_value_t = SwarmConfig::default().memory_granule_bytes)]
+    memory_granule: u32,
     /// Run the module on the full interpreter instead of one generated for the instruction
     /// groups it uses.
     #[arg(long)]
@@ -145,7 +152,7 @@ fn one_line(err: &anyhow::Error) -> String {
 }
 
 /// Each `SwarmConfig` field and the `swarm run` flag that sets it.
-const CONFIG_FLAGS: [(&str, &str); 13] = [
+const CONFIG_FLAGS: [(&str, &str); 15] = [
     ("max_agents", "--agents"),
     ("max_memory_pages", "--max-memory-pages"),
     ("value_stack_slots", "--stack-slots"),
@@ -159,6 +166,8 @@ const CONFIG_FLAGS: [(&str, &str); 13] = [
     ("fuel_total", "--fuel"),
     ("workgroup_size", "--workgroup-size"),
     ("specialize", "--no-specialize"),
+    ("tile_agents", "--tile-agents"),
+    ("memory_granule_bytes", "--memory-granule"),
 ];
 
 fn adapters() {
@@ -221,6 +230,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             .slice
             .unwrap_or((20_000_000_000 / u64::from(args.agents)).clamp(10_000, 100_000_000)),
         fuel_total: args.fuel,
+        tile_agents: args.tile_agents,
+        memory_granule_bytes: args.memory_granule,
     };
     let results = type_list(&function.results);
 

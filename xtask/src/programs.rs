@@ -1,0 +1,105 @@
+//! `cargo xtask programs`: rebuilds the real-program benchmark modules
+//! (`swarm-bench/programs/<name>/<name>.wasm`) from their C sources with Debian's clang-14,
+//! lld-14 and wasi-libc, then checks each: no imports, an exported `run`, and the checksums
+//! recorded in `checksums.tsv` on wasmtime.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// The compiler, and the Debian packages that make it target wasm32-wasi.
+const CLANG: &str = "clang-14";
+const PACKAGES: &str = "clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32";
+
+/// Rebuilds the programs named in `args` (every program without names).
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let dir = crate::root().join("swarm-bench/programs");
+    let mut names: Vec<String> = args.to_vec();
+    if names.is_empty() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.join("build.args").is_file() {
+                names.push(
+                    path.file_name()
+                        .expect("a directory")
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+        names.sort();
+    }
+    if Command::new(CLANG).arg("--version").output().is_err() {
+        bail!("{CLANG} is not installed; on Debian: apt-get install {PACKAGES}");
+    }
+    let checksums = std::fs::read_to_string(dir.join("checksums.tsv"))?;
+    for name in &names {
+        let program = dir.join(name);
+        if !program.join("build.args").is_file() {
+            bail!(
+                "no program {name:?}: {} has no build.args",
+                program.display()
+            );
+        }
+        let wasm = program.join(format!("{name}.wasm"));
+        crate::step(&format!("building {name}"), {
+            let mut command = Command::new(CLANG);
+            command
+                .current_dir(&program)
+                .arg(format!("@{}", dir.join("common.args").display()))
+                .arg("-o")
+                .arg(&wasm)
+                .arg("@build.args");
+            command
+        })
+        .with_context(|| format!("is wasi-libc installed? (apt-get install {PACKAGES})"))?;
+        check(name, &wasm, &checksums)?;
+        println!("xtask: programs: {name}: built and checked");
+    }
+    Ok(())
+}
+
+/// Checks a built program: no imports, `run: [i32] -> [i64]`, and its recorded checksums.
+fn check(name: &str, wasm: &Path, checksums: &str) -> Result<()> {
+    let bytes = std::fs::read(wasm)?;
+    let engine = wasmtime::Engine::default();
+    let module = wasmtime::Module::new(&engine, &bytes).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if let Some(import) = module.imports().next() {
+        bail!(
+            "{name}: imports {}.{}; the programs must be import-free",
+            import.module(),
+            import.name()
+        );
+    }
+    let mut store = wasmtime::Store::new(&engine, ());
+    let instance = wasmtime::Instance::new(&mut store, &module, &[])
+        .map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?;
+    let run = instance
+        .get_typed_func::<i32, i64>(&mut store, "run")
+        .map_err(|e| anyhow::anyhow!("{name}: no `run(i32) -> i64`: {e:?}"))?;
+    let mut checked = 0;
+    for line in checksums.lines().filter(|l| !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [program, seed, expected] = fields[..] else {
+            continue;
+        };
+        if program != name {
+            continue;
+        }
+        let seed: i32 = seed.parse()?;
+        let got = run
+            .call(&mut store, seed)
+            .map_err(|e| anyhow::anyhow!("{name}({seed}): {e:?}"))?;
+        if got.to_string() != expected {
+            bail!("{name}({seed}) returned {got}, checksums.tsv records {expected}");
+        }
+        checked += 1;
+    }
+    if checked == 0 {
+        bail!("{name}: checksums.tsv records no checksums for it");
+    }
+    Ok(())
+}
