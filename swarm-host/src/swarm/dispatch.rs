@@ -1,0 +1,414 @@
+//! Running agents: dispatches over the chunks, the status readback and per-agent reports, and
+//! the answers to host calls.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use swarm_core::{
+    AgentId, AgentState, AgentStatus, BufferKind, DispatchParams, GpuStruct, RegionKind, TrapCode,
+};
+use swarm_gpu::{Dispatch, ReadRequest};
+
+use crate::host::{HostCall, HostResult};
+use crate::stack::StackWindow;
+use crate::{DispatchError, Value};
+
+use super::{AgentReport, DispatchReport, Outcome, Swarm, fuel_extra, fuel_used};
+
+impl Swarm {
+    /// Runs every live agent that has work (a new call, a suspended call, or a host call just
+    /// answered) once, in one GPU submission, then reports every live agent.
+    /// Agents whose start function just finished begin their call in a further submission.
+    pub fn dispatch(&mut self) -> Result<DispatchReport, DispatchError> {
+        self.dispatch_selection(None)
+    }
+
+    /// Like [`dispatch`](Self::dispatch), for the chosen agents only: the others do not run,
+    /// and only the chosen agents' records are read back and reported, in the order given.
+    pub fn dispatch_agents(&mut self, ids: &[AgentId]) -> Result<DispatchReport, DispatchError> {
+        let slots = self.sorted_slots(ids)?;
+        let mut report = self.dispatch_selection(Some(slots))?;
+        // Report in the order asked for.
+        let position: HashMap<AgentId, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| (*id, index))
+            .collect();
+        report.agents.sort_by_key(|a| position[&a.id]);
+        Ok(report)
+    }
+
+    /// Dispatches until no agent is runnable: every call finished or trapped.
+    pub fn run(&mut self) -> Result<DispatchReport, DispatchError> {
+        let mut report = self.dispatch()?;
+        while report.agents.iter().any(|a| a.outcome.is_running()) {
+            let next = self.dispatch()?;
+            report.absorb(next);
+        }
+        Ok(report)
+    }
+
+    /// Like [`run`](Self::run), for the chosen agents only.
+    pub fn run_agents(&mut self, ids: &[AgentId]) -> Result<DispatchReport, DispatchError> {
+        let mut report = self.dispatch_agents(ids)?;
+        while report.agents.iter().any(|a| a.outcome.is_running()) {
+            let next = self.dispatch_agents(ids)?;
+            report.absorb(next);
+        }
+        Ok(report)
+    }
+
+    /// `slots`: sorted, distinct, live; `None` for every live agent.
+    pub(super) fn dispatch_selection(
+        &mut self,
+        slots: Option<Vec<u32>>,
+    ) -> Result<DispatchReport, DispatchError> {
+        let wall = Instant::now();
+        let waits =
+            |slot: &u32| self.slots[*slot as usize].status.state == AgentState::HostCall as u32;
+        let waiting: Vec<u32> = match &slots {
+            Some(slots) => slots.iter().copied().filter(waits).collect(),
+            None => self.pool.live().map(|id| id.slot()).filter(waits).collect(),
+        };
+        let host_time = if waiting.is_empty() {
+            Duration::ZERO
+        } else {
+            let started = Instant::now();
+            self.answer_host_calls(&waiting)?;
+            started.elapsed()
+        };
+        let mut gpu_time: Option<Duration> = None;
+        loop {
+            let (timing, restarted) = self.dispatch_once(slots.as_deref())?;
+            if let Some(t) = timing.gpu {
+                gpu_time = Some(gpu_time.unwrap_or_default() + t);
+            }
+            if !restarted {
+                break;
+            }
+        }
+        let agents = match &slots {
+            Some(slots) => slots
+                .iter()
+                .filter_map(|&slot| self.pool.agent_in(slot))
+                .map(|id| self.report(id))
+                .collect(),
+            None => self.pool.live().map(|id| self.report(id)).collect(),
+        };
+        Ok(DispatchReport {
+            agents,
+            gpu_time,
+            host_time,
+            wall_time: wall.elapsed(),
+        })
+    }
+
+    /// One submission: pending spawns, then the run over each chunk (every agent below the
+    /// high-water mark, or the selection), then the readback of the status records run.
+    pub(super) fn dispatch_once(
+        &mut self,
+        slots: Option<&[u32]>,
+    ) -> Result<(swarm_gpu::DispatchTiming, bool), DispatchError> {
+        // Per chunk: how many invocations, the work-list offset of a selection, and the range
+        // of local indices to read back.
+        let mut plans: Vec<(usize, u32, Option<u32>, std::ops::Range<u32>)> = Vec::new();
+        match slots {
+            None => {
+                let high = self.pool.high_water();
+                for (index, chunk) in self.chunks.iter().enumerate() {
+                    let used = high
+                        .saturating_sub(chunk.layout.first_slot)
+                        .min(chunk.layout.agents);
+                    if used > 0 {
+                        plans.push((index, used, None, 0..used));
+                    }
+                }
+            }
+            Some(slots) => {
+                let mut start = 0;
+                while start < slots.len() {
+                    let chunk = self.layout.locate(slots[start]).chunk as usize;
+                    let first = self.chunks[chunk].layout.first_slot;
+                    let end = start
+                        + slots[start..]
+                            .iter()
+                            .take_while(|&&s| self.layout.locate(s).chunk as usize == chunk)
+                            .count();
+                    let locals: Vec<u32> = slots[start..end].iter().map(|s| s - first).collect();
+                    let offset = self.reserve_list(locals.len() as u64)?;
+                    self.gpu.write_buffer(
+                        &self.list,
+                        u64::from(offset) * 4,
+                        bytemuck::cast_slice(&locals),
+                    )?;
+                    let range = locals[0]..locals[locals.len() - 1] + 1;
+                    plans.push((chunk, locals.len() as u32, Some(offset), range));
+                    start = end;
+                }
+            }
+        }
+        let fuel_total = self.config.fuel_total.unwrap_or(u64::MAX);
+        let stride = self.layout.buffer(BufferKind::Status).stride;
+        for (index, count, list, _) in &plans {
+            let chunk = &self.chunks[*index];
+            let params = DispatchParams {
+                agent_count: *count,
+                groups_x: self.grid(*count).x,
+                first_slot: chunk.layout.first_slot,
+                swarm_agents: self.pool.len(),
+                fuel_slice_lo: self.config.fuel_per_dispatch as u32,
+                fuel_slice_hi: (self.config.fuel_per_dispatch >> 32) as u32,
+                fuel_total_lo: fuel_total as u32,
+                fuel_total_hi: (fuel_total >> 32) as u32,
+                list_offset: list.unwrap_or(0),
+                use_list: u32::from(list.is_some()),
+                work_limit: self.work_limit(),
+                ..Default::default()
+            };
+            self.gpu
+                .write_buffer(&chunk.params, 0, bytemuck::bytes_of(&params))?;
+        }
+        let mut dispatches = self.spawn_dispatches();
+        let mut reads = Vec::new();
+        for (index, count, _, range) in &plans {
+            let chunk = &self.chunks[*index];
+            if let Some((bindings, _)) = &chunk.bindings {
+                dispatches.push(Dispatch {
+                    kernel: &self.kernels().run,
+                    bindings,
+                    grid: self.grid(*count),
+                });
+            }
+            reads.push(ReadRequest {
+                buffer: &chunk.status,
+                offset: u64::from(range.start) * stride,
+                size: u64::from(range.end - range.start) * stride,
+            });
+        }
+        let (timing, data) = self.gpu.dispatch(&dispatches, &reads)?;
+        self.pending_spawns.clear();
+        self.list_used = 0;
+
+        let results_offset = self.layout.region(RegionKind::Results).offset as usize;
+        let mut restarted = false;
+        for ((index, _, _, range), bytes) in plans.iter().zip(data) {
+            let first = self.chunks[*index].layout.first_slot;
+            for (local, record) in (range.start..range.end).zip(bytes.chunks(stride as usize)) {
+                let slot = first + local;
+                if self.pool.agent_in(slot).is_none()
+                    || slots.is_some_and(|s| s.binary_search(&slot).is_err())
+                {
+                    continue;
+                }
+                let status: AgentStatus =
+                    bytemuck::pod_read_unaligned(&record[..AgentStatus::SIZE]);
+                let entry = &mut self.slots[slot as usize];
+                entry.status = status;
+                entry.touched = entry.touched.max(status.memory_touched);
+                if status.state == AgentState::Finished as u32 {
+                    if let Some((func, args)) = entry.pending.take() {
+                        self.begin_call(slot, func, &args, status)?;
+                        restarted = true;
+                    } else {
+                        let count =
+                            (status.result_count as usize).min(self.config.max_results as usize);
+                        entry.results.clear();
+                        entry.results.extend(
+                            record[results_offset..results_offset + 8 * count]
+                                .chunks(8)
+                                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
+                        );
+                    }
+                }
+            }
+        }
+        Ok((timing, restarted))
+    }
+
+    /// Answers the host calls `slots` wait on: one batched call per import, then the results
+    /// go onto each agent's stack (or into its results, for an entry call) and it resumes.
+    pub(super) fn answer_host_calls(&mut self, slots: &[u32]) -> Result<(), DispatchError> {
+        self.flush()?;
+        let module = self.module.as_ref().expect("agents imply a module");
+        let calls: Vec<(u32, u32, u32)> = slots
+            .iter()
+            .map(|&slot| {
+                let status = &self.slots[slot as usize].status;
+                let func = status.host_call;
+                let params = module.program.funcs[func as usize].ty.params.len() as u32;
+                (slot, func, params)
+            })
+            .collect();
+        // Every caller's arguments, and the stack slots its results will take, in one readback
+        // of whole tiles of the interleaved stacks.
+        let stack_slots = self.config.value_stack_slots;
+        let mut windows = StackWindow::covering(
+            &self.layout,
+            calls.iter().map(|&(slot, func, params)| {
+                let sp = self.slots[slot as usize].status.sp;
+                let results = module.program.funcs[func as usize].ty.results.len() as u32;
+                (
+                    slot,
+                    sp - params..(sp - params + params.max(results)).min(stack_slots),
+                )
+            }),
+        );
+        let rows: Vec<Vec<std::ops::Range<u64>>> =
+            windows.iter().map(|w| w.ranges(&self.layout)).collect();
+        let reads: Vec<ReadRequest<'_>> = windows
+            .iter()
+            .zip(&rows)
+            .flat_map(|(window, rows)| {
+                let buffer = &self.chunks[window.chunk].state;
+                rows.iter().map(move |r| ReadRequest {
+                    buffer,
+                    offset: r.start,
+                    size: r.end - r.start,
+                })
+            })
+            .collect();
+        let bytes = self.gpu.read_buffers(&reads)?;
+        let mut next = bytes.iter();
+        for (window, rows) in windows.iter_mut().zip(&rows) {
+            window.fill(next.by_ref().take(rows.len()).map(Vec::as_slice));
+        }
+        let window_of: HashMap<usize, usize> = windows
+            .iter()
+            .enumerate()
+            .map(|(index, w)| (w.chunk, index))
+            .collect();
+        // Per import: the callers' slots and their calls, in the same order.
+        let mut by_func: HashMap<u32, (Vec<u32>, Vec<HostCall>)> = HashMap::new();
+        for &(slot, func, params) in &calls {
+            let ty = &module.program.funcs[func as usize].ty;
+            let location = self.layout.locate(slot);
+            let base = self.slots[slot as usize].status.sp - params;
+            let window = window_of
+                .get(&(location.chunk as usize))
+                .map(|&i| &windows[i]);
+            let args = ty
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let bits = window.map_or(0, |w| w.get(location.local, base + i as u32));
+                    Value::from_bits(*t, bits)
+                })
+                .collect();
+            let agent = self.pool.agent_in(slot).expect("a live agent");
+            let (slots, calls) = by_func.entry(func).or_default();
+            slots.push(slot);
+            calls.push(HostCall { agent, args });
+        }
+        let mut answers: Vec<(u32, u32, HostResult)> = Vec::new();
+        for (func, (slots, requests)) in by_func {
+            let results = match module.host.get(&func) {
+                Some((name, host)) => {
+                    host.call(&requests)
+                        .map_err(|why| DispatchError::HostFunction {
+                            name: name.clone(),
+                            why,
+                        })?
+                }
+                // The spec suite's print functions do nothing.
+                None => requests.iter().map(|_| Ok(Vec::new())).collect(),
+            };
+            answers.extend(
+                slots
+                    .into_iter()
+                    .zip(results)
+                    .map(|(slot, result)| (slot, func, result)),
+            );
+        }
+        for (slot, func, answer) in answers {
+            let params = self.module.as_ref().expect("loaded").program.funcs[func as usize]
+                .ty
+                .params
+                .len() as u32;
+            let mut status = self.slots[slot as usize].status;
+            let mut results = Vec::new();
+            match answer {
+                Err(trap) => {
+                    status.state = AgentState::Trapped as u32;
+                    status.trap = trap.code();
+                }
+                Ok(values) if status.depth == 0 => {
+                    // The entry call was the import itself: it has returned.
+                    results = values.iter().map(|v| v.to_bits()).collect();
+                    status.state = AgentState::Finished as u32;
+                    status.result_count = values.len() as u32;
+                    status.sp = values.len() as u32;
+                }
+                Ok(values) if status.sp - params + values.len() as u32 > stack_slots => {
+                    // No room on the stack for the results.
+                    status.state = AgentState::Trapped as u32;
+                    status.trap = TrapCode::CallStackExhausted.code();
+                }
+                Ok(values) => {
+                    let base = status.sp - params;
+                    let location = self.layout.locate(slot);
+                    let window = &mut windows[window_of[&(location.chunk as usize)]];
+                    for (i, value) in values.iter().enumerate() {
+                        window.set(location.local, base + i as u32, value.to_bits());
+                    }
+                    status.sp = base + values.len() as u32;
+                    status.state = AgentState::Suspended as u32;
+                }
+            }
+            status.host_call = 0;
+            let mut record = bytemuck::bytes_of(&status).to_vec();
+            if !results.is_empty() {
+                let offset = self.layout.region(RegionKind::Results).offset as usize;
+                record.resize(offset, 0);
+                record.extend_from_slice(bytemuck::cast_slice(&results));
+            }
+            self.write(slot, RegionKind::Status, 0, &record)?;
+            let entry = &mut self.slots[slot as usize];
+            entry.status = status;
+            entry.results = results;
+        }
+        for window in &windows {
+            let state = &self.chunks[window.chunk].state;
+            for (offset, row) in window.changed(&self.layout) {
+                self.gpu.write_buffer(state, offset, row)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn report(&self, id: AgentId) -> AgentReport {
+        let entry = &self.slots[id.slot() as usize];
+        let status = entry.status;
+        let outcome = match AgentState::from_code(status.state) {
+            Some(AgentState::Finished) => {
+                // An instance-only agent has made no call and has no results.
+                let types = self
+                    .module
+                    .as_ref()
+                    .and_then(|m| m.program.funcs.get(entry.func as usize))
+                    .map(|f| f.ty.results.as_slice())
+                    .unwrap_or_default();
+                Outcome::Finished(
+                    types
+                        .iter()
+                        .zip(&entry.results)
+                        .map(|(ty, bits)| Value::from_bits(*ty, *bits))
+                        .collect(),
+                )
+            }
+            Some(AgentState::Trapped) => {
+                Outcome::Trapped(TrapCode::from_code(status.trap).unwrap_or(TrapCode::Unreachable))
+            }
+            Some(AgentState::HostCall) => Outcome::HostCall,
+            _ => Outcome::Suspended,
+        };
+        AgentReport {
+            id,
+            outcome,
+            instructions: (fuel_used(&status) - entry.fuel_base)
+                - (fuel_extra(&status) - entry.extra_base),
+            fuel: fuel_used(&status) - entry.fuel_base,
+            output_len: status.output_len,
+        }
+    }
+}

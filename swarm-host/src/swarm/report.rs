@@ -1,0 +1,73 @@
+//! What dispatches report: each agent's outcome, instruction and fuel counts, and the
+//! submission's times.
+
+use std::time::Duration;
+
+use swarm_core::{AgentId, TrapCode};
+
+use crate::Value;
+
+/// What became of an agent's current call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It returned these values.
+    Finished(Vec<Value>),
+    /// It trapped.
+    Trapped(TrapCode),
+    /// It ran out of this dispatch's fuel slice and resumes in the next dispatch.
+    Suspended,
+    /// It is waiting at a call to an imported function.
+    HostCall,
+}
+
+/// One agent's part of a dispatch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentReport {
+    /// The agent.
+    pub id: AgentId,
+    /// What became of its call.
+    pub outcome: Outcome,
+    /// WebAssembly instructions its current call has executed: those wasmtime's fuel model
+    /// charges (every instruction but `nop`, `drop`, `block`, `loop`, `else`, `end`,
+    /// `return` and `unreachable`).
+    pub instructions: u64,
+    /// Fuel its current call has consumed, as wasmtime counts it: the instructions, plus one per
+    /// function entered, per byte or table element a bulk instruction moved, and per page or
+    /// element grown. `SwarmConfig::fuel_total` limits this.
+    pub fuel: u64,
+    /// Bytes it wrote with `swarm.output` over its life.
+    pub output_len: u32,
+}
+
+/// What a dispatch did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Every agent that took part, in slot order.
+    pub agents: Vec<AgentReport>,
+    /// GPU time of the dispatches, when the adapter has timestamps.
+    pub gpu_time: Option<Duration>,
+    /// Time spent answering host calls before the dispatches.
+    pub host_time: Duration,
+    /// Wall time of the whole operation: host calls, submissions, readback and harvest.
+    pub wall_time: Duration,
+}
+
+impl Outcome {
+    /// Whether the call still has work: suspended for fuel, or waiting on the host.
+    pub fn is_running(&self) -> bool {
+        matches!(self, Self::Suspended | Self::HostCall)
+    }
+}
+
+impl DispatchReport {
+    /// Folds a later dispatch into this report: its agents replace these, times add up.
+    pub fn absorb(&mut self, next: DispatchReport) {
+        self.wall_time += next.wall_time;
+        self.host_time += next.host_time;
+        self.gpu_time = match (self.gpu_time, next.gpu_time) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.agents = next.agents;
+    }
+}

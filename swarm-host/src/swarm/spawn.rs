@@ -1,0 +1,404 @@
+//! Starting calls: spawning agents (the spawn records the `spawn_memory` and `spawn` kernels
+//! read) and giving a finished agent a new call.
+
+use swarm_core::{
+    AgentId, AgentState, AgentStatus, DispatchParams, GpuStruct, RegionKind, SpawnHeader,
+    SpawnRecord,
+};
+use swarm_shader::SPAWN_PIECE_WORDS;
+use swarm_shader::program::ValType;
+
+use crate::instance::matches;
+use crate::{SpawnError, Value};
+
+use super::{Module, PendingSpawn, Slot, Swarm, fuel_extra, fuel_used};
+
+impl Swarm {
+    pub(super) fn module(&self) -> Result<&Module, SpawnError> {
+        self.module.as_ref().ok_or(SpawnError::NoModule)
+    }
+
+    pub(super) fn resolve_call(&self, export: &str, args: &[Value]) -> Result<u32, SpawnError> {
+        let module = self.module()?;
+        let func = module
+            .program
+            .exported_func(export)
+            .ok_or_else(|| SpawnError::UnknownExport(export.to_owned()))?;
+        let ty = &module.program.funcs[func as usize].ty;
+        if !matches(&ty.params, args) {
+            return Err(SpawnError::Arguments {
+                export: export.to_owned(),
+                expected: format!("{:?}", ty.params),
+                given: args.to_vec(),
+            });
+        }
+        Ok(func)
+    }
+
+    /// The parameter types of the exported function `export`.
+    pub fn export_params(&self, export: &str) -> Option<&[ValType]> {
+        let module = self.module.as_ref()?;
+        let func = module.program.exported_func(export)?;
+        Some(&module.program.funcs[func as usize].ty.params)
+    }
+
+    /// The result types of the exported function `export`.
+    pub fn export_results(&self, export: &str) -> Option<&[ValType]> {
+        let module = self.module.as_ref()?;
+        let func = module.program.exported_func(export)?;
+        Some(&module.program.funcs[func as usize].ty.results)
+    }
+
+    /// Spawns an agent that will call `export` with `args` in the next dispatch.
+    pub fn spawn(&mut self, export: &str, args: &[Value]) -> Result<AgentId, SpawnError> {
+        let ids = self.spawn_many(export, [args])?;
+        Ok(ids[0])
+    }
+
+    /// Spawns one agent per item of `args`, each calling `export` with its arguments, with one
+    /// upload of their records; the GPU copies the module's starting state into each slot.
+    /// Either every agent is spawned or none is.
+    pub fn spawn_many<I>(&mut self, export: &str, args: I) -> Result<Vec<AgentId>, SpawnError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[Value]>,
+    {
+        let module = self.module()?;
+        let func = module
+            .program
+            .exported_func(export)
+            .ok_or_else(|| SpawnError::UnknownExport(export.to_owned()))?;
+        let params = module.program.funcs[func as usize].ty.params.clone();
+        let start = module.start;
+        let mut bits: Vec<u64> = Vec::new();
+        let mut count = 0_usize;
+        for call in args {
+            let call = call.as_ref();
+            if !matches(&params, call) {
+                return Err(SpawnError::Arguments {
+                    export: export.to_owned(),
+                    expected: format!("{params:?}"),
+                    given: call.to_vec(),
+                });
+            }
+            bits.extend(call.iter().map(|v| v.to_bits()));
+            count += 1;
+        }
+        let argc = params.len();
+        let calls = (0..count).map(|i| &bits[i * argc..(i + 1) * argc]);
+        let instantiates = module.template.trap.is_none();
+        match start {
+            // The start function runs first; the call follows once it has finished.
+            Some(start) if instantiates => {
+                let ids = self.launch(count, start, calls.clone().map(|_| &[][..]))?;
+                for (id, call) in ids.iter().zip(calls) {
+                    let slot = &mut self.slots[id.slot() as usize];
+                    slot.pending = Some((
+                        func,
+                        call.iter()
+                            .zip(&params)
+                            .map(|(b, t)| Value::from_bits(*t, *b))
+                            .collect(),
+                    ));
+                }
+                Ok(ids)
+            }
+            // Without a start function, or when instantiation traps (the agents start trapped).
+            _ => self.launch(count, func, calls),
+        }
+    }
+
+    /// Spawns an agent that only instantiates the module: it runs the start function, if there
+    /// is one, in the next dispatch, then waits (finished) for a [`call`](Self::call).
+    pub fn spawn_instance(&mut self) -> Result<AgentId, SpawnError> {
+        let entry = self.module()?.start.unwrap_or(SpawnRecord::NO_ENTRY);
+        let ids = self.launch(1, entry, std::iter::once(&[][..]))?;
+        Ok(ids[0])
+    }
+
+    /// Spawns an agent whose memory holds `memory` at `offset` before its call starts.
+    pub fn spawn_with_memory(
+        &mut self,
+        export: &str,
+        args: &[Value],
+        offset: u64,
+        memory: &[u8],
+    ) -> Result<AgentId, SpawnError> {
+        self.resolve_call(export, args)?;
+        let size = u64::from(self.module()?.template.memory_pages) * swarm_core::WASM_PAGE_BYTES;
+        if offset + memory.len() as u64 > size {
+            return Err(SpawnError::MemoryOutOfRange {
+                offset,
+                len: memory.len() as u64,
+                size,
+            });
+        }
+        let id = self.spawn(export, args)?;
+        self.flush()?;
+        self.write_memory_region(id.slot(), offset, memory)?;
+        Ok(id)
+    }
+
+    /// Takes `count` slots and records the spawn dispatches that start each with a call of
+    /// `entry` (or none, for `NO_ENTRY`) and the argument bits `calls` yields.
+    pub(super) fn launch<'a>(
+        &mut self,
+        count: usize,
+        entry: u32,
+        calls: impl Iterator<Item = &'a [u64]> + Clone,
+    ) -> Result<Vec<AgentId>, SpawnError> {
+        let mut ids = if count == 1 {
+            // One agent into a full pool is "full", not "not enough slots".
+            vec![self.pool.spawn()?]
+        } else {
+            self.pool.spawn_many(count as u64)?
+        };
+        ids.sort_by_key(|id| id.slot());
+        let result = self.record_spawns(&ids, entry, calls);
+        if let Err(err) = result {
+            for id in &ids {
+                let _ = self.pool.kill(*id);
+            }
+            return Err(err.into());
+        }
+        Ok(ids)
+    }
+
+    pub(super) fn record_spawns<'a>(
+        &mut self,
+        ids: &[AgentId],
+        entry: u32,
+        calls: impl Iterator<Item = &'a [u64]> + Clone,
+    ) -> Result<(), swarm_gpu::GpuError> {
+        let Some(last) = ids.last() else {
+            return Ok(());
+        };
+        self.ensure_chunk(last.slot())?;
+        // A chunk's spawn parameters describe one dispatch per submission: submit an earlier
+        // spawn into the same chunks first.
+        let chunks =
+            self.layout.locate(ids[0].slot()).chunk..=self.layout.locate(last.slot()).chunk;
+        if self
+            .pending_spawns
+            .iter()
+            .any(|p| chunks.contains(&(p.chunk as u32)))
+        {
+            self.flush()?;
+        }
+        let arg_words: usize = calls.clone().map(|c| 2 * c.len()).sum();
+        let header_words = SpawnHeader::SIZE / 4;
+        let record_words = SpawnRecord::SIZE / 4;
+        let total = header_words + ids.len() * record_words + arg_words;
+        let base = self.reserve_list(total as u64)?;
+        let module = self.module.as_ref().expect("checked by the caller");
+        let mut header = SpawnHeader {
+            args_offset: base + (header_words + ids.len() * record_words) as u32,
+            ..module.header
+        };
+        // Where a driver limits shader loops, large starting globals and tables are written
+        // from the host instead of copied by the spawn kernel's loops. Memory is written in
+        // pieces by `spawn_memory`, whatever its size.
+        let copy_words = header.globals_words + header.tables_words;
+        let from_host = self.work_limit() != u32::MAX && copy_words > self.work_limit() / 2;
+        if from_host {
+            header.globals_words = 0;
+            header.tables_words = 0;
+            let template = &module.template;
+            for id in ids {
+                self.write(
+                    id.slot(),
+                    RegionKind::Globals,
+                    0,
+                    bytemuck::cast_slice(&template.globals),
+                )?;
+                self.write(
+                    id.slot(),
+                    RegionKind::Tables,
+                    0,
+                    bytemuck::cast_slice(&template.tables),
+                )?;
+            }
+        }
+        let memory_pages = header.memory_pages;
+        let memory_words = header.memory_words;
+
+        let mut words: Vec<u32> = Vec::with_capacity(total);
+        words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&header)));
+        let mut args: Vec<u32> = Vec::with_capacity(arg_words);
+        let mut spawns: Vec<PendingSpawn> = Vec::new();
+        for (id, call) in ids.iter().zip(calls) {
+            let location = self.layout.locate(id.slot());
+            let offset = base + words.len() as u32;
+            let slot = id.slot() as usize;
+            if self.slots.len() <= slot {
+                self.slots.resize(slot + 1, Slot::default());
+            }
+            // The words of the slot the previous tenant left, beyond the starting memory.
+            let wipe = self.slots[slot].touched;
+            let pieces = memory_words.max(wipe).div_ceil(SPAWN_PIECE_WORDS);
+            match spawns.last_mut() {
+                Some(spawn) if spawn.chunk == location.chunk as usize => {
+                    spawn.count += 1;
+                    spawn.pieces = spawn.pieces.max(pieces);
+                }
+                _ => spawns.push(PendingSpawn {
+                    chunk: location.chunk as usize,
+                    count: 1,
+                    list_offset: offset,
+                    pieces,
+                }),
+            }
+            let record = SpawnRecord {
+                local: location.local,
+                entry,
+                argc: call.len() as u32,
+                args: header.args_offset + args.len() as u32,
+                wipe,
+            };
+            words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&record)));
+            args.extend(call.iter().flat_map(|b| [*b as u32, (*b >> 32) as u32]));
+            // The host's copy of what the spawn kernel writes.
+            let started = AgentStatus {
+                memory_pages,
+                memory_touched: memory_words,
+                fuel_used_lo: header.fuel,
+                fuel_extra_lo: header.fuel,
+                ..Default::default()
+            };
+            let status = if header.trap != 0 {
+                AgentStatus {
+                    state: AgentState::Trapped as u32,
+                    trap: header.trap,
+                    ..started
+                }
+            } else if entry == SpawnRecord::NO_ENTRY {
+                AgentStatus {
+                    state: AgentState::Finished as u32,
+                    ..started
+                }
+            } else {
+                AgentStatus {
+                    state: AgentState::Ready as u32,
+                    entry,
+                    sp: call.len() as u32,
+                    ..started
+                }
+            };
+            // A call's fuel does not count the instantiation's.
+            self.slots[slot].reset(Slot {
+                func: entry,
+                fuel_base: u64::from(header.fuel),
+                extra_base: u64::from(header.fuel),
+                status,
+                touched: memory_words,
+                ..Slot::default()
+            });
+        }
+        words.extend_from_slice(&args);
+        self.gpu.write_buffer(
+            &self.list,
+            u64::from(base) * 4,
+            bytemuck::cast_slice(&words),
+        )?;
+        for spawn in spawns {
+            let grid = self.grid(spawn.count);
+            let params = DispatchParams {
+                agent_count: spawn.count,
+                groups_x: grid.x,
+                first_slot: self.chunks[spawn.chunk].layout.first_slot,
+                list_offset: spawn.list_offset,
+                spawn_pieces: spawn.pieces,
+                ..Default::default()
+            };
+            self.gpu.write_buffer(
+                &self.chunks[spawn.chunk].spawn_params,
+                0,
+                bytemuck::bytes_of(&params),
+            )?;
+            self.pending_spawns.push(spawn);
+        }
+        Ok(())
+    }
+
+    /// Writes the status record and arguments that make the agent call `func` next dispatch.
+    pub(super) fn begin_call(
+        &mut self,
+        slot: u32,
+        func: u32,
+        args: &[Value],
+        previous: AgentStatus,
+    ) -> Result<(), swarm_gpu::GpuError> {
+        let status = AgentStatus {
+            state: AgentState::Ready as u32,
+            entry: func,
+            sp: args.len() as u32,
+            memory_pages: previous.memory_pages,
+            fuel_used_lo: previous.fuel_used_lo,
+            fuel_used_hi: previous.fuel_used_hi,
+            fuel_extra_lo: previous.fuel_extra_lo,
+            fuel_extra_hi: previous.fuel_extra_hi,
+            output_len: previous.output_len,
+            memory_touched: previous.memory_touched,
+            ..Default::default()
+        };
+        // The arguments: stack slots 0.., a word at a time in the interleaved stacks.
+        let location = self.layout.locate(slot);
+        let state = &self.chunks[location.chunk as usize].state;
+        for (i, value) in args.iter().enumerate() {
+            let bits = value.to_bits();
+            for (half, word) in [
+                (bits as u32, 2 * i as u32),
+                ((bits >> 32) as u32, 2 * i as u32 + 1),
+            ] {
+                self.gpu.write_buffer(
+                    state,
+                    self.layout.stack_word(location.local, word),
+                    &half.to_le_bytes(),
+                )?;
+            }
+        }
+        self.write(slot, RegionKind::Status, 0, bytemuck::bytes_of(&status))?;
+        let entry = &mut self.slots[slot as usize];
+        entry.func = func;
+        entry.fuel_base = fuel_used(&status);
+        entry.extra_base = fuel_extra(&status);
+        entry.status = status;
+        Ok(())
+    }
+
+    /// Gives a finished or trapped agent a new call; its memory, globals and tables persist.
+    pub fn call(&mut self, id: AgentId, export: &str, args: &[Value]) -> Result<(), SpawnError> {
+        self.pool.slot(id)?;
+        let func = self.resolve_call(export, args)?;
+        self.call_func(id, func, args)
+    }
+
+    /// Like [`call`](Self::call), for the function at store index `func`: in a
+    /// [`Store`](swarm_shader::Store), the functions of every instance.
+    pub fn call_func(&mut self, id: AgentId, func: u32, args: &[Value]) -> Result<(), SpawnError> {
+        let slot = self.pool.slot(id)?;
+        let module = self.module()?;
+        if let Some(trap) = module.template.trap {
+            // The agent trapped at instantiation: it has no instance to call.
+            return Err(SpawnError::Instantiation(trap));
+        }
+        let Some(info) = module.program.funcs.get(func as usize) else {
+            return Err(SpawnError::UnknownFunction(func));
+        };
+        if !matches(&info.ty.params, args) {
+            return Err(SpawnError::Arguments {
+                export: format!("function {func}"),
+                expected: format!("{:?}", info.ty.params),
+                given: args.to_vec(),
+            });
+        }
+        let previous = self.slots[slot as usize].status;
+        match AgentState::from_code(previous.state) {
+            Some(AgentState::Finished | AgentState::Trapped) => {}
+            _ => return Err(SpawnError::Busy(id)),
+        }
+        self.flush()?;
+        self.begin_call(slot, func, args, previous)?;
+        Ok(())
+    }
+}
