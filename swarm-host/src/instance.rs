@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use swarm_core::TrapCode;
-use swarm_shader::image::{MemoryPlacement, REF_NULL, TablePlacement};
+use swarm_shader::image::{GlobalsRegion, MemoryPlacement, REF_NULL, TablePlacement};
 use swarm_shader::program::{ConstExpr, FuncKind, GlobalInit, Program, ValType};
 use swarm_shader::{CodeImage, InstanceInfo, Store};
 
@@ -306,7 +306,7 @@ impl StoreState {
         instances: usize,
     ) -> Self {
         let tables = &places.0;
-        let g = program.globals.len();
+        let region = GlobalsRegion::of(program);
         // A global of a 32-bit type is its slot's low word: the interpreter's 32-bit pushes
         // leave a stack slot's high word as it was, and `global.set` copies the whole slot.
         let globals = program
@@ -314,16 +314,15 @@ impl StoreState {
             .iter()
             .enumerate()
             .map(|(i, global)| {
-                let low = u64::from(globals_words[2 * i]);
+                let at = region.global_word(i as u32) as usize;
+                let low = u64::from(globals_words[at]);
                 match global.ty {
-                    ValType::I64 | ValType::F64 => {
-                        low | (u64::from(globals_words[2 * i + 1]) << 32)
-                    }
+                    ValType::I64 | ValType::F64 => low | (u64::from(globals_words[at + 1]) << 32),
                     ValType::I32 | ValType::F32 | ValType::FuncRef | ValType::ExternRef => low,
                 }
             })
             .collect();
-        let flag = |i: usize| globals_words[2 * g + i] != 0;
+        let flag = |i: usize| globals_words[region.segment_flag(i as u32) as usize] != 0;
         let data = program.data.len();
         let data_dropped = (0..data).map(flag).collect();
         let elem_dropped = (0..program.elems.len()).map(|i| flag(data + i)).collect();
@@ -367,12 +366,13 @@ impl StoreState {
         }
     }
 
-    /// Words of the globals region: every global, the segment drop flags, the memory sizes.
-    pub(crate) fn globals_words(&self) -> usize {
-        2 * self.globals.len()
-            + self.data_dropped.len()
-            + self.elem_dropped.len()
-            + self.memories.len()
+    /// The globals region of this state's store.
+    pub(crate) fn globals_region(&self) -> GlobalsRegion {
+        GlobalsRegion {
+            globals: self.globals.len() as u32,
+            segments: (self.data_dropped.len() + self.elem_dropped.len()) as u32,
+            memories: self.memories.len() as u32,
+        }
     }
 }
 
@@ -383,12 +383,12 @@ pub(crate) fn memory_sizes(
     globals_words: &[u32],
     memory0_pages: u32,
 ) -> impl Iterator<Item = u32> {
-    let sizes = 2 * program.globals.len() + program.data.len() + program.elems.len();
-    (0..program.memories.len()).map(move |m| {
+    let region = GlobalsRegion::of(program);
+    (0..region.memories).map(move |m| {
         if m == 0 {
             memory0_pages
         } else {
-            globals_words[sizes + m]
+            globals_words[region.memory_size_word(m) as usize]
         }
     })
 }
@@ -418,19 +418,23 @@ pub(crate) struct Template {
 impl Template {
     /// Lays `state` out in the regions `image` places.
     pub(crate) fn new(state: &StoreState, image: &CodeImage, trap: Option<TrapCode>) -> Self {
-        let mut globals: Vec<u32> = state
-            .globals
+        let region = state.globals_region();
+        let mut globals = vec![0_u32; region.words() as usize];
+        for (i, &bits) in state.globals.iter().enumerate() {
+            let at = region.global_word(i as u32) as usize;
+            globals[at..at + 2].copy_from_slice(&[bits as u32, (bits >> 32) as u32]);
+        }
+        for (i, &dropped) in state
+            .data_dropped
             .iter()
-            .flat_map(|&b| [b as u32, (b >> 32) as u32])
-            .collect();
-        globals.extend(
-            state
-                .data_dropped
-                .iter()
-                .chain(&state.elem_dropped)
-                .map(|&d| u32::from(d)),
-        );
-        globals.extend(state.memories.iter().map(|m| m.0));
+            .chain(&state.elem_dropped)
+            .enumerate()
+        {
+            globals[region.segment_flag(i as u32) as usize] = u32::from(dropped);
+        }
+        for (m, memory) in state.memories.iter().enumerate() {
+            globals[region.memory_size_word(m as u32) as usize] = memory.0;
+        }
         let mut memory = Vec::new();
         for ((_, bytes), place) in state.memories.iter().zip(&image.memories) {
             if bytes.is_empty() {

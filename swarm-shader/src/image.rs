@@ -22,14 +22,60 @@ pub mod header {
     pub const SEGMENT_COUNT: usize = 5;
     /// Number of data segments.
     pub const DATA_COUNT: usize = 6;
-    /// Number of globals; segment drop flags follow the globals' words, then one size word
-    /// per memory (memory 0's size lives in the status record instead).
-    pub const GLOBAL_COUNT: usize = 7;
+    /// Word offset, in the globals region, of the first segment drop flag
+    /// ([`GlobalsRegion::segment_flag`](super::GlobalsRegion::segment_flag)).
+    pub const SEGMENT_FLAGS: usize = 7;
     /// Word offset of the memory table (4 words per memory: first word in the agent's memory
     /// region, maximum pages, size word in the globals region).
     pub const MEMORIES: usize = 8;
     /// Number of memories.
     pub const MEMORY_COUNT: usize = 9;
+}
+
+/// The words of an agent's globals region, in order: two per global (its bits, low word
+/// first), one drop flag per segment (data segments, then element segments), and one size
+/// word per memory (memory 0's is unused: its size lives in the status record). The code
+/// image, the interpreter (through [`header::SEGMENT_FLAGS`] and the memory table), the
+/// instantiation template and snapshots all place these words through it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlobalsRegion {
+    /// Globals.
+    pub globals: u32,
+    /// Data and element segments.
+    pub segments: u32,
+    /// Memories.
+    pub memories: u32,
+}
+
+impl GlobalsRegion {
+    /// The region of `program`'s store.
+    pub fn of(program: &Program) -> Self {
+        Self {
+            globals: program.globals.len() as u32,
+            segments: (program.data.len() + program.elems.len()) as u32,
+            memories: program.memories.len() as u32,
+        }
+    }
+
+    /// The low word of global `index` (its high word follows).
+    pub fn global_word(self, index: u32) -> u32 {
+        2 * index
+    }
+
+    /// The drop flag of segment `index` (data segments first, then element segments).
+    pub fn segment_flag(self, index: u32) -> u32 {
+        2 * self.globals + index
+    }
+
+    /// The size word of memory `index`.
+    pub fn memory_size_word(self, index: u32) -> u32 {
+        2 * self.globals + self.segments + index
+    }
+
+    /// Words of the whole region.
+    pub fn words(self) -> u32 {
+        2 * self.globals + self.segments + self.memories
+    }
 }
 
 /// Words per function-table entry.
@@ -123,8 +169,8 @@ impl CodeImage {
         let tables = place_tables(program, config.max_table_elements)?;
 
         let segments = program.data.len() + program.elems.len();
-        let global_words =
-            2 * program.globals.len() as u64 + segments as u64 + program.memories.len() as u64;
+        let region = GlobalsRegion::of(program);
+        let global_words = u64::from(region.words());
         if global_words > 2 * u64::from(config.max_globals) {
             return Err(FitError::Globals {
                 globals: program.globals.len(),
@@ -195,15 +241,14 @@ impl CodeImage {
                 ConstExpr::Null | ConstExpr::Global(_) | ConstExpr::Bits(_) => REF_NULL,
             }));
         }
-        words[header::GLOBAL_COUNT] = program.globals.len() as u32;
+        words[header::SEGMENT_FLAGS] = region.segment_flag(0);
         words[header::MEMORIES] = words.len() as u32;
         words[header::MEMORY_COUNT] = memories.len() as u32;
-        let size_words = 2 * program.globals.len() as u32 + segments as u32;
         for (index, place) in memories.iter().enumerate() {
             words.extend([
                 place.base_page * (swarm_core::WASM_PAGE_BYTES as u32 / 4),
                 place.capacity,
-                size_words + index as u32,
+                region.memory_size_word(index as u32),
                 0,
             ]);
         }
@@ -269,4 +314,29 @@ fn place_tables(program: &Program, budget: u32) -> Result<Vec<TablePlacement>, F
         .into_iter()
         .map(|(base, capacity)| TablePlacement { base, capacity })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_globals_region_is_globals_then_flags_then_sizes_without_overlap() {
+        let region = GlobalsRegion {
+            globals: 3,
+            segments: 2,
+            memories: 2,
+        };
+        let mut words: Vec<u32> = (0..region.globals)
+            .flat_map(|g| [region.global_word(g), region.global_word(g) + 1])
+            .chain((0..region.segments).map(|s| region.segment_flag(s)))
+            .chain((0..region.memories).map(|m| region.memory_size_word(m)))
+            .collect();
+        // Globals first, flags after them, sizes last: the words in order, each once.
+        assert_eq!(words, (0..region.words()).collect::<Vec<_>>());
+        words.dedup();
+        assert_eq!(words.len(), region.words() as usize);
+        assert_eq!(region.segment_flag(0), 6);
+        assert_eq!(region.memory_size_word(1), 9);
+    }
 }

@@ -124,7 +124,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     constant("H_FUNCS", header::FUNCS as u32);
     constant("H_TABLES", header::TABLES as u32);
     constant("H_SEGMENTS", header::SEGMENTS as u32);
-    constant("H_GLOBAL_COUNT", header::GLOBAL_COUNT as u32);
+    constant("H_SEGMENT_FLAGS", header::SEGMENT_FLAGS as u32);
     constant("H_MEMORIES", header::MEMORIES as u32);
     constant("H_MEMORY_COUNT", header::MEMORY_COUNT as u32);
     constant("MEMORY_WORDS", MEMORY_ENTRY_WORDS);

@@ -7,6 +7,8 @@ use swarm_gpu::ReadRequest;
 use crate::instance::{StoreState, memory_sizes};
 use crate::{AccessError, Value};
 
+use swarm_shader::image::GlobalsRegion;
+
 use super::{Slot, Swarm};
 
 impl Swarm {
@@ -18,8 +20,7 @@ impl Swarm {
         let module = self.module.as_ref().ok_or(AccessError::NoModule)?;
         let pages = self.slots[slot as usize].status.memory_pages;
         let program = &module.program;
-        let segments = program.data.len() + program.elems.len();
-        let globals_words = 2 * program.globals.len() + segments + program.memories.len();
+        let globals_words = GlobalsRegion::of(program).words() as usize;
         let (tables, memories) = &module.places;
         let tables_words = tables
             .iter()
@@ -58,7 +59,7 @@ impl Swarm {
             &memory,
             module.instances,
         );
-        debug_assert_eq!(state.globals_words(), globals_words);
+        debug_assert_eq!(state.globals_region().words() as usize, globals_words);
         Ok(state)
     }
 

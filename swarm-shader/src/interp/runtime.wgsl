@@ -259,7 +259,7 @@ fn memory_copy_op(word: u32, d: u32, s: u32, n: u32) {
 
 // Segments: data segments first, then element segments; a dropped segment has length 0.
 fn segment_flag(seg: u32) -> u32 {
-    return gbase + 2u * code[H_GLOBAL_COUNT] + seg;
+    return gbase + code[H_SEGMENT_FLAGS] + seg;
 }
 fn segment_len(seg: u32) -> u32 {
     if state[segment_flag(seg)] != 0u {
