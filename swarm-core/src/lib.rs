@@ -12,6 +12,7 @@ mod gpu_struct;
 mod id;
 mod layout;
 mod limits;
+mod plan;
 mod pool;
 mod records;
 
@@ -27,6 +28,7 @@ pub use layout::{
     Region, RegionKind, SlotLocation, TABLE_ELEMENT_BYTES, VALUE_SLOT_BYTES,
 };
 pub use limits::DeviceLimits;
+pub use plan::{ChunkRun, plan_all, plan_selection};
 pub use pool::{PoolError, SlotPool};
 pub use records::{AgentState, AgentStatus, DispatchParams, SpawnHeader, SpawnRecord, TrapCode};
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use swarm_core::{
     AgentId, AgentState, AgentStatus, BufferKind, DispatchParams, GpuStruct, RegionKind, TrapCode,
+    plan_all, plan_selection,
 };
 use swarm_gpu::{Dispatch, ReadRequest};
 
@@ -110,42 +111,30 @@ impl Swarm {
         slots: Option<&[u32]>,
     ) -> Result<(swarm_gpu::DispatchTiming, bool), DispatchError> {
         // Per chunk: how many invocations, the work-list offset of a selection, and the range
-        // of local indices to read back.
+        // of local indices to read back (`swarm_core::plan`).
+        let runs = match slots {
+            None => plan_all(
+                &self.layout,
+                self.chunks.len() as u32,
+                self.pool.high_water(),
+            ),
+            Some(slots) => plan_selection(&self.layout, slots),
+        };
         let mut plans: Vec<(usize, u32, Option<u32>, std::ops::Range<u32>)> = Vec::new();
-        match slots {
-            None => {
-                let high = self.pool.high_water();
-                for (index, chunk) in self.chunks.iter().enumerate() {
-                    let used = high
-                        .saturating_sub(chunk.layout.first_slot)
-                        .min(chunk.layout.agents);
-                    if used > 0 {
-                        plans.push((index, used, None, 0..used));
-                    }
-                }
-            }
-            Some(slots) => {
-                let mut start = 0;
-                while start < slots.len() {
-                    let chunk = self.layout.locate(slots[start]).chunk as usize;
-                    let first = self.chunks[chunk].layout.first_slot;
-                    let end = start
-                        + slots[start..]
-                            .iter()
-                            .take_while(|&&s| self.layout.locate(s).chunk as usize == chunk)
-                            .count();
-                    let locals: Vec<u32> = slots[start..end].iter().map(|s| s - first).collect();
+        for run in runs {
+            let list = match &run.list {
+                Some(locals) => {
                     let offset = self.reserve_list(locals.len() as u64)?;
                     self.gpu.write_buffer(
                         &self.list,
                         u64::from(offset) * 4,
-                        bytemuck::cast_slice(&locals),
+                        bytemuck::cast_slice(locals),
                     )?;
-                    let range = locals[0]..locals[locals.len() - 1] + 1;
-                    plans.push((chunk, locals.len() as u32, Some(offset), range));
-                    start = end;
+                    Some(offset)
                 }
-            }
+                None => None,
+            };
+            plans.push((run.chunk as usize, run.invocations, list, run.readback));
         }
         let fuel_total = self.config.fuel_total.unwrap_or(u64::MAX);
         let stride = self.layout.buffer(BufferKind::Status).stride;
