@@ -39,7 +39,7 @@ impl Workload {
 
     /// Whether the workload is one of the compiled Rust guests.
     pub fn is_guest(&self) -> bool {
-        self.name != "xorshift" && !crate::programs::is_program(self.name)
+        self.name != "xorshift"
     }
 }
 

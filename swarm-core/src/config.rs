@@ -19,7 +19,7 @@ pub const DEFAULT_TILE_AGENTS: u32 = 64;
 
 /// Bytes of one agent's linear memory that sit together before the next agent's unless
 /// configured otherwise (see [`SwarmConfig::memory_granule_bytes`]). On an H200 16 bytes ran
-/// real C programs 8-15% faster than 4, and 64 or 256 no faster than 16.
+/// real C programs 7-15% faster than 4, and 64 or 256 no faster than 16.
 pub const DEFAULT_MEMORY_GRANULE_BYTES: u32 = 16;
 
 /// The most invocations per workgroup every WebGPU adapter allows.

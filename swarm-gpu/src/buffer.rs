@@ -14,9 +14,8 @@ pub struct GpuBuffer {
 
 impl Drop for GpuBuffer {
     /// Frees the buffer's memory as soon as the GPU work that uses it has finished, rather than
-    /// whenever wgpu next cleans up: a swarm dropped and another created in its place (as the
-    /// benchmark does, one pool per program) must not hold both pools' memory at once, or the
-    /// driver places the new one outside device memory.
+    /// whenever wgpu next cleans up, so that a swarm dropped and another created in its place
+    /// (as the benchmark does, one pool per program) do not hold both pools' memory at once.
     fn drop(&mut self) {
         self.buffer.destroy();
     }

@@ -134,11 +134,13 @@ impl Swarm {
     pub(super) fn emptied_tiles(&self, killed: &[u32]) -> Vec<(std::ops::Range<u32>, u32)> {
         let tile = self.layout.tile();
         let mut emptied: Vec<(std::ops::Range<u32>, u32)> = Vec::new();
+        let mut examined = None;
         for &slot in killed {
             let location = self.layout.locate(slot);
             let chunk = self.layout.chunk(location.chunk);
             let first = chunk.first_slot + location.local / tile * tile;
-            if emptied.last().is_some_and(|(r, _)| r.start == first) {
+            // `killed` is sorted: each tile's slots come together.
+            if examined.replace(first) == Some(first) {
                 continue;
             }
             let slots = first..(first + tile).min(chunk.first_slot + chunk.agents);

@@ -63,17 +63,12 @@ impl Swarm {
         if bytes.is_empty() {
             return Ok(out);
         }
-        let location = self.layout.locate(slot);
-        let rows = self.layout.memory_rows(location.local, bytes.clone());
-        let data = self.gpu.read_buffers(&[ReadRequest {
-            buffer: &self.chunks[location.chunk as usize].memory,
-            offset: rows.start,
-            size: rows.end - rows.start,
-        }])?;
+        let local = self.layout.locate(slot).local;
+        let (_, data) = self.read_rows(slot, bytes.clone())?;
         self.layout
-            .memory_pieces(location.local, bytes.clone(), |at, addr, len| {
+            .memory_pieces(local, bytes.clone(), |at, addr, len| {
                 let to = (addr - bytes.start) as usize;
-                out[to..to + len].copy_from_slice(&data[0][at..at + len]);
+                out[to..to + len].copy_from_slice(&data[at..at + len]);
             });
         Ok(out)
     }
@@ -92,24 +87,36 @@ impl Swarm {
         }
         let location = self.layout.locate(slot);
         let range = addr..addr + bytes.len() as u64;
-        let rows = self.layout.memory_rows(location.local, range.clone());
-        let buffer = &self.chunks[location.chunk as usize].memory;
-        let mut data = self
-            .gpu
-            .read_buffers(&[ReadRequest {
-                buffer,
-                offset: rows.start,
-                size: rows.end - rows.start,
-            }])?
-            .remove(0);
+        let (rows, mut data) = self.read_rows(slot, range.clone())?;
         self.layout
             .memory_pieces(location.local, range.clone(), |at, piece, len| {
                 let from = (piece - addr) as usize;
                 data[at..at + len].copy_from_slice(&bytes[from..from + len]);
             });
+        let buffer = &self.chunks[location.chunk as usize].memory;
         self.gpu.write_buffer(buffer, rows.start, &data)?;
         let touched = &mut self.slots[slot as usize].touched;
         *touched = (*touched).max(range.end.div_ceil(4) as u32);
         Ok(())
+    }
+
+    /// The rows of `slot`'s tile that hold bytes `bytes` (non-empty) of its memory region:
+    /// where they lie in the chunk's memory buffer, and their contents.
+    fn read_rows(
+        &self,
+        slot: u32,
+        bytes: Range<u64>,
+    ) -> Result<(Range<u64>, Vec<u8>), swarm_gpu::GpuError> {
+        let location = self.layout.locate(slot);
+        let rows = self.layout.memory_rows(location.local, bytes);
+        let data = self
+            .gpu
+            .read_buffers(&[ReadRequest {
+                buffer: &self.chunks[location.chunk as usize].memory,
+                offset: rows.start,
+                size: rows.end - rows.start,
+            }])?
+            .remove(0);
+        Ok((rows, data))
     }
 }
