@@ -160,6 +160,18 @@ impl GpuContext {
 
     /// Reads the requested ranges back, in order, after all submitted work.
     pub fn read_buffers(&self, reads: &[ReadRequest<'_>]) -> Result<Vec<Vec<u8>>, GpuError> {
+        let mut out = Vec::with_capacity(reads.len());
+        self.visit_buffers(reads, |_, bytes| out.push(bytes.to_vec()))?;
+        Ok(out)
+    }
+
+    /// Reads the requested ranges back after all submitted work, handing `visit` each read's
+    /// index and bytes in order while they are mapped: nothing is copied.
+    pub fn visit_buffers(
+        &self,
+        reads: &[ReadRequest<'_>],
+        visit: impl FnMut(usize, &[u8]),
+    ) -> Result<(), GpuError> {
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -169,7 +181,7 @@ impl GpuContext {
         self.scoped("submitting a readback", || {
             self.queue.submit([encoder.finish()]);
         })?;
-        self.finish_reads(staging, reads, 0).map(|(data, _)| data)
+        self.finish_reads(staging, reads, 0, visit).map(|_| ())
     }
 
     /// Records copies of `reads` into the staging buffer after `extra` leading bytes.
@@ -202,17 +214,21 @@ impl GpuContext {
         Ok(Some(staging))
     }
 
-    /// Maps the staging buffer once the queue is idle and splits it into the reads, returning
-    /// also the `extra` leading bytes.
+    /// Maps the staging buffer once the queue is idle and hands `visit` each read in turn,
+    /// returning the `extra` leading bytes.
     pub(crate) fn finish_reads(
         &self,
         staging: Option<wgpu::Buffer>,
         reads: &[ReadRequest<'_>],
         extra: u64,
-    ) -> Result<(Vec<Vec<u8>>, Vec<u8>), GpuError> {
+        mut visit: impl FnMut(usize, &[u8]),
+    ) -> Result<Vec<u8>, GpuError> {
         let Some(staging) = staging else {
             self.wait("waiting for the GPU")?;
-            return Ok((reads.iter().map(|_| Vec::new()).collect(), Vec::new()));
+            for index in 0..reads.len() {
+                visit(index, &[]);
+            }
+            return Ok(Vec::new());
         };
         let total: u64 = extra + reads.iter().map(|r| r.size).sum::<u64>();
         let slice = staging.slice(..total);
@@ -234,16 +250,12 @@ impl GpuContext {
         })?;
         let head = view[..extra as usize].to_vec();
         let mut at = extra as usize;
-        let out = reads
-            .iter()
-            .map(|read| {
-                let bytes = view[at..at + read.size as usize].to_vec();
-                at += read.size as usize;
-                bytes
-            })
-            .collect();
+        for (index, read) in reads.iter().enumerate() {
+            visit(index, &view[at..at + read.size as usize]);
+            at += read.size as usize;
+        }
         drop(view);
         staging.unmap();
-        Ok((out, head))
+        Ok(head)
     }
 }

@@ -179,12 +179,14 @@ impl GpuContext {
     }
 
     /// Runs `dispatches` in order in one compute pass and one submission, then reads `reads`
-    /// back, and waits for both.
+    /// back, and waits for both; `visit` gets each read's index and bytes in order while they
+    /// are mapped.
     pub fn dispatch(
         &self,
         dispatches: &[Dispatch<'_>],
         reads: &[ReadRequest<'_>],
-    ) -> Result<(DispatchTiming, Vec<Vec<u8>>), GpuError> {
+        visit: impl FnMut(usize, &[u8]),
+    ) -> Result<DispatchTiming, GpuError> {
         let start = Instant::now();
         let timing = self.timer();
         let mut encoder = self
@@ -214,20 +216,17 @@ impl GpuContext {
         self.scoped("submitting dispatches", || {
             self.queue.submit([encoder.finish()]);
         })?;
-        let (data, head) = self.finish_reads(staging, reads, extra)?;
+        let head = self.finish_reads(staging, reads, extra, visit)?;
         let gpu = (head.len() == TIMESTAMP_BYTES as usize).then(|| {
             let begin = u64::from_le_bytes(head[0..8].try_into().expect("8 bytes"));
             let end = u64::from_le_bytes(head[8..16].try_into().expect("8 bytes"));
             let period = f64::from(self.queue.get_timestamp_period());
             Duration::from_nanos((end.saturating_sub(begin) as f64 * period) as u64)
         });
-        Ok((
-            DispatchTiming {
-                wall: start.elapsed(),
-                gpu,
-            },
-            data,
-        ))
+        Ok(DispatchTiming {
+            wall: start.elapsed(),
+            gpu,
+        })
     }
 
     /// Records `dispatches` in one compute pass and submits them without waiting; later

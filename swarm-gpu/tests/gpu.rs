@@ -98,7 +98,8 @@ fn compute_shader_writes_every_element_over_a_two_dimensional_grid() {
     let bindings = gpu
         .bind(&kernel, &[&uniform, &input_buffer, &output_buffer])
         .unwrap();
-    let (timing, data) = gpu
+    let mut data: Vec<Vec<u8>> = Vec::new();
+    let timing = gpu
         .dispatch(
             &[Dispatch {
                 kernel: &kernel,
@@ -110,6 +111,7 @@ fn compute_shader_writes_every_element_over_a_two_dimensional_grid() {
                 offset: 0,
                 size: u64::from(count + tail) * 4,
             }],
+            |_, bytes| data.push(bytes.to_vec()),
         )
         .unwrap();
     assert_eq!(timing.gpu.is_some(), gpu.has_timestamps());

@@ -1177,7 +1177,8 @@ fn run_suite(gpu: &GpuContext, wgsl: &ValidatedWgsl, suite: &Suite) -> Vec<(&'st
         x: count.div_ceil(WORKGROUP_SIZE),
         y: 1,
     };
-    let (_, data) = gpu
+    let mut data: Vec<Vec<u8>> = Vec::new();
+    let _ = gpu
         .dispatch(
             &[Dispatch {
                 kernel: &kernel,
@@ -1189,6 +1190,7 @@ fn run_suite(gpu: &GpuContext, wgsl: &ValidatedWgsl, suite: &Suite) -> Vec<(&'st
                 offset: 0,
                 size: output_size,
             }],
+            |_, bytes| data.push(bytes.to_vec()),
         )
         .unwrap();
     let results: &[u32] = bytemuck::cast_slice(&data[0]);
