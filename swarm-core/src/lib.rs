@@ -30,7 +30,9 @@ pub use layout::{
 pub use limits::DeviceLimits;
 pub use plan::{ChunkRun, plan_all, plan_selection};
 pub use pool::{PoolError, SlotPool};
-pub use records::{AgentState, AgentStatus, DispatchParams, SpawnHeader, SpawnRecord, TrapCode};
+pub use records::{
+    AgentState, AgentStatus, ArgRule, DispatchParams, SpawnHeader, SpawnRecord, TrapCode,
+};
 
 /// Size of one WebAssembly linear-memory page in bytes.
 pub const WASM_PAGE_BYTES: u64 = 65_536;

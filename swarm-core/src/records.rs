@@ -131,6 +131,59 @@ gpu_struct! {
         /// Fuel the instantiation consumed, as wasmtime charges it (its startup function):
         /// every agent's lifetime fuel starts there.
         pub fuel: u32,
+        /// Function every agent of the spawn calls first ([`SpawnRecord::NO_ENTRY`]: none, the
+        /// agents start finished).
+        pub entry: u32,
+        /// Parameters of `entry`: one [`ArgRule`] each, at `rules_offset`.
+        pub argc: u32,
+        /// Word offset, in the work list, of the [`ArgRule`]s.
+        pub rules_offset: u32,
+        /// Parameters uploaded per agent ([`ArgRule::COLUMN`]): agent `index` has two words
+        /// per column at `args_offset + 2 * (index * columns + column)`.
+        pub columns: u32,
+    }
+}
+
+gpu_struct! {
+    /// How every agent of a spawn gets one argument: from its own uploaded column, or as
+    /// `start + index * step` computed on the GPU from its index in the spawn (a constant when
+    /// `step` is 0).
+    pub struct ArgRule {
+        /// [`ArgRule::COLUMN`], [`ArgRule::AFFINE32`] or [`ArgRule::AFFINE64`].
+        pub kind: u32,
+        /// For a column: which of the agent's uploaded arguments.
+        pub column: u32,
+        /// The first agent's value, low word.
+        pub start_lo: u32,
+        /// The first agent's value, high word.
+        pub start_hi: u32,
+        /// What each further agent adds, low word.
+        pub step_lo: u32,
+        /// What each further agent adds, high word.
+        pub step_hi: u32,
+    }
+}
+
+impl ArgRule {
+    /// The argument is uploaded per agent.
+    pub const COLUMN: u32 = 0;
+    /// `start + index * step` in 32 bits; the slot's high word is zero (an `i32`, `f32` or
+    /// reference).
+    pub const AFFINE32: u32 = 1;
+    /// `start + index * step` in 64 bits (an `i64` or `f64`).
+    pub const AFFINE64: u32 = 2;
+
+    /// Agent `index`'s argument bits under this rule, as the spawn kernel computes them;
+    /// `column` gives the agent's uploaded bits for a column.
+    pub fn bits(&self, index: u32, column: impl FnOnce(u32) -> u64) -> u64 {
+        let start = u64::from(self.start_lo) | (u64::from(self.start_hi) << 32);
+        let step = u64::from(self.step_lo) | (u64::from(self.step_hi) << 32);
+        let value = start.wrapping_add(step.wrapping_mul(u64::from(index)));
+        match self.kind {
+            Self::AFFINE32 => value & u64::from(u32::MAX),
+            Self::AFFINE64 => value,
+            _ => column(self.column),
+        }
     }
 }
 
@@ -139,12 +192,9 @@ gpu_struct! {
     pub struct SpawnRecord {
         /// The agent's local index in its chunk.
         pub local: u32,
-        /// Function to call first ([`SpawnRecord::NO_ENTRY`]: none, the agent starts finished).
-        pub entry: u32,
-        /// Arguments (64-bit slots).
-        pub argc: u32,
-        /// Word offset of the arguments in the work list.
-        pub args: u32,
+        /// The agent's index in the spawn: its arguments' row, and the `index` of its
+        /// [`ArgRule`]s.
+        pub index: u32,
         /// Words of the slot's memory region the previous tenant may have written (its
         /// [`AgentStatus::memory_touched`]); the spawn zeroes those the starting state does
         /// not cover.
@@ -153,7 +203,7 @@ gpu_struct! {
 }
 
 impl SpawnRecord {
-    /// `entry` of an agent that only instantiates (no start function, no call).
+    /// [`SpawnHeader::entry`] of agents that only instantiate (no start function, no call).
     pub const NO_ENTRY: u32 = u32::MAX;
 }
 
@@ -317,7 +367,38 @@ mod tests {
         assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
         assert_eq!(AgentStatus::SIZE, 96);
         assert_eq!(DispatchParams::SIZE, 48);
-        assert_eq!(SpawnHeader::SIZE, 40);
-        assert_eq!(SpawnRecord::SIZE, 20);
+        assert_eq!(SpawnHeader::SIZE, 56);
+        assert_eq!(SpawnRecord::SIZE, 12);
+        assert_eq!(ArgRule::SIZE, 24);
+    }
+
+    #[test]
+    fn arg_rules_wrap_in_their_width() {
+        let rule = |kind, start: i64, step: i64| ArgRule {
+            kind,
+            column: 1,
+            start_lo: start as u32,
+            start_hi: (start >> 32) as u32,
+            step_lo: step as u32,
+            step_hi: (step >> 32) as u32,
+        };
+        let none = |_| unreachable!("not a column");
+        assert_eq!(rule(ArgRule::AFFINE32, 5, 3).bits(4, none), 17);
+        assert_eq!(
+            rule(ArgRule::AFFINE32, i64::from(i32::MAX), 1).bits(1, none),
+            u64::from(i32::MIN as u32)
+        );
+        assert_eq!(
+            rule(ArgRule::AFFINE32, -1, 0).bits(9, none),
+            u64::from(u32::MAX)
+        );
+        assert_eq!(
+            rule(ArgRule::AFFINE64, -10, 1 << 40).bits(3, none),
+            (3_u64 << 40).wrapping_sub(10)
+        );
+        assert_eq!(
+            rule(ArgRule::COLUMN, 0, 0).bits(7, |c| u64::from(c) + 40),
+            41
+        );
     }
 }

@@ -8,8 +8,8 @@
 use std::fmt::Write;
 
 use swarm_core::{
-    AgentState, AgentStatus, BufferKind, GpuStruct, Layout, RegionKind, SpawnHeader, SpawnRecord,
-    TrapCode, WgslField,
+    AgentState, AgentStatus, ArgRule, BufferKind, GpuStruct, Layout, RegionKind, SpawnHeader,
+    SpawnRecord, TrapCode, WgslField,
 };
 
 use crate::image::{
@@ -95,10 +95,11 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
         words(layout.buffer(BufferKind::Output).stride),
     );
     constant("OUTPUT_BYTES", region(RegionKind::Output).size as u32);
-    let records: [(&str, &[WgslField]); 3] = [
+    let records: [(&str, &[WgslField]); 4] = [
         ("S", AgentStatus::FIELDS),
         ("SH", SpawnHeader::FIELDS),
         ("SR", SpawnRecord::FIELDS),
+        ("AR", ArgRule::FIELDS),
     ];
     for (prefix, fields) in records {
         for field in fields {
@@ -110,6 +111,9 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     }
     constant("SPAWN_HEADER_WORDS", (SpawnHeader::SIZE / 4) as u32);
     constant("SPAWN_RECORD_WORDS", (SpawnRecord::SIZE / 4) as u32);
+    constant("ARG_RULE_WORDS", (ArgRule::SIZE / 4) as u32);
+    constant("ARG_COLUMN", ArgRule::COLUMN);
+    constant("ARG_AFFINE32", ArgRule::AFFINE32);
     constant("NO_ENTRY", SpawnRecord::NO_ENTRY);
     constant("NO_JOB", AgentStatus::NO_JOB);
     for state in AgentState::ALL {

@@ -1,6 +1,6 @@
 //! WGSL declarations of the records shared with the host, generated from `swarm-core`.
 
-use swarm_core::{AgentStatus, DispatchParams, GpuStruct, SpawnHeader, SpawnRecord};
+use swarm_core::{AgentStatus, ArgRule, DispatchParams, GpuStruct, SpawnHeader, SpawnRecord};
 
 /// WGSL declarations of every record the host and GPU exchange.
 pub fn records_wgsl() -> String {
@@ -9,6 +9,7 @@ pub fn records_wgsl() -> String {
         DispatchParams::wgsl(),
         SpawnHeader::wgsl(),
         SpawnRecord::wgsl(),
+        ArgRule::wgsl(),
     ]
     .join("\n")
 }
@@ -56,5 +57,6 @@ mod tests {
         );
         check(SpawnHeader::NAME, SpawnHeader::FIELDS, SpawnHeader::SIZE);
         check(SpawnRecord::NAME, SpawnRecord::FIELDS, SpawnRecord::SIZE);
+        check(ArgRule::NAME, ArgRule::FIELDS, ArgRule::SIZE);
     }
 }

@@ -32,6 +32,33 @@ fn spawn_memory(
     }
 }
 
+// The bits of argument `k` of the agent at `index` of the spawn: uploaded in its column, or
+// `start + index * step` (`ArgRule`).
+fn spawn_arg(k: u32, index: u32) -> vec2<u32> {
+    let rule = list[SH_RULES_OFFSET] + k * ARG_RULE_WORDS;
+    let kind = list[rule + AR_KIND];
+    if kind == ARG_COLUMN {
+        let at = list[SH_ARGS_OFFSET] + 2u * (index * list[SH_COLUMNS] + list[rule + AR_COLUMN]);
+        return vec2<u32>(list[at], list[at + 1u]);
+    }
+    // index * step, in 64 bits: the low product of 32 x 32 bits from 16-bit halves.
+    let step_lo = list[rule + AR_STEP_LO];
+    let a0 = index & 0xffffu;
+    let a1 = index >> 16u;
+    let b0 = step_lo & 0xffffu;
+    let b1 = step_lo >> 16u;
+    let mid = a1 * b0 + ((a0 * b0) >> 16u);
+    let mid2 = a0 * b1 + (mid & 0xffffu);
+    let product_hi = a1 * b1 + (mid >> 16u) + (mid2 >> 16u) + index * list[rule + AR_STEP_HI];
+    let product_lo = index * step_lo;
+    let lo = list[rule + AR_START_LO] + product_lo;
+    if kind == ARG_AFFINE32 {
+        return vec2<u32>(lo, 0u);
+    }
+    let carry = select(0u, 1u, lo < product_lo);
+    return vec2<u32>(lo, list[rule + AR_START_HI] + product_hi + carry);
+}
+
 // `spawn` starts each agent of the work list: the slot's state and status are all zeros
 // (fresh buffers are zeroed and `kill` clears them), so only the module's non-zero starting
 // globals and tables, the status record and the arguments are written.
@@ -43,9 +70,8 @@ fn spawn(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_inde
     }
     let r = params.list_offset + index * SPAWN_RECORD_WORDS;
     let local = list[r + SR_LOCAL];
-    let entry = list[r + SR_ENTRY];
-    let argc = list[r + SR_ARGC];
-    let args = list[r + SR_ARGS];
+    let entry = list[SH_ENTRY];
+    let argc = list[SH_ARGC];
 
     let base = local * STATE_STRIDE;
     let globals_off = list[SH_GLOBALS_OFFSET];
@@ -56,8 +82,11 @@ fn spawn(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_inde
     for (var w = 0u; w < list[SH_TABLES_WORDS]; w += 1u) {
         state[base + TABLES_OFF + w] = code[tables_off + w];
     }
-    for (var w = 0u; w < 2u * argc; w += 1u) {
-        state[stack_base(local) + w * STACK_TILE] = list[args + w];
+    let row = list[r + SR_INDEX];
+    for (var k = 0u; k < argc; k += 1u) {
+        let bits = spawn_arg(k, row);
+        state[stack_base(local) + 2u * k * STACK_TILE] = bits.x;
+        state[stack_base(local) + (2u * k + 1u) * STACK_TILE] = bits.y;
     }
 
     let sb = local * STATUS_STRIDE;
