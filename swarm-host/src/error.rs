@@ -4,7 +4,7 @@ use swarm_core::{AgentId, ConfigError, LayoutError, PoolError, TrapCode};
 use swarm_gpu::{AdapterError, GpuError};
 use swarm_shader::{FitError, LoadError as ShaderLoadError, WgslError};
 
-use crate::Value;
+use crate::{ValType, Value};
 
 /// Creating a swarm failed.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +102,30 @@ pub enum SpawnError {
         expected: String,
         /// What was given.
         given: Vec<Value>,
+    },
+    /// A batch given more or fewer arguments than its export has parameters.
+    #[error(
+        "{export} takes {expected} arguments but the batch gives {given}; give one `Arg` per parameter"
+    )]
+    BatchArity {
+        /// The export.
+        export: String,
+        /// Its parameter count.
+        expected: usize,
+        /// The arguments given.
+        given: usize,
+    },
+    /// A batch argument that does not fit its parameter or the batch.
+    #[error("argument {param} of {export} ({ty:?}): {why}")]
+    BatchArgument {
+        /// The export.
+        export: String,
+        /// The parameter's position.
+        param: usize,
+        /// The parameter's type.
+        ty: ValType,
+        /// What is wrong, and what to give instead.
+        why: String,
     },
     /// Initial memory outside the agent's memory.
     #[error(

@@ -34,7 +34,9 @@ pub use error::{AccessError, CreateError, DispatchError, LoadError, SpawnError};
 pub use host::{HostCall, HostResult};
 pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::{Imports, StoreState};
-pub use swarm::{AgentReport, DispatchReport, Outcome, Swarm};
+pub use swarm::{
+    AgentReport, Arg, Batch, BatchOutcome, BatchReport, DispatchReport, Outcome, Swarm,
+};
 pub use swarm_core::{
     AgentId, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, TrapCode,
 };

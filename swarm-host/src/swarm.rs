@@ -26,11 +26,13 @@ use crate::instance::{Imports, StoreState, Template};
 use crate::{CreateError, DispatchError, LoadError, Value};
 
 mod access;
+mod batch;
 mod dispatch;
 mod memory;
 mod report;
 mod spawn;
 
+pub use batch::{Arg, Batch, BatchOutcome, BatchReport};
 pub use report::{AgentReport, DispatchReport, Outcome};
 
 struct Chunk {
@@ -67,35 +69,22 @@ struct Module {
     op_groups: OpGroups,
 }
 
-/// Host-side bookkeeping per slot.
-#[derive(Clone, Debug, Default)]
+/// Host-side bookkeeping per slot. Results live beside it, in `Swarm::results`; a call waiting
+/// for its start function in `Swarm::pending_calls`.
+#[derive(Clone, Copy, Debug, Default)]
 struct Slot {
     /// Function of the current call (for result types).
     func: u32,
-    /// The call to make once the start function has finished.
-    pending: Option<(u32, Vec<Value>)>,
+    /// Words of the slot's memory region that may not be zero: the most any tenant's
+    /// [`AgentStatus::memory_touched`] or host write reached since the slot was last wiped. It
+    /// outlives a kill, and the next spawn into the slot zeroes them.
+    touched: u32,
     /// Lifetime fuel when the current call began.
     fuel_base: u64,
     /// Lifetime fuel beyond instructions when the current call began.
     extra_base: u64,
     /// The last status read back.
     status: AgentStatus,
-    /// Result bits of the last finished call.
-    results: Vec<u64>,
-    /// Words of the slot's memory region that may not be zero: the most any tenant's
-    /// [`AgentStatus::memory_touched`] or host write reached since the slot was last wiped. It
-    /// outlives a kill, and the next spawn into the slot zeroes them.
-    touched: u32,
-}
-
-impl Slot {
-    /// Makes this slot `fresh`, keeping the allocation of its results so that a swarm reused
-    /// for run after run does not allocate per agent.
-    fn reset(&mut self, fresh: Slot) {
-        let mut results = std::mem::take(&mut self.results);
-        results.clear();
-        *self = Slot { results, ..fresh };
-    }
 }
 
 /// A spawn dispatch recorded but not yet submitted: it runs first in the next submission.
@@ -124,6 +113,10 @@ pub struct Swarm {
     chunks: Vec<Chunk>,
     module: Option<Module>,
     slots: Vec<Slot>,
+    /// Result bits of each slot's last finished call: `max_results` per slot.
+    results: Vec<u64>,
+    /// By slot: the call an agent makes once its start function has finished.
+    pending_calls: HashMap<u32, (u32, Vec<Value>)>,
 }
 
 impl std::fmt::Debug for Swarm {
@@ -219,6 +212,8 @@ impl Swarm {
             chunks: Vec::new(),
             module: None,
             slots: Vec::new(),
+            results: Vec::new(),
+            pending_calls: HashMap::new(),
         })
     }
 
@@ -335,9 +330,10 @@ impl Swarm {
             tables_offset,
             tables_words,
             memory_pages: template.memory_pages,
-            args_offset: 0,
             trap: template.trap.map_or(0, TrapCode::code),
             fuel: template.startup_fuel,
+            // Each spawn fills in its call and where its arguments lie.
+            ..SpawnHeader::default()
         };
         let code = self
             .gpu
@@ -363,6 +359,28 @@ impl Swarm {
             self.bind_chunk(index)?;
         }
         Ok(())
+    }
+
+    /// Makes room in the host's per-slot records for `slot`.
+    fn ensure_slot(&mut self, slot: u32) {
+        let slot = slot as usize;
+        if self.slots.len() <= slot {
+            let len = (slot + 1)
+                .max(2 * self.slots.len())
+                .min(self.config.max_agents as usize);
+            let len = len.max(slot + 1);
+            self.slots.resize(len, Slot::default());
+            self.results
+                .resize(len * self.config.max_results as usize, 0);
+        }
+    }
+
+    /// The result bits of `slot`'s last finished call.
+    fn results_of(&self, slot: u32) -> &[u64] {
+        let max = self.config.max_results as usize;
+        let count = (self.slots[slot as usize].status.result_count as usize).min(max);
+        let first = slot as usize * max;
+        &self.results[first..first + count]
     }
 
     /// The slots of `ids`, ascending, each once; an error for the first stale id.

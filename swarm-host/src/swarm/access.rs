@@ -114,10 +114,13 @@ impl Swarm {
             let id = self.pool.agent_in(slot).expect("checked live above");
             self.pool.kill(id)?;
             let touched = self.slots[slot as usize].touched;
-            self.slots[slot as usize].reset(Slot {
+            self.slots[slot as usize] = Slot {
                 touched,
                 ..Slot::default()
-            });
+            };
+            if !self.pending_calls.is_empty() {
+                self.pending_calls.remove(&slot);
+            }
         }
         for (slots_of_tile, _) in emptied {
             for slot in slots_of_tile {

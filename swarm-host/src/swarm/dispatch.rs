@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use swarm_core::{
-    AgentId, AgentState, AgentStatus, BufferKind, DispatchParams, GpuStruct, RegionKind, TrapCode,
-    plan_all, plan_selection,
+    AgentId, AgentState, AgentStatus, BufferKind, DispatchParams, GpuStruct, RegionKind, SlotPool,
+    TrapCode, plan_all, plan_selection,
 };
 use swarm_gpu::{Dispatch, ReadRequest};
 
@@ -14,7 +14,7 @@ use crate::host::{HostCall, HostResult};
 use crate::stack::StackWindow;
 use crate::{DispatchError, Value};
 
-use super::{AgentReport, DispatchReport, Outcome, Swarm, fuel_extra, fuel_used};
+use super::{AgentReport, DispatchReport, Outcome, Slot, Swarm, fuel_extra, fuel_used};
 
 impl Swarm {
     /// Runs every live agent that has work (a new call, a suspended call, or a host call just
@@ -65,9 +65,31 @@ impl Swarm {
         slots: Option<Vec<u32>>,
     ) -> Result<DispatchReport, DispatchError> {
         let wall = Instant::now();
+        let step = self.step(slots.as_deref())?;
+        let agents = match &slots {
+            Some(slots) => slots
+                .iter()
+                .filter_map(|&slot| self.pool.agent_in(slot))
+                .map(|id| self.report(id))
+                .collect(),
+            None => self.pool.live().map(|id| self.report(id)).collect(),
+        };
+        Ok(DispatchReport {
+            agents,
+            gpu_time: step.gpu_time,
+            host_time: step.host_time,
+            wall_time: wall.elapsed(),
+        })
+    }
+
+    /// One dispatch of `slots` (sorted, distinct, live; `None` for every live agent): the
+    /// host calls they wait on are answered, then they run, and their records are read back
+    /// into the host's copies. Agents whose start function finished begin their call in a
+    /// further submission.
+    pub(super) fn step(&mut self, slots: Option<&[u32]>) -> Result<Step, DispatchError> {
         let waits =
             |slot: &u32| self.slots[*slot as usize].status.state == AgentState::HostCall as u32;
-        let waiting: Vec<u32> = match &slots {
+        let waiting: Vec<u32> = match slots {
             Some(slots) => slots.iter().copied().filter(waits).collect(),
             None => self.pool.live().map(|id| id.slot()).filter(waits).collect(),
         };
@@ -80,36 +102,24 @@ impl Swarm {
         };
         let mut gpu_time: Option<Duration> = None;
         loop {
-            let (timing, restarted) = self.dispatch_once(slots.as_deref())?;
-            if let Some(t) = timing.gpu {
+            let once = self.dispatch_once(slots)?;
+            if let Some(t) = once.gpu {
                 gpu_time = Some(gpu_time.unwrap_or_default() + t);
             }
-            if !restarted {
-                break;
+            if !once.restarted {
+                return Ok(Step {
+                    gpu_time,
+                    host_time,
+                    running: once.running,
+                });
             }
         }
-        let agents = match &slots {
-            Some(slots) => slots
-                .iter()
-                .filter_map(|&slot| self.pool.agent_in(slot))
-                .map(|id| self.report(id))
-                .collect(),
-            None => self.pool.live().map(|id| self.report(id)).collect(),
-        };
-        Ok(DispatchReport {
-            agents,
-            gpu_time,
-            host_time,
-            wall_time: wall.elapsed(),
-        })
     }
 
     /// One submission: pending spawns, then the run over each chunk (every agent below the
-    /// high-water mark, or the selection), then the readback of the status records run.
-    pub(super) fn dispatch_once(
-        &mut self,
-        slots: Option<&[u32]>,
-    ) -> Result<(swarm_gpu::DispatchTiming, bool), DispatchError> {
+    /// high-water mark, or the selection), then the readback of the status records run,
+    /// decoded into the host's copies as they lie mapped.
+    pub(super) fn dispatch_once(&mut self, slots: Option<&[u32]>) -> Result<Once, DispatchError> {
         // Per chunk: how many invocations, the work-list offset of a selection, and the range
         // of local indices to read back (`swarm_core::plan`).
         let runs = match slots {
@@ -157,6 +167,18 @@ impl Swarm {
             self.gpu
                 .write_buffer(&chunk.params, 0, bytemuck::bytes_of(&params))?;
         }
+        // The records are decoded while mapped, into the host's copies, moved out of `self`
+        // meanwhile (the dispatches borrow it).
+        let mut decode = Decode {
+            slots: std::mem::take(&mut self.slots),
+            results: std::mem::take(&mut self.results),
+            pending: std::mem::take(&mut self.pending_calls),
+            max_results: self.config.max_results as usize,
+            results_offset: self.layout.region(RegionKind::Results).offset as usize,
+            stride: stride as usize,
+            restarts: Vec::new(),
+            running: 0,
+        };
         let mut dispatches = self.spawn_dispatches();
         let mut reads = Vec::new();
         for (index, count, _, range) in &plans {
@@ -174,44 +196,41 @@ impl Swarm {
                 size: u64::from(range.end - range.start) * stride,
             });
         }
-        let (timing, data) = self.gpu.dispatch(&dispatches, &reads)?;
+        let pool = &self.pool;
+        let firsts: Vec<u32> = plans
+            .iter()
+            .map(|(index, ..)| self.chunks[*index].layout.first_slot)
+            .collect();
+        let timing = self.gpu.dispatch(&dispatches, &reads, |read, bytes| {
+            let first = firsts[read] + plans[read].3.start;
+            decode.records(pool, slots, first, bytes);
+        });
+        drop(dispatches);
+        drop(reads);
+        let Decode {
+            slots: decoded,
+            results,
+            pending,
+            restarts,
+            running,
+            ..
+        } = decode;
+        self.slots = decoded;
+        self.results = results;
+        self.pending_calls = pending;
+        let timing = timing?;
         self.pending_spawns.clear();
         self.list_used = 0;
-
-        let results_offset = self.layout.region(RegionKind::Results).offset as usize;
-        let mut restarted = false;
-        for ((index, _, _, range), bytes) in plans.iter().zip(data) {
-            let first = self.chunks[*index].layout.first_slot;
-            for (local, record) in (range.start..range.end).zip(bytes.chunks(stride as usize)) {
-                let slot = first + local;
-                if self.pool.agent_in(slot).is_none()
-                    || slots.is_some_and(|s| s.binary_search(&slot).is_err())
-                {
-                    continue;
-                }
-                let status: AgentStatus =
-                    bytemuck::pod_read_unaligned(&record[..AgentStatus::SIZE]);
-                let entry = &mut self.slots[slot as usize];
-                entry.status = status;
-                entry.touched = entry.touched.max(status.memory_touched);
-                if status.state == AgentState::Finished as u32 {
-                    if let Some((func, args)) = entry.pending.take() {
-                        self.begin_call(slot, func, &args, status)?;
-                        restarted = true;
-                    } else {
-                        let count =
-                            (status.result_count as usize).min(self.config.max_results as usize);
-                        entry.results.clear();
-                        entry.results.extend(
-                            record[results_offset..results_offset + 8 * count]
-                                .chunks(8)
-                                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
-                        );
-                    }
-                }
-            }
+        let restarted = !restarts.is_empty();
+        for (slot, (func, args)) in restarts {
+            let status = self.slots[slot as usize].status;
+            self.begin_call(slot, func, &args, status)?;
         }
-        Ok((timing, restarted))
+        Ok(Once {
+            gpu: timing.gpu,
+            restarted,
+            running,
+        })
     }
 
     /// Answers the host calls `slots` wait on: one batched call per import, then the results
@@ -345,6 +364,9 @@ impl Swarm {
                 }
             }
             status.host_call = 0;
+            let max = self.config.max_results as usize;
+            results.truncate(max);
+            status.result_count = status.result_count.min(max as u32);
             let mut record = bytemuck::bytes_of(&status).to_vec();
             if !results.is_empty() {
                 let offset = self.layout.region(RegionKind::Results).offset as usize;
@@ -352,9 +374,9 @@ impl Swarm {
                 record.extend_from_slice(bytemuck::cast_slice(&results));
             }
             self.write(slot, RegionKind::Status, 0, &record)?;
-            let entry = &mut self.slots[slot as usize];
-            entry.status = status;
-            entry.results = results;
+            self.slots[slot as usize].status = status;
+            let first = slot as usize * max;
+            self.results[first..first + results.len()].copy_from_slice(&results);
         }
         for window in &windows {
             let state = &self.chunks[window.chunk].state;
@@ -380,7 +402,7 @@ impl Swarm {
                 Outcome::Finished(
                     types
                         .iter()
-                        .zip(&entry.results)
+                        .zip(self.results_of(id.slot()))
                         .map(|(ty, bits)| Value::from_bits(*ty, *bits))
                         .collect(),
                 )
@@ -398,6 +420,82 @@ impl Swarm {
                 - (fuel_extra(&status) - entry.extra_base),
             fuel: fuel_used(&status) - entry.fuel_base,
             output_len: status.output_len,
+        }
+    }
+}
+
+/// What one dispatch of a selection did.
+pub(super) struct Step {
+    pub(super) gpu_time: Option<Duration>,
+    pub(super) host_time: Duration,
+    /// Agents of the selection with work left: suspended, or waiting on a host call.
+    pub(super) running: usize,
+}
+
+/// What one submission did.
+pub(super) struct Once {
+    gpu: Option<Duration>,
+    /// Whether agents whose start function finished have begun their call.
+    restarted: bool,
+    running: usize,
+}
+
+/// Decodes read-back status records into the host's per-slot copies.
+struct Decode {
+    slots: Vec<Slot>,
+    results: Vec<u64>,
+    pending: HashMap<u32, (u32, Vec<Value>)>,
+    max_results: usize,
+    results_offset: usize,
+    stride: usize,
+    /// Agents whose start function finished, with the call they make next.
+    restarts: Vec<(u32, (u32, Vec<Value>))>,
+    running: usize,
+}
+
+impl Decode {
+    /// The records of the slots from `first` on, `bytes` holding one stride each; those of
+    /// dead slots, and of slots outside `selection` (sorted) when there is one, are skipped.
+    fn records(&mut self, pool: &SlotPool, selection: Option<&[u32]>, first: u32, bytes: &[u8]) {
+        // The selection's slots from `first` on, walked beside the records.
+        let mut chosen =
+            selection.map(|s| s[s.partition_point(|&x| x < first)..].iter().peekable());
+        for (slot, record) in (first..).zip(bytes.chunks_exact(self.stride)) {
+            if let Some(chosen) = &mut chosen {
+                if chosen.next_if_eq(&&slot).is_none() {
+                    continue;
+                }
+            } else if pool.agent_in(slot).is_none() {
+                continue;
+            }
+            let status: AgentStatus = bytemuck::pod_read_unaligned(&record[..AgentStatus::SIZE]);
+            let entry = &mut self.slots[slot as usize];
+            entry.status = status;
+            entry.touched = entry.touched.max(status.memory_touched);
+            match AgentState::from_code(status.state) {
+                Some(AgentState::Finished) => {
+                    if let Some(call) = (!self.pending.is_empty())
+                        .then(|| self.pending.remove(&slot))
+                        .flatten()
+                    {
+                        self.restarts.push((slot, call));
+                    } else {
+                        let count = (status.result_count as usize).min(self.max_results);
+                        let at = slot as usize * self.max_results;
+                        let bits = &record[self.results_offset..self.results_offset + 8 * count];
+                        for (out, bits) in self.results[at..at + count]
+                            .iter_mut()
+                            .zip(bits.chunks_exact(8))
+                        {
+                            *out = u64::from_le_bytes(bits.try_into().expect("8 bytes"));
+                        }
+                    }
+                }
+                Some(AgentState::Suspended | AgentState::HostCall | AgentState::Ready) => {
+                    self.running += 1;
+                }
+                _ => {}
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! read) and giving a finished agent a new call.
 
 use swarm_core::{
-    AgentId, AgentState, AgentStatus, DispatchParams, GpuStruct, RegionKind, SpawnHeader,
+    AgentId, AgentState, AgentStatus, ArgRule, DispatchParams, GpuStruct, RegionKind, SpawnHeader,
     SpawnRecord,
 };
 use swarm_shader::SPAWN_PIECE_WORDS;
@@ -12,6 +12,55 @@ use crate::instance::matches;
 use crate::{SpawnError, Value};
 
 use super::{Module, PendingSpawn, Slot, Swarm, fuel_extra, fuel_used};
+
+/// How each agent of one spawn gets its arguments: a rule per parameter (computed on the GPU
+/// from the agent's index in the spawn, or uploaded), and the uploaded words, agent by agent.
+pub(super) struct SpawnArgs {
+    pub(super) rules: Vec<ArgRule>,
+    /// Uploaded parameters per agent.
+    pub(super) columns: u32,
+    /// Two words per uploaded parameter and agent, agent after agent.
+    pub(super) words: Vec<u32>,
+}
+
+impl SpawnArgs {
+    /// No arguments.
+    pub(super) fn none() -> Self {
+        Self {
+            rules: Vec::new(),
+            columns: 0,
+            words: Vec::new(),
+        }
+    }
+
+    /// Every parameter uploaded: `bits` holds `argc` slots per agent, agent after agent.
+    pub(super) fn uploaded(argc: usize, bits: &[u64]) -> Self {
+        Self {
+            rules: (0..argc as u32)
+                .map(|column| ArgRule {
+                    kind: ArgRule::COLUMN,
+                    column,
+                    ..ArgRule::default()
+                })
+                .collect(),
+            columns: argc as u32,
+            words: bits
+                .iter()
+                .flat_map(|b| [*b as u32, (*b >> 32) as u32])
+                .collect(),
+        }
+    }
+
+    /// Agent `index`'s argument bits, as the spawn kernel computes them.
+    pub(super) fn bits(&self, index: u32) -> impl Iterator<Item = u64> + '_ {
+        self.rules.iter().map(move |rule| {
+            rule.bits(index, |column| {
+                let at = 2 * (index as usize * self.columns as usize + column as usize);
+                u64::from(self.words[at]) | (u64::from(self.words[at + 1]) << 32)
+            })
+        })
+    }
+}
 
 impl Swarm {
     pub(super) fn module(&self) -> Result<&Module, SpawnError> {
@@ -69,9 +118,8 @@ impl Swarm {
             .exported_func(export)
             .ok_or_else(|| SpawnError::UnknownExport(export.to_owned()))?;
         let params = module.program.funcs[func as usize].ty.params.clone();
-        let start = module.start;
         let mut bits: Vec<u64> = Vec::new();
-        let mut count = 0_usize;
+        let mut count = 0_u32;
         for call in args {
             let call = call.as_ref();
             if !matches(&params, call) {
@@ -84,27 +132,36 @@ impl Swarm {
             bits.extend(call.iter().map(|v| v.to_bits()));
             count += 1;
         }
-        let argc = params.len();
-        let calls = (0..count).map(|i| &bits[i * argc..(i + 1) * argc]);
+        self.spawn_calls(func, count, &SpawnArgs::uploaded(params.len(), &bits))
+    }
+
+    /// Spawns `count` agents that call `func` with `args`. With a start function, it runs
+    /// first and each agent's call waits in `pending_calls` until it has finished.
+    pub(super) fn spawn_calls(
+        &mut self,
+        func: u32,
+        count: u32,
+        args: &SpawnArgs,
+    ) -> Result<Vec<AgentId>, SpawnError> {
+        let module = self.module()?;
         let instantiates = module.template.trap.is_none();
-        match start {
+        match module.start {
             // The start function runs first; the call follows once it has finished.
             Some(start) if instantiates => {
-                let ids = self.launch(count, start, calls.clone().map(|_| &[][..]))?;
-                for (id, call) in ids.iter().zip(calls) {
-                    let slot = &mut self.slots[id.slot() as usize];
-                    slot.pending = Some((
-                        func,
-                        call.iter()
-                            .zip(&params)
-                            .map(|(b, t)| Value::from_bits(*t, *b))
-                            .collect(),
-                    ));
+                let params = module.program.funcs[func as usize].ty.params.clone();
+                let ids = self.launch(count, start, &SpawnArgs::none())?;
+                for (index, id) in ids.iter().enumerate() {
+                    let call = args
+                        .bits(index as u32)
+                        .zip(&params)
+                        .map(|(b, t)| Value::from_bits(*t, b))
+                        .collect();
+                    self.pending_calls.insert(id.slot(), (func, call));
                 }
                 Ok(ids)
             }
             // Without a start function, or when instantiation traps (the agents start trapped).
-            _ => self.launch(count, func, calls),
+            _ => self.launch(count, func, args),
         }
     }
 
@@ -112,7 +169,7 @@ impl Swarm {
     /// is one, in the next dispatch, then waits (finished) for a [`call`](Self::call).
     pub fn spawn_instance(&mut self) -> Result<AgentId, SpawnError> {
         let entry = self.module()?.start.unwrap_or(SpawnRecord::NO_ENTRY);
-        let ids = self.launch(1, entry, std::iter::once(&[][..]))?;
+        let ids = self.launch(1, entry, &SpawnArgs::none())?;
         Ok(ids[0])
     }
 
@@ -140,21 +197,22 @@ impl Swarm {
     }
 
     /// Takes `count` slots and records the spawn dispatches that start each with a call of
-    /// `entry` (or none, for `NO_ENTRY`) and the argument bits `calls` yields.
-    pub(super) fn launch<'a>(
+    /// `entry` (or none, for `NO_ENTRY`) with `args`. The ids come in slot order: the `index`
+    /// of `args` is the position in it.
+    pub(super) fn launch(
         &mut self,
-        count: usize,
+        count: u32,
         entry: u32,
-        calls: impl Iterator<Item = &'a [u64]> + Clone,
+        args: &SpawnArgs,
     ) -> Result<Vec<AgentId>, SpawnError> {
         let mut ids = if count == 1 {
             // One agent into a full pool is "full", not "not enough slots".
             vec![self.pool.spawn()?]
         } else {
-            self.pool.spawn_many(count as u64)?
+            self.pool.spawn_many(u64::from(count))?
         };
-        ids.sort_by_key(|id| id.slot());
-        let result = self.record_spawns(&ids, entry, calls);
+        ids.sort_unstable_by_key(|id| id.slot());
+        let result = self.record_spawns(&ids, entry, args);
         if let Err(err) = result {
             for id in &ids {
                 let _ = self.pool.kill(*id);
@@ -164,16 +222,17 @@ impl Swarm {
         Ok(ids)
     }
 
-    pub(super) fn record_spawns<'a>(
+    pub(super) fn record_spawns(
         &mut self,
         ids: &[AgentId],
         entry: u32,
-        calls: impl Iterator<Item = &'a [u64]> + Clone,
+        args: &SpawnArgs,
     ) -> Result<(), swarm_gpu::GpuError> {
         let Some(last) = ids.last() else {
             return Ok(());
         };
         self.ensure_chunk(last.slot())?;
+        self.ensure_slot(last.slot());
         // A chunk's spawn parameters describe one dispatch per submission: submit an earlier
         // spawn into the same chunks first.
         let chunks =
@@ -185,14 +244,19 @@ impl Swarm {
         {
             self.flush()?;
         }
-        let arg_words: usize = calls.clone().map(|c| 2 * c.len()).sum();
+        // The work list: the header, the argument rules, the records, the uploaded arguments.
         let header_words = SpawnHeader::SIZE / 4;
+        let rules_words = args.rules.len() * ArgRule::SIZE / 4;
         let record_words = SpawnRecord::SIZE / 4;
-        let total = header_words + ids.len() * record_words + arg_words;
+        let total = header_words + rules_words + ids.len() * record_words + args.words.len();
         let base = self.reserve_list(total as u64)?;
         let module = self.module.as_ref().expect("checked by the caller");
         let mut header = SpawnHeader {
-            args_offset: base + (header_words + ids.len() * record_words) as u32,
+            entry,
+            argc: args.rules.len() as u32,
+            rules_offset: base + header_words as u32,
+            columns: args.columns,
+            args_offset: base + (header_words + rules_words + ids.len() * record_words) as u32,
             ..module.header
         };
         // Where a driver limits shader loops, large starting globals and tables are written
@@ -219,20 +283,52 @@ impl Swarm {
                 )?;
             }
         }
-        let memory_pages = header.memory_pages;
         let memory_words = header.memory_words;
+        // The host's copy of what the spawn kernel writes: the same for every agent.
+        let started = AgentStatus {
+            memory_pages: header.memory_pages,
+            memory_touched: memory_words,
+            fuel_used_lo: header.fuel,
+            fuel_extra_lo: header.fuel,
+            ..Default::default()
+        };
+        let status = if header.trap != 0 {
+            AgentStatus {
+                state: AgentState::Trapped as u32,
+                trap: header.trap,
+                ..started
+            }
+        } else if entry == SpawnRecord::NO_ENTRY {
+            AgentStatus {
+                state: AgentState::Finished as u32,
+                ..started
+            }
+        } else {
+            AgentStatus {
+                state: AgentState::Ready as u32,
+                entry,
+                sp: header.argc,
+                ..started
+            }
+        };
+        // A call's fuel does not count the instantiation's.
+        let fresh = Slot {
+            func: entry,
+            fuel_base: u64::from(header.fuel),
+            extra_base: u64::from(header.fuel),
+            status,
+            touched: memory_words,
+        };
 
         let mut words: Vec<u32> = Vec::with_capacity(total);
         words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&header)));
-        let mut args: Vec<u32> = Vec::with_capacity(arg_words);
+        for rule in &args.rules {
+            words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(rule)));
+        }
         let mut spawns: Vec<PendingSpawn> = Vec::new();
-        for (id, call) in ids.iter().zip(calls) {
+        for (index, id) in ids.iter().enumerate() {
             let location = self.layout.locate(id.slot());
-            let offset = base + words.len() as u32;
             let slot = id.slot() as usize;
-            if self.slots.len() <= slot {
-                self.slots.resize(slot + 1, Slot::default());
-            }
             // The words of the slot the previous tenant left, beyond the starting memory.
             let wipe = self.slots[slot].touched;
             let pieces = memory_words.max(wipe).div_ceil(SPAWN_PIECE_WORDS);
@@ -244,57 +340,19 @@ impl Swarm {
                 _ => spawns.push(PendingSpawn {
                     chunk: location.chunk as usize,
                     count: 1,
-                    list_offset: offset,
+                    list_offset: base + words.len() as u32,
                     pieces,
                 }),
             }
             let record = SpawnRecord {
                 local: location.local,
-                entry,
-                argc: call.len() as u32,
-                args: header.args_offset + args.len() as u32,
+                index: index as u32,
                 wipe,
             };
             words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&record)));
-            args.extend(call.iter().flat_map(|b| [*b as u32, (*b >> 32) as u32]));
-            // The host's copy of what the spawn kernel writes.
-            let started = AgentStatus {
-                memory_pages,
-                memory_touched: memory_words,
-                fuel_used_lo: header.fuel,
-                fuel_extra_lo: header.fuel,
-                ..Default::default()
-            };
-            let status = if header.trap != 0 {
-                AgentStatus {
-                    state: AgentState::Trapped as u32,
-                    trap: header.trap,
-                    ..started
-                }
-            } else if entry == SpawnRecord::NO_ENTRY {
-                AgentStatus {
-                    state: AgentState::Finished as u32,
-                    ..started
-                }
-            } else {
-                AgentStatus {
-                    state: AgentState::Ready as u32,
-                    entry,
-                    sp: call.len() as u32,
-                    ..started
-                }
-            };
-            // A call's fuel does not count the instantiation's.
-            self.slots[slot].reset(Slot {
-                func: entry,
-                fuel_base: u64::from(header.fuel),
-                extra_base: u64::from(header.fuel),
-                status,
-                touched: memory_words,
-                ..Slot::default()
-            });
+            self.slots[slot] = fresh;
         }
-        words.extend_from_slice(&args);
+        words.extend_from_slice(&args.words);
         self.gpu.write_buffer(
             &self.list,
             u64::from(base) * 4,

@@ -1,6 +1,7 @@
 //! swarm-host integration tests, on the default adapter (lavapipe in CI).
 
 mod api;
+mod batch;
 mod cli;
 mod differential;
 mod divergence;

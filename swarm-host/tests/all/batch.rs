@@ -1,0 +1,265 @@
+//! Batches: arguments computed on the GPU from each agent's index (32- and 64-bit, wrapping)
+//! or uploaded as typed columns, results, traps and counts harvested as columns, checked
+//! against wasmtime agent by agent; batches beside other agents, with a start function, over
+//! several dispatches, and the errors bad arguments get.
+
+use swarm_host::{
+    Arg, BatchOutcome, Imports, Outcome, SpawnError, Swarm, SwarmConfig, ValType, Value,
+};
+
+const MIX: &str = r#"(module
+  (global $calls (mut i32) (i32.const 0))
+  (func $start (global.set $calls (i32.const 100)))
+  (start $start)
+  ;; Every bit of every argument reaches a result; agents whose $a is 3 mod 7 trap, and
+  ;; $a's low bits set a loop's length, so agents run different instruction counts.
+  (func (export "mix") (param $a i32) (param $b i64) (param $c f32) (param $d f64)
+    (result i64 f64 i32)
+    (local $n i32)
+    (if (i32.eq (i32.rem_u (local.get $a) (i32.const 7)) (i32.const 3)) (then unreachable))
+    (local.set $n (i32.and (local.get $a) (i32.const 15)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $b (i64.rotl (local.get $b) (i64.const 9)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i64.xor (local.get $b) (i64.shl (i64.extend_i32_u (local.get $a)) (i64.const 17)))
+    (local.get $d)
+    (i32.add (i32.reinterpret_f32 (local.get $c)) (global.get $calls)))
+  (func (export "spin") (param $n i32) (result i32)
+    (local $acc i32)
+    (loop $l
+      (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))
+    (local.get $acc)))"#;
+
+const AGENTS: u32 = 300;
+
+fn mix_wasm() -> Vec<u8> {
+    wat::parse_str(MIX).unwrap()
+}
+
+fn swarm(max_agents: u32, fuel_per_dispatch: u64) -> Swarm {
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents,
+        value_stack_slots: 64,
+        call_frames: 16,
+        max_results: 3,
+        fuel_per_dispatch,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&mix_wasm(), &Imports::new()).unwrap();
+    swarm
+}
+
+/// wasmtime's outcome for `mix` with these arguments, on a fresh instance.
+fn reference(wasm: &[u8], args: &[Value]) -> Outcome {
+    match crate::reference::reference(wasm, "mix", args) {
+        Ok(results) => Outcome::Finished(results),
+        Err(message) => Outcome::Trapped(
+            crate::reference::trap_of(&message).unwrap_or_else(|| panic!("wasmtime: {message}")),
+        ),
+    }
+}
+
+/// Agent `i`'s arguments as the batch of `every_argument_kind` gives them.
+fn arguments(i: u32, floats: &[f32], nan: u64) -> Vec<Value> {
+    let step64 = 0x9e37_79b9_7f4a_7c15_u64 as i64;
+    Vec::from([
+        Value::I32((i32::MAX - 5).wrapping_add((i as i32).wrapping_mul(0x0765_4321))),
+        Value::I64((-10_i64).wrapping_add(step64.wrapping_mul(i64::from(i)))),
+        Value::F32(floats[i as usize].to_bits()),
+        Value::F64(nan),
+    ])
+}
+
+#[test]
+fn every_argument_kind_reaches_the_agents_and_their_columns_match_wasmtime() {
+    let mut swarm = swarm(AGENTS, 1 << 40);
+    let floats: Vec<f32> = (0..AGENTS)
+        .map(|i| f32::from_bits(0x3f80_0000 ^ i.wrapping_mul(0x9e37_79b9)))
+        .collect();
+    // A NaN with a payload: it must arrive bit for bit.
+    let nan = 0x7ff4_0000_dead_beef;
+    let batch = swarm
+        .spawn_batch(
+            "mix",
+            AGENTS,
+            &[
+                Arg::Index {
+                    start: i64::from(i32::MAX - 5),
+                    step: 0x0765_4321,
+                },
+                Arg::Index {
+                    start: -10,
+                    step: 0x9e37_79b9_7f4a_7c15_u64 as i64,
+                },
+                Arg::F32s(&floats),
+                Arg::Same(Value::F64(nan)),
+            ],
+        )
+        .unwrap();
+    assert_eq!(batch.len(), AGENTS as usize);
+    let report = swarm.run_batch(&batch).unwrap();
+    assert_eq!(report.len(), AGENTS as usize);
+    assert_eq!(
+        report.result_types(),
+        &[ValType::I64, ValType::F64, ValType::I32]
+    );
+    let wasm = mix_wasm();
+    let mut trapped = 0;
+    for i in 0..AGENTS {
+        let agent = i as usize;
+        let want = reference(&wasm, &arguments(i, &floats, nan));
+        let got = match report.outcomes[agent] {
+            BatchOutcome::Finished => Outcome::Finished(report.results(agent).unwrap()),
+            BatchOutcome::Trapped(trap) => {
+                trapped += 1;
+                assert_eq!(report.bits(agent), &[0, 0, 0]);
+                Outcome::Trapped(trap)
+            }
+            other => panic!("agent {i} ended {other:?}"),
+        };
+        assert_eq!(got, want, "agent {i}");
+        assert!(report.fuel[agent] >= report.instructions[agent]);
+    }
+    assert!(trapped > 0 && trapped < AGENTS, "{trapped} agents trapped");
+    assert_eq!(report.finished(), (AGENTS - trapped) as usize);
+    // A result column is result k of every agent.
+    let third: Vec<Value> = report.column(2).collect();
+    assert_eq!(third.len(), AGENTS as usize);
+    for (agent, value) in third.iter().enumerate() {
+        assert_eq!(value.to_bits(), report.bits(agent)[2]);
+    }
+
+    // The per-agent API, given the same arguments uploaded agent by agent, agrees on every
+    // outcome and instruction count.
+    swarm.kill_batch(batch).unwrap();
+    let calls: Vec<Vec<Value>> = (0..AGENTS).map(|i| arguments(i, &floats, nan)).collect();
+    let ids = swarm.spawn_many("mix", &calls).unwrap();
+    let single = swarm.run().unwrap();
+    assert_eq!(single.agents.len(), AGENTS as usize);
+    for (agent, one) in single.agents.iter().enumerate() {
+        assert_eq!(one.id, ids[agent]);
+        let batch_outcome = match &one.outcome {
+            Outcome::Finished(values) => {
+                assert_eq!(Some(values.clone()), report.results(agent));
+                BatchOutcome::Finished
+            }
+            Outcome::Trapped(trap) => BatchOutcome::Trapped(*trap),
+            other => panic!("agent {agent} ended {other:?}"),
+        };
+        assert_eq!(batch_outcome, report.outcomes[agent], "agent {agent}");
+        assert_eq!(
+            one.instructions, report.instructions[agent],
+            "agent {agent}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_runs_alone_over_several_dispatches_and_its_slots_are_reused() {
+    // 40 instructions of fuel per dispatch: `spin` takes several dispatches.
+    let mut swarm = swarm(64, 40);
+    let bystanders = swarm
+        .spawn_batch("spin", 10, &[Arg::Same(Value::I32(3))])
+        .unwrap();
+    let batch = swarm
+        .spawn_batch("spin", 30, &[Arg::Index { start: 1, step: 2 }])
+        .unwrap();
+    let first = swarm.dispatch_batch(&batch).unwrap();
+    assert_eq!(first.dispatches, 1);
+    assert!(first.is_running(), "{:?}", first.outcomes);
+    let done = swarm.run_batch(&batch).unwrap();
+    assert!(done.dispatches > 1);
+    assert_eq!(done.finished(), 30);
+    for (agent, value) in done.column(0).enumerate() {
+        let n = 1 + 2 * agent as i32;
+        assert_eq!(value, Value::I32(n * (n + 1) / 2), "agent {agent}");
+    }
+    assert_eq!(swarm.harvest(&batch).unwrap().outcomes, done.outcomes);
+    // The bystanders have not run.
+    let waiting = swarm.harvest(&bystanders).unwrap();
+    assert_eq!(waiting.instructions, vec![0; 10]);
+    assert_eq!(waiting.outcomes, vec![BatchOutcome::Suspended; 10]);
+    let slots: Vec<u32> = batch.ids().iter().map(|id| id.slot()).collect();
+    swarm.kill_batch(batch.clone()).unwrap();
+    assert!(swarm.harvest(&batch).is_err(), "killed ids are stale");
+    let again = swarm
+        .spawn_batch("spin", 30, &[Arg::Index { start: 2, step: 0 }])
+        .unwrap();
+    let reused: Vec<u32> = again.ids().iter().map(|id| id.slot()).collect();
+    assert_eq!(reused, slots);
+    let report = swarm.run_batch(&again).unwrap();
+    assert!(report.column(0).all(|v| v == Value::I32(3)));
+    let rest = swarm.run_batch(&bystanders).unwrap();
+    assert!(rest.column(0).all(|v| v == Value::I32(6)));
+}
+
+#[test]
+fn bad_batch_arguments_are_typed_errors_that_say_what_to_give() {
+    let mut swarm = swarm(8, 1 << 40);
+    let err = swarm
+        .spawn_batch("spin", 4, &[Arg::INDEX, Arg::INDEX])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SpawnError::BatchArity {
+                expected: 1,
+                given: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let floats = [1.0_f32; 4];
+    let cases: [(&[Arg<'_>], &str); 4] = [
+        (&[Arg::F32s(&floats)], "column of f32 for a I32 parameter"),
+        (
+            &[Arg::I32s(&[1, 2, 3])],
+            "a column of 3 values for a batch of 4",
+        ),
+        (
+            &[Arg::Same(Value::I64(1))],
+            "a I64 value for a I32 parameter",
+        ),
+        (
+            &[Arg::Values(&[
+                Value::I32(1),
+                Value::I32(2),
+                Value::F64(0),
+                Value::I32(4),
+            ])],
+            "value 2 is F64",
+        ),
+    ];
+    for (args, message) in cases {
+        let err = swarm.spawn_batch("spin", 4, args).unwrap_err();
+        assert!(
+            matches!(err, SpawnError::BatchArgument { param: 0, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains(message), "{err}");
+    }
+    let err = swarm
+        .spawn_batch(
+            "mix",
+            4,
+            &[Arg::INDEX, Arg::INDEX, Arg::F32s(&floats), Arg::INDEX],
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("`Arg::Index` is for i32 and i64"),
+        "{err}"
+    );
+    // Nothing was spawned by the failed batches.
+    assert_eq!(swarm.agent_count(), 0);
+    let err = swarm.spawn_batch("spin", 9, &[Arg::INDEX]).unwrap_err();
+    assert!(err.to_string().contains("max_agents"), "{err}");
+    assert_eq!(swarm.agent_count(), 0);
+}
