@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use swarm_host::{AdapterReport, Imports, Outcome, Swarm, SwarmConfig, Value};
+use swarm_host::{
+    AdapterReport, Arg, BatchOutcome, Imports, Outcome, Swarm, SwarmConfig, ValType, Value,
+};
 
 use crate::Workload;
 
@@ -25,13 +27,13 @@ pub struct Run {
 /// Where one swarm run's wall time went.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Phases {
-    /// `spawn_many`: building and uploading the spawn records (the spawn kernel itself runs
-    /// in the next submission).
+    /// `spawn_batch`: building and uploading the spawn records and argument columns (the
+    /// spawn kernel itself runs in the next submission).
     pub spawn: Duration,
-    /// `run`: the submission (spawn and run kernels), the readback of the status records and
-    /// the per-agent reports.
+    /// `run_batch`: the submissions (spawn and run kernels), the readback of the status
+    /// records and the batch's result columns.
     pub run: Duration,
-    /// `kill_many` and `sync`: wiping the agents' slots on the GPU.
+    /// `kill_batch` and `sync`: wiping the agents' slots on the GPU.
     pub kill: Duration,
 }
 
@@ -216,18 +218,19 @@ impl SwarmRunner {
         Ok(&mut self.swarm)
     }
 
-    /// Runs `agents` agents of `workload`: spawn, run until every agent has finished, harvest
-    /// the results, kill them and wait for their slots to be wiped (the peers' time includes
-    /// dropping their instances too).
+    /// Runs `agents` agents of `workload` as one batch: spawn, run until every agent has
+    /// finished, harvest the result columns, kill them and wait for their slots to be wiped
+    /// (the peers' time includes dropping their instances too).
     pub fn run(&mut self, workload: &Workload, agents: u32) -> Result<Run> {
-        let calls: Vec<Vec<Value>> = (0..agents).map(|i| workload.args(i)).collect();
+        let columns = argument_columns(workload, agents);
+        let args: Vec<Arg<'_>> = columns.iter().map(|c| c.arg()).collect();
         let swarm = self.swarm_with(&workload.wasm)?;
         let started = Instant::now();
-        let ids = swarm.spawn_many(workload.export, &calls)?;
+        let batch = swarm.spawn_batch(workload.export, agents, &args)?;
         let spawned = Instant::now();
-        let report = swarm.run()?;
+        let report = swarm.run_batch(&batch)?;
         let ran = Instant::now();
-        swarm.kill_many(&ids)?;
+        swarm.kill_batch(batch)?;
         swarm.sync()?;
         let done = Instant::now();
         let elapsed = done - started;
@@ -236,20 +239,19 @@ impl SwarmRunner {
             run: ran - spawned,
             kill: done - ran,
         };
-        let mut results = Vec::with_capacity(report.agents.len());
-        let mut instructions = 0;
-        for agent in &report.agents {
-            instructions += agent.instructions;
-            match &agent.outcome {
-                Outcome::Finished(values) => results.push(values.clone()),
-                other => bail!("{}: agent {} ended {other:?}", workload.name, agent.id),
+        let mut results = Vec::with_capacity(report.len());
+        for (agent, outcome) in report.outcomes.iter().enumerate() {
+            match report.results(agent) {
+                Some(values) => results.push(values),
+                None => bail!("{}: agent {agent} ended {outcome:?}", workload.name),
             }
         }
+        debug_assert!(report.outcomes.iter().all(|o| *o == BatchOutcome::Finished));
         Ok(Run {
             results,
             elapsed,
             gpu: report.gpu_time,
-            instructions: Some(instructions),
+            instructions: Some(report.instructions.iter().sum()),
             phases: Some(phases),
         })
     }
@@ -273,4 +275,61 @@ impl SwarmRunner {
         swarm.sync()?;
         Ok(Run::wall_only(results, started))
     }
+}
+
+/// One parameter's arguments over a batch, in the cheapest form that gives every agent its
+/// value: what a user who knows the shape of their arguments passes to `spawn_batch`.
+enum Column {
+    /// Every agent's value is the same.
+    Same(Value),
+    /// Agent `i`'s value is `start + i * step`, wrapping (integers only).
+    Index { start: i64, step: i64 },
+    /// Uploaded agent by agent.
+    Values(Vec<Value>),
+}
+
+impl Column {
+    fn arg(&self) -> Arg<'_> {
+        match self {
+            Self::Same(v) => Arg::Same(*v),
+            Self::Index { start, step } => Arg::Index {
+                start: *start,
+                step: *step,
+            },
+            Self::Values(values) => Arg::Values(values),
+        }
+    }
+}
+
+/// The workload's arguments for `agents` agents, parameter by parameter.
+fn argument_columns(workload: &Workload, agents: u32) -> Vec<Column> {
+    let calls: Vec<Vec<Value>> = (0..agents).map(|i| workload.args(i)).collect();
+    let params = calls.first().map_or(0, Vec::len);
+    (0..params)
+        .map(|k| {
+            let values: Vec<Value> = calls.iter().map(|call| call[k]).collect();
+            if values.iter().all(|v| *v == values[0]) {
+                return Column::Same(values[0]);
+            }
+            let int = |v: &Value| match v {
+                Value::I32(x) => Some(i64::from(*x)),
+                Value::I64(x) => Some(*x),
+                _ => None,
+            };
+            if let (Some(start), Some(next)) = (int(&values[0]), int(&values[1])) {
+                let step = next.wrapping_sub(start);
+                let affine = values.iter().enumerate().all(|(i, v)| {
+                    let want = start.wrapping_add(step.wrapping_mul(i as i64));
+                    match v.ty() {
+                        ValType::I32 => int(v) == Some(i64::from(want as i32)),
+                        _ => int(v) == Some(want),
+                    }
+                });
+                if affine {
+                    return Column::Index { start, step };
+                }
+            }
+            Column::Values(values)
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use swarm_host::{Outcome, Value};
+use swarm_host::{Arg, BatchOutcome, Value};
 
 use crate::{Phases, Run, SwarmRunner, Workload, peers};
 
@@ -303,7 +303,7 @@ pub struct Latency {
     pub agents: u32,
     /// Wall time of each round trip.
     pub round_trip: Stats,
-    /// Median host time in `spawn_many` (writing the spawn records).
+    /// Median host time in `spawn_batch` (writing the spawn records).
     pub spawn: Duration,
     /// Median wall time of the dispatch: submission, GPU work, readback, results.
     pub dispatch: Duration,
@@ -314,7 +314,6 @@ pub struct Latency {
 /// Measures the round trip of `agents` trivial agents, `runs` times after a warm-up.
 pub fn latency(runner: &mut SwarmRunner, agents: u32, runs: usize) -> Result<Latency> {
     let wasm: std::sync::Arc<[u8]> = wat::parse_str(TRIVIAL_WAT)?.into();
-    let calls: Vec<[Value; 1]> = (0..agents as i32).map(|i| [Value::I32(i)]).collect();
     let swarm = runner.swarm_with(&wasm)?;
     let mut round_trips = Vec::new();
     let mut spawns = Vec::new();
@@ -322,17 +321,17 @@ pub fn latency(runner: &mut SwarmRunner, agents: u32, runs: usize) -> Result<Lat
     let mut gpus = Vec::new();
     for run in 0..=runs {
         let started = Instant::now();
-        let ids = swarm.spawn_many("echo", &calls)?;
+        let batch = swarm.spawn_batch("echo", agents, &[Arg::INDEX])?;
         let spawned = started.elapsed();
-        let report = swarm.dispatch()?;
+        let report = swarm.dispatch_batch(&batch)?;
         let round_trip = started.elapsed();
-        for (i, agent) in report.agents.iter().enumerate() {
-            if agent.outcome != Outcome::Finished(vec![Value::I32(i as i32)]) {
-                bail!("round trip: agent {i} ended {:?}", agent.outcome);
+        for (i, value) in report.column(0).enumerate() {
+            if report.outcomes[i] != BatchOutcome::Finished || value != Value::I32(i as i32) {
+                bail!("round trip: agent {i} ended {:?}", report.outcomes[i]);
             }
         }
         // Wiping the slots is not part of the round trip: finish it before the next one.
-        swarm.kill_many(&ids)?;
+        swarm.kill_batch(batch)?;
         swarm.sync()?;
         // Run 0 warms up.
         if run > 0 {

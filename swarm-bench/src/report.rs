@@ -257,8 +257,8 @@ impl Report {
             let _ = writeln!(md, "\n## Round trip\n");
             let _ = writeln!(
                 md,
-                "{} agents of a trivial function (`{}`): `spawn_many`, one `dispatch`, harvest \
-                 the results. Medians of {} round trips after a warm-up.\n",
+                "{} agents of a trivial function (`{}`): `spawn_batch` with `Arg::INDEX`, one \
+                 `dispatch_batch`, harvest the result column. Medians of {} round trips after a warm-up.\n",
                 count(l.agents),
                 crate::measure::TRIVIAL_WAT,
                 l.round_trip.runs.len()
@@ -267,7 +267,7 @@ impl Report {
             let _ = writeln!(md, "| round trip | {} |", millis(l.round_trip.median()));
             let fastest = l.round_trip.runs.first().copied().unwrap_or_default();
             let _ = writeln!(md, "| fastest round trip | {} |", millis(fastest));
-            let _ = writeln!(md, "| spawn_many (host) | {} |", millis(l.spawn));
+            let _ = writeln!(md, "| spawn_batch (host) | {} |", millis(l.spawn));
             let _ = writeln!(
                 md,
                 "| dispatch: upload, spawn and run kernels, readback | {} |",
@@ -441,16 +441,16 @@ impl Report {
         let _ = writeln!(md, "\n### Where swarm's time goes\n");
         let _ = writeln!(
             md,
-            "Medians of each phase of the timed runs above. *spawn_many*: building and \
-             uploading the spawn records on the host. *run*: one submission (the spawn kernel, \
-             the interpreter over every agent), the readback of the status records and the \
-             per-agent reports; *GPU* is the interpreter's part, from timestamps. \
-             *kill_many + sync*: wiping every slot on the GPU, as the peers drop their \
+            "Medians of each phase of the timed runs above. *spawn_batch*: building and \
+             uploading the spawn records and argument columns on the host. *run_batch*: the \
+             submissions (the spawn kernel, the interpreter over every agent), the readback of \
+             the status records and the result columns; *GPU* is the interpreter's part, from timestamps. \
+             *kill_batch + sync*: wiping every slot on the GPU, as the peers drop their \
              instances.\n"
         );
         let _ = writeln!(
             md,
-            "| workload | agents | spawn_many | run | of which GPU | run without GPU | kill_many + sync |\n|---|---|---|---|---|---|---|"
+            "| workload | agents | spawn_batch | run_batch | of which GPU | run without GPU | kill_batch + sync |\n|---|---|---|---|---|---|---|"
         );
         for (p, phases, gpu) in rows {
             let _ = writeln!(
