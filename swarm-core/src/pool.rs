@@ -144,7 +144,67 @@ impl SlotPool {
                 capacity: self.capacity,
             });
         }
-        (0..count).map(|_| self.spawn()).collect()
+        let count = count as usize;
+        let mut ids = Vec::with_capacity(count);
+        // Freed slots first, lowest first, a word of the bitset at a time.
+        let mut word = self.first_free_word;
+        while ids.len() < count && self.free_count > 0 {
+            while self.free[word] == 0 {
+                word += 1;
+            }
+            let mut bits = self.free[word];
+            while bits != 0 && ids.len() < count {
+                let index = word * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.live[index] = true;
+                self.free_count -= 1;
+                let slot = u32::try_from(index).expect("slots are u32s");
+                ids.push(AgentId::new(slot, self.generations[index]));
+                self.top = self.top.max(slot + 1);
+            }
+            self.free[word] = bits;
+            self.first_free_word = word;
+        }
+        // Then fresh slots, above every slot ever used.
+        let first = self.generations.len();
+        let fresh = count - ids.len();
+        if fresh > 0 {
+            let end = first + fresh;
+            self.generations.resize(end, 0);
+            self.live.resize(end, true);
+            self.free.resize(end.div_ceil(64).max(self.free.len()), 0);
+            ids.extend((first..end).map(|slot| AgentId::new(slot as u32, 0)));
+            self.top = end as u32;
+        }
+        self.live_count += count as u32;
+        Ok(ids)
+    }
+
+    /// Frees the slots of `ids`, or none if any is stale; an id given twice is freed once.
+    pub fn kill_many(&mut self, ids: &[AgentId]) -> Result<(), PoolError> {
+        for id in ids {
+            self.slot(*id)?;
+        }
+        for id in ids {
+            let index = id.slot() as usize;
+            if !self.live[index] {
+                continue;
+            }
+            self.live[index] = false;
+            self.live_count -= 1;
+            if let Some(next) = self.generations[index].checked_add(1) {
+                self.generations[index] = next;
+                self.free[index / 64] |= 1 << (index % 64);
+                self.free_count += 1;
+                self.first_free_word = self.first_free_word.min(index / 64);
+            } else {
+                self.capacity -= 1;
+            }
+        }
+        while self.top > 0 && !self.live[self.top as usize - 1] {
+            self.top -= 1;
+        }
+        Ok(())
     }
 
     /// The slot of a live agent.
@@ -256,6 +316,48 @@ mod tests {
         }
         assert_eq!(pool.high_water(), 0);
         assert_eq!(pool.spawn().unwrap().slot(), 0);
+    }
+
+    /// `spawn_many` and `kill_many` hand out and free exactly the slots that `spawn` and
+    /// `kill`, one at a time, would: the same ids, counts and high-water mark.
+    #[test]
+    fn bulk_spawns_and_kills_match_one_at_a_time() {
+        let mut bulk = SlotPool::new(300);
+        let mut single = SlotPool::new(300);
+        let mut rng = 0x2545_f491_u32;
+        let mut next = move |n: u32| {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            rng % n
+        };
+        for round in 0..40 {
+            let count = u64::from(next(80));
+            let many = bulk.spawn_many(count);
+            let ones: Result<Vec<_>, _> = if count <= u64::from(single.free_slots()) {
+                (0..count).map(|_| single.spawn()).collect()
+            } else {
+                single.spawn_many(count)
+            };
+            assert_eq!(many.is_ok(), ones.is_ok(), "round {round}");
+            let mut live: Vec<AgentId> = bulk.live().collect();
+            assert_eq!(live, single.live().collect::<Vec<_>>(), "round {round}");
+            // Kill a random subset, with a duplicate.
+            live.retain(|_| next(3) == 0);
+            if let Some(&first) = live.first() {
+                live.push(first);
+            }
+            bulk.kill_many(&live).unwrap();
+            for id in &live {
+                let _ = single.kill(*id);
+            }
+            assert_eq!(bulk.len(), single.len(), "round {round}");
+            assert_eq!(bulk.high_water(), single.high_water(), "round {round}");
+            assert_eq!(bulk.free_slots(), single.free_slots(), "round {round}");
+            if let Some(&id) = live.first() {
+                assert_eq!(bulk.kill_many(&[id]), Err(PoolError::Stale { id }));
+            }
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod access;
 mod batch;
 mod dispatch;
 mod memory;
+mod parallel;
 mod report;
 mod spawn;
 
@@ -65,6 +66,8 @@ struct Module {
     header: SpawnHeader,
     /// Host functions by function index.
     host: HashMap<u32, (String, HostFunction)>,
+    /// Whether it imports a function: only then can an agent wait on a host call.
+    imports_funcs: bool,
     /// The instruction groups of its interpreter: its key in `Swarm::kernels`.
     op_groups: OpGroups,
 }
@@ -344,6 +347,10 @@ impl Swarm {
             chunk.bindings = None;
         }
         let start = state.pending_start();
+        let imports_funcs = program
+            .funcs
+            .iter()
+            .any(|f| matches!(f.kind, FuncKind::Import { .. }));
         self.module = Some(Module {
             program,
             instances: state.instances(),
@@ -353,6 +360,7 @@ impl Swarm {
             template,
             header,
             host,
+            imports_funcs,
             op_groups,
         });
         for index in 0..self.chunks.len() {

@@ -110,16 +110,17 @@ impl Swarm {
             ranges.push((&self.chunks[location.chunk as usize].memory, rows));
         }
         self.gpu.clear_ranges(&ranges)?;
+        self.pool.kill_many(ids)?;
         for &slot in &slots {
-            let id = self.pool.agent_in(slot).expect("checked live above");
-            self.pool.kill(id)?;
             let touched = self.slots[slot as usize].touched;
             self.slots[slot as usize] = Slot {
                 touched,
                 ..Slot::default()
             };
-            if !self.pending_calls.is_empty() {
-                self.pending_calls.remove(&slot);
+        }
+        if !self.pending_calls.is_empty() {
+            for slot in &slots {
+                self.pending_calls.remove(slot);
             }
         }
         for (slots_of_tile, _) in emptied {
@@ -132,31 +133,35 @@ impl Swarm {
         Ok(())
     }
 
-    /// The tiles that killing `killed` (sorted) leaves without a live agent and with memory
+    /// The tiles that killing `killed` (sorted, distinct, live) leaves without a live agent and with memory
     /// to zero: each tile's slots and the most words any of its tenants touched.
     pub(super) fn emptied_tiles(&self, killed: &[u32]) -> Vec<(std::ops::Range<u32>, u32)> {
         let tile = self.layout.tile();
         let mut emptied: Vec<(std::ops::Range<u32>, u32)> = Vec::new();
-        let mut examined = None;
-        for &slot in killed {
+        let mut rest = killed;
+        while let Some(&slot) = rest.first() {
             let location = self.layout.locate(slot);
             let chunk = self.layout.chunk(location.chunk);
             let first = chunk.first_slot + location.local / tile * tile;
-            // `killed` is sorted: each tile's slots come together.
-            if examined.replace(first) == Some(first) {
+            let slots = first..(first + tile).min(chunk.first_slot + chunk.agents);
+            // `killed` is sorted: the tile's killed slots come together. The tile is left
+            // empty when they are all its live agents.
+            let here = rest.partition_point(|&s| s < slots.end);
+            rest = &rest[here..];
+            let live = slots
+                .clone()
+                .filter(|&s| self.pool.agent_in(s).is_some())
+                .count();
+            if live != here {
                 continue;
             }
-            let slots = first..(first + tile).min(chunk.first_slot + chunk.agents);
-            let dead = slots
-                .clone()
-                .all(|s| self.pool.agent_in(s).is_none() || killed.binary_search(&s).is_ok());
             let words = slots
                 .clone()
                 .filter_map(|s| self.slots.get(s as usize))
                 .map(|entry| entry.touched)
                 .max()
                 .unwrap_or(0);
-            if dead && words > 0 {
+            if words > 0 {
                 emptied.push((slots, words));
             }
         }

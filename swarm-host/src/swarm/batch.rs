@@ -357,7 +357,7 @@ impl Swarm {
     }
 
     /// Columns from the host's copies of the records of `slots`, live agents that call
-    /// `func`.
+    /// `func`; many agents are harvested on several threads.
     fn harvest_slots(&self, func: u32, slots: &[u32]) -> BatchReport {
         let result_types = self
             .module
@@ -367,21 +367,58 @@ impl Swarm {
             .unwrap_or_default();
         let n = result_types.len();
         let mut report = BatchReport {
-            outcomes: Vec::with_capacity(slots.len()),
-            instructions: Vec::with_capacity(slots.len()),
-            fuel: Vec::with_capacity(slots.len()),
+            outcomes: vec![BatchOutcome::Suspended; slots.len()],
+            instructions: vec![0; slots.len()],
+            fuel: vec![0; slots.len()],
             results: vec![0; slots.len() * n],
             result_types,
             ..BatchReport::default()
         };
+        let threads = super::parallel::parts(slots.len());
+        let per = slots.len().div_ceil(threads).max(1);
+        // Without results the result column has no chunks: every part gets an empty one.
+        let result_chunks = report
+            .results
+            .chunks_mut((per * n).max(1))
+            .chain(std::iter::repeat_with(|| &mut [][..]));
+        let parts = slots
+            .chunks(per)
+            .zip(report.outcomes.chunks_mut(per))
+            .zip(report.instructions.chunks_mut(per))
+            .zip(report.fuel.chunks_mut(per))
+            .zip(result_chunks);
+        std::thread::scope(|scope| {
+            for ((((slots, outcomes), instructions), fuel), results) in parts {
+                let mut harvest =
+                    move || self.harvest_part(slots, n, outcomes, instructions, fuel, results);
+                if threads > 1 {
+                    scope.spawn(harvest);
+                } else {
+                    harvest();
+                }
+            }
+        });
+        report
+    }
+
+    /// Fills one run of a batch report's columns from the records of `slots`.
+    fn harvest_part(
+        &self,
+        slots: &[u32],
+        n: usize,
+        outcomes: &mut [BatchOutcome],
+        instructions: &mut [u64],
+        fuel: &mut [u64],
+        results: &mut [u64],
+    ) {
         for (agent, &slot) in slots.iter().enumerate() {
             let entry = &self.slots[slot as usize];
             let status = &entry.status;
-            let outcome = match AgentState::from_code(status.state) {
+            outcomes[agent] = match AgentState::from_code(status.state) {
                 Some(AgentState::Finished) => {
                     let bits = self.results_of(slot);
                     let k = bits.len().min(n);
-                    report.results[agent * n..agent * n + k].copy_from_slice(&bits[..k]);
+                    results[agent * n..agent * n + k].copy_from_slice(&bits[..k]);
                     BatchOutcome::Finished
                 }
                 Some(AgentState::Trapped) => BatchOutcome::Trapped(
@@ -390,13 +427,9 @@ impl Swarm {
                 Some(AgentState::HostCall) => BatchOutcome::HostCall,
                 _ => BatchOutcome::Suspended,
             };
-            report.outcomes.push(outcome);
-            let fuel = fuel_used(status) - entry.fuel_base;
-            report.fuel.push(fuel);
-            report
-                .instructions
-                .push(fuel - (fuel_extra(status) - entry.extra_base));
+            let used = fuel_used(status) - entry.fuel_base;
+            fuel[agent] = used;
+            instructions[agent] = used - (fuel_extra(status) - entry.extra_base);
         }
-        report
     }
 }

@@ -89,7 +89,10 @@ impl Swarm {
     pub(super) fn step(&mut self, slots: Option<&[u32]>) -> Result<Step, DispatchError> {
         let waits =
             |slot: &u32| self.slots[*slot as usize].status.state == AgentState::HostCall as u32;
+        // Only a module that imports functions has agents waiting on host calls.
+        let imports = self.module.as_ref().is_some_and(|m| m.imports_funcs);
         let waiting: Vec<u32> = match slots {
+            _ if !imports => Vec::new(),
             Some(slots) => slots.iter().copied().filter(waits).collect(),
             None => self.pool.live().map(|id| id.slot()).filter(waits).collect(),
         };
@@ -456,46 +459,131 @@ struct Decode {
 impl Decode {
     /// The records of the slots from `first` on, `bytes` holding one stride each; those of
     /// dead slots, and of slots outside `selection` (sorted) when there is one, are skipped.
+    /// Many records are decoded on several threads, each into its own run of slots.
     fn records(&mut self, pool: &SlotPool, selection: Option<&[u32]>, first: u32, bytes: &[u8]) {
+        // Slots past the host's copies were never spawned.
+        let count =
+            (bytes.len() / self.stride).min(self.slots.len().saturating_sub(first as usize));
+        let parts = super::parallel::parts(count);
+        let part = RecordPart {
+            pool,
+            selection,
+            stride: self.stride,
+            max_results: self.max_results,
+            results_offset: self.results_offset,
+        };
+        let at = first as usize;
+        let slots = &mut self.slots[at..at + count];
+        let results = &mut self.results[at * self.max_results..(at + count) * self.max_results];
+        if parts <= 1 || !self.pending.is_empty() {
+            let pending =
+                (!self.pending.is_empty()).then_some((&mut self.pending, &mut self.restarts));
+            self.running += part.decode(
+                first,
+                &bytes[..count * self.stride],
+                slots,
+                results,
+                pending,
+            );
+            return;
+        }
+        let per = count.div_ceil(parts);
+        let stride = self.stride;
+        let max_results = self.max_results;
+        let running: usize = std::thread::scope(|scope| {
+            let workers: Vec<_> = slots
+                .chunks_mut(per)
+                .zip(results.chunks_mut(per * max_results))
+                .zip(bytes.chunks(per * stride))
+                .enumerate()
+                .map(|(index, ((slots, results), bytes))| {
+                    let part = &part;
+                    scope.spawn(move || {
+                        part.decode(first + (index * per) as u32, bytes, slots, results, None)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("a decoding thread panicked"))
+                .sum()
+        });
+        self.running += running;
+    }
+}
+
+/// A call waiting for its agent's start function: the function and its arguments.
+type Call = (u32, Vec<Value>);
+
+/// The calls waiting for a start function by slot, and the agents whose start function
+/// finished with the call they make next.
+type Pending<'a> = (&'a mut HashMap<u32, Call>, &'a mut Vec<(u32, Call)>);
+
+/// What decoding a run of records needs besides the run itself.
+struct RecordPart<'a> {
+    pool: &'a SlotPool,
+    selection: Option<&'a [u32]>,
+    stride: usize,
+    max_results: usize,
+    results_offset: usize,
+}
+
+impl RecordPart<'_> {
+    /// Decodes the records in `bytes` of the slots from `first` on into `slots` and `results`
+    /// (theirs, from `first` on), returning how many agents have work left. `pending` (the
+    /// calls waiting for a start function, and where their agents go) is given when any is.
+    fn decode(
+        &self,
+        first: u32,
+        bytes: &[u8],
+        slots: &mut [Slot],
+        results: &mut [u64],
+        mut pending: Option<Pending<'_>>,
+    ) -> usize {
         // The selection's slots from `first` on, walked beside the records.
-        let mut chosen =
-            selection.map(|s| s[s.partition_point(|&x| x < first)..].iter().peekable());
-        for (slot, record) in (first..).zip(bytes.chunks_exact(self.stride)) {
+        let mut chosen = self
+            .selection
+            .map(|s| s[s.partition_point(|&x| x < first)..].iter().peekable());
+        let mut running = 0;
+        for (index, record) in bytes.chunks_exact(self.stride).enumerate() {
+            let slot = first + index as u32;
             if let Some(chosen) = &mut chosen {
                 if chosen.next_if_eq(&&slot).is_none() {
                     continue;
                 }
-            } else if pool.agent_in(slot).is_none() {
+            } else if self.pool.agent_in(slot).is_none() {
                 continue;
             }
             let status: AgentStatus = bytemuck::pod_read_unaligned(&record[..AgentStatus::SIZE]);
-            let entry = &mut self.slots[slot as usize];
+            let entry = &mut slots[index];
             entry.status = status;
             entry.touched = entry.touched.max(status.memory_touched);
             match AgentState::from_code(status.state) {
                 Some(AgentState::Finished) => {
-                    if let Some(call) = (!self.pending.is_empty())
-                        .then(|| self.pending.remove(&slot))
-                        .flatten()
-                    {
-                        self.restarts.push((slot, call));
+                    let call = pending
+                        .as_mut()
+                        .and_then(|(pending, _)| pending.remove(&slot));
+                    if let Some(call) = call {
+                        if let Some((_, restarts)) = pending.as_mut() {
+                            restarts.push((slot, call));
+                        }
                     } else {
                         let count = (status.result_count as usize).min(self.max_results);
-                        let at = slot as usize * self.max_results;
+                        let at = index * self.max_results;
                         let bits = &record[self.results_offset..self.results_offset + 8 * count];
-                        for (out, bits) in self.results[at..at + count]
-                            .iter_mut()
-                            .zip(bits.chunks_exact(8))
+                        for (out, bits) in
+                            results[at..at + count].iter_mut().zip(bits.chunks_exact(8))
                         {
                             *out = u64::from_le_bytes(bits.try_into().expect("8 bytes"));
                         }
                     }
                 }
                 Some(AgentState::Suspended | AgentState::HostCall | AgentState::Ready) => {
-                    self.running += 1;
+                    running += 1;
                 }
                 _ => {}
             }
         }
+        running
     }
 }

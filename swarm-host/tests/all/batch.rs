@@ -4,7 +4,7 @@
 //! several dispatches, and the errors bad arguments get.
 
 use swarm_host::{
-    Arg, BatchOutcome, Imports, Outcome, SpawnError, Swarm, SwarmConfig, ValType, Value,
+    Arg, BatchOutcome, Imports, Outcome, SpawnError, Swarm, SwarmConfig, TrapCode, ValType, Value,
 };
 
 const MIX: &str = r#"(module
@@ -261,5 +261,66 @@ fn bad_batch_arguments_are_typed_errors_that_say_what_to_give() {
     assert_eq!(swarm.agent_count(), 0);
     let err = swarm.spawn_batch("spin", 9, &[Arg::INDEX]).unwrap_err();
     assert!(err.to_string().contains("max_agents"), "{err}");
+    assert_eq!(swarm.agent_count(), 0);
+}
+
+#[test]
+fn a_batch_split_across_host_threads_reports_every_agent_in_order() {
+    // Enough agents that decoding and harvesting run on several host threads.
+    const MANY: u32 = 40_000;
+    let wat = r#"(module
+      (func (export "f") (param $i i32) (result i32 i64)
+        (if (i32.eq (i32.rem_u (local.get $i) (i32.const 7)) (i32.const 3)) (then unreachable))
+        (i32.mul (local.get $i) (i32.const 3))
+        (i64.extend_i32_u (local.get $i))))"#;
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: MANY + 8,
+        max_memory_pages: 0,
+        value_stack_slots: 16,
+        call_frames: 2,
+        max_results: 2,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm
+        .load_module(&wat::parse_str(wat).unwrap(), &Imports::new())
+        .unwrap();
+    // A few agents first, so the batch's slots do not start at a tile boundary.
+    let before = swarm.spawn_batch("f", 5, &[Arg::INDEX]).unwrap();
+    let batch = swarm.spawn_batch("f", MANY, &[Arg::INDEX]).unwrap();
+    let report = swarm.run_batch(&batch).unwrap();
+    for i in 0..MANY {
+        let agent = i as usize;
+        if i % 7 == 3 {
+            assert_eq!(
+                report.outcomes[agent],
+                BatchOutcome::Trapped(TrapCode::Unreachable)
+            );
+            assert_eq!(report.bits(agent), &[0, 0]);
+        } else {
+            assert_eq!(
+                report.results(agent),
+                Some(vec![Value::I32((3 * i) as i32), Value::I64(i64::from(i))]),
+                "agent {i}"
+            );
+        }
+    }
+    // Every agent of a path executed as many instructions as the first agent of that path.
+    let finished = report.instructions[0];
+    let trapped = report.instructions[3];
+    assert!(0 < trapped && trapped < finished, "{trapped} {finished}");
+    for (i, n) in report.instructions.iter().enumerate() {
+        assert_eq!(*n, if i % 7 == 3 { trapped } else { finished }, "agent {i}");
+    }
+    // The per-agent reports of the whole swarm, decoded from the same records.
+    let all = swarm.run().unwrap();
+    assert_eq!(all.agents.len(), (MANY + 5) as usize);
+    for (agent, id) in batch.ids().iter().enumerate() {
+        let one = &all.agents[agent + 5];
+        assert_eq!(one.id, *id);
+        assert_eq!(one.instructions, report.instructions[agent]);
+    }
+    swarm.kill_batch(batch).unwrap();
+    swarm.kill_batch(before).unwrap();
     assert_eq!(swarm.agent_count(), 0);
 }
