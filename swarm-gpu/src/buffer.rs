@@ -161,16 +161,18 @@ impl GpuContext {
     /// Reads the requested ranges back, in order, after all submitted work.
     pub fn read_buffers(&self, reads: &[ReadRequest<'_>]) -> Result<Vec<Vec<u8>>, GpuError> {
         let mut out = Vec::with_capacity(reads.len());
-        self.visit_buffers(reads, |_, bytes| out.push(bytes.to_vec()))?;
+        self.visit_buffers(reads, |bytes| {
+            out.extend(bytes.iter().map(|b| b.to_vec()));
+        })?;
         Ok(out)
     }
 
-    /// Reads the requested ranges back after all submitted work, handing `visit` each read's
-    /// index and bytes in order while they are mapped: nothing is copied.
+    /// Reads the requested ranges back after all submitted work, handing `visit` every read's
+    /// bytes, in order, while they are mapped: nothing is copied.
     pub fn visit_buffers(
         &self,
         reads: &[ReadRequest<'_>],
-        visit: impl FnMut(usize, &[u8]),
+        visit: impl FnOnce(&[&[u8]]),
     ) -> Result<(), GpuError> {
         let mut encoder = self
             .device
@@ -214,20 +216,18 @@ impl GpuContext {
         Ok(Some(staging))
     }
 
-    /// Maps the staging buffer once the queue is idle and hands `visit` each read in turn,
+    /// Maps the staging buffer once the queue is idle and hands `visit` every read's bytes,
     /// returning the `extra` leading bytes.
     pub(crate) fn finish_reads(
         &self,
         staging: Option<wgpu::Buffer>,
         reads: &[ReadRequest<'_>],
         extra: u64,
-        mut visit: impl FnMut(usize, &[u8]),
+        visit: impl FnOnce(&[&[u8]]),
     ) -> Result<Vec<u8>, GpuError> {
         let Some(staging) = staging else {
             self.wait("waiting for the GPU")?;
-            for index in 0..reads.len() {
-                visit(index, &[]);
-            }
+            visit(&vec![&[][..]; reads.len()]);
             return Ok(Vec::new());
         };
         let total: u64 = extra + reads.iter().map(|r| r.size).sum::<u64>();
@@ -250,10 +250,16 @@ impl GpuContext {
         })?;
         let head = view[..extra as usize].to_vec();
         let mut at = extra as usize;
-        for (index, read) in reads.iter().enumerate() {
-            visit(index, &view[at..at + read.size as usize]);
-            at += read.size as usize;
-        }
+        let slices: Vec<&[u8]> = reads
+            .iter()
+            .map(|read| {
+                let bytes = &view[at..at + read.size as usize];
+                at += read.size as usize;
+                bytes
+            })
+            .collect();
+        visit(&slices);
+        drop(slices);
         drop(view);
         staging.unmap();
         Ok(head)

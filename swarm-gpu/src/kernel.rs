@@ -179,13 +179,13 @@ impl GpuContext {
     }
 
     /// Runs `dispatches` in order in one compute pass and one submission, then reads `reads`
-    /// back, and waits for both; `visit` gets each read's index and bytes in order while they
-    /// are mapped.
+    /// back, and waits for both; `visit` gets every read's bytes, in order, while they are
+    /// mapped.
     pub fn dispatch(
         &self,
         dispatches: &[Dispatch<'_>],
         reads: &[ReadRequest<'_>],
-        visit: impl FnMut(usize, &[u8]),
+        visit: impl FnOnce(&[&[u8]]),
     ) -> Result<DispatchTiming, GpuError> {
         let start = Instant::now();
         let timing = self.timer();

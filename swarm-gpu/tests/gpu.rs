@@ -111,7 +111,7 @@ fn compute_shader_writes_every_element_over_a_two_dimensional_grid() {
                 offset: 0,
                 size: u64::from(count + tail) * 4,
             }],
-            |_, bytes| data.push(bytes.to_vec()),
+            |reads| data.extend(reads.iter().map(|bytes| bytes.to_vec())),
         )
         .unwrap();
     assert_eq!(timing.gpu.is_some(), gpu.has_timestamps());

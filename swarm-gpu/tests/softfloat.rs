@@ -1190,7 +1190,7 @@ fn run_suite(gpu: &GpuContext, wgsl: &ValidatedWgsl, suite: &Suite) -> Vec<(&'st
                 offset: 0,
                 size: output_size,
             }],
-            |_, bytes| data.push(bytes.to_vec()),
+            |reads| data.extend(reads.iter().map(|bytes| bytes.to_vec())),
         )
         .unwrap();
     let results: &[u32] = bytemuck::cast_slice(&data[0]);

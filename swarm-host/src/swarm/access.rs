@@ -9,7 +9,7 @@ use crate::{AccessError, Value};
 
 use swarm_shader::image::GlobalsRegion;
 
-use super::{Slot, Swarm};
+use super::Swarm;
 
 impl Swarm {
     /// Reads an idle agent's whole store back (globals, segment flags, tables, memory), to
@@ -79,13 +79,18 @@ impl Swarm {
         // is zeroed by the slot's next spawn, as far as this tenant touched it (`Slot::touched`),
         // and a call writes each stack slot before it reads one.
         let mut runs: Vec<(usize, std::ops::Range<u32>)> = Vec::new();
+        // The slot after the last run's last one, if it lies in the same chunk.
+        let mut next = None;
         for &slot in &slots {
-            let location = self.layout.locate(slot);
-            let chunk = location.chunk as usize;
             match runs.last_mut() {
-                Some((c, run)) if *c == chunk && run.end == location.local => run.end += 1,
-                _ => runs.push((chunk, location.local..location.local + 1)),
+                Some((_, run)) if next == Some(slot) => run.end += 1,
+                _ => {
+                    let location = self.layout.locate(slot);
+                    runs.push((location.chunk as usize, location.local..location.local + 1));
+                }
             }
+            let (chunk, run) = runs.last().expect("pushed above");
+            next = (run.end < self.chunks[*chunk].layout.agents).then_some(slot + 1);
         }
         let mut ranges: Vec<_> = runs
             .iter()
@@ -110,14 +115,9 @@ impl Swarm {
             ranges.push((&self.chunks[location.chunk as usize].memory, rows));
         }
         self.gpu.clear_ranges(&ranges)?;
+        // A dead slot's host copy is not read again (only its `touched`) until a spawn
+        // overwrites it.
         self.pool.kill_many(ids)?;
-        for &slot in &slots {
-            let touched = self.slots[slot as usize].touched;
-            self.slots[slot as usize] = Slot {
-                touched,
-                ..Slot::default()
-            };
-        }
         if !self.pending_calls.is_empty() {
             for slot in &slots {
                 self.pending_calls.remove(slot);

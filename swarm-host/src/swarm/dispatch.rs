@@ -204,9 +204,13 @@ impl Swarm {
             .iter()
             .map(|(index, ..)| self.chunks[*index].layout.first_slot)
             .collect();
-        let timing = self.gpu.dispatch(&dispatches, &reads, |read, bytes| {
-            let first = firsts[read] + plans[read].3.start;
-            decode.records(pool, slots, first, bytes);
+        let timing = self.gpu.dispatch(&dispatches, &reads, |bytes| {
+            let runs: Vec<(u32, &[u8])> = bytes
+                .iter()
+                .enumerate()
+                .map(|(read, bytes)| (firsts[read] + plans[read].3.start, *bytes))
+                .collect();
+            decode.records(pool, slots, &runs);
         });
         drop(dispatches);
         drop(reads);
@@ -457,14 +461,11 @@ struct Decode {
 }
 
 impl Decode {
-    /// The records of the slots from `first` on, `bytes` holding one stride each; those of
-    /// dead slots, and of slots outside `selection` (sorted) when there is one, are skipped.
-    /// Many records are decoded on several threads, each into its own run of slots.
-    fn records(&mut self, pool: &SlotPool, selection: Option<&[u32]>, first: u32, bytes: &[u8]) {
-        // Slots past the host's copies were never spawned.
-        let count =
-            (bytes.len() / self.stride).min(self.slots.len().saturating_sub(first as usize));
-        let parts = super::parallel::parts(count);
+    /// The records of `runs`, each the slots from its first on with one stride of bytes each,
+    /// in ascending slot order; those of dead slots, and of slots outside `selection` (sorted)
+    /// when there is one, are skipped. Many records are decoded on several threads, each into
+    /// its own run of slots.
+    fn records(&mut self, pool: &SlotPool, selection: Option<&[u32]>, runs: &[(u32, &[u8])]) {
         let part = RecordPart {
             pool,
             selection,
@@ -472,35 +473,70 @@ impl Decode {
             max_results: self.max_results,
             results_offset: self.results_offset,
         };
-        let at = first as usize;
-        let slots = &mut self.slots[at..at + count];
-        let results = &mut self.results[at * self.max_results..(at + count) * self.max_results];
-        if parts <= 1 || !self.pending.is_empty() {
-            let pending =
-                (!self.pending.is_empty()).then_some((&mut self.pending, &mut self.restarts));
-            self.running += part.decode(
-                first,
-                &bytes[..count * self.stride],
-                slots,
-                results,
-                pending,
-            );
+        // Slots past the host's copies were never spawned.
+        let known = self.slots.len();
+        let runs: Vec<(usize, &[u8])> = runs
+            .iter()
+            .map(|&(first, bytes)| {
+                let first = first as usize;
+                let count = (bytes.len() / self.stride).min(known.saturating_sub(first));
+                (first, &bytes[..count * self.stride])
+            })
+            .collect();
+        let total: usize = runs.iter().map(|(_, b)| b.len() / self.stride).sum();
+        let threads = super::parallel::parts(total);
+        let sorted = runs
+            .windows(2)
+            .all(|w| w[0].0 + w[0].1.len() / self.stride <= w[1].0);
+        if threads <= 1 || !self.pending.is_empty() || !sorted {
+            for (first, bytes) in runs {
+                let count = bytes.len() / self.stride;
+                let slots = &mut self.slots[first..first + count];
+                let results =
+                    &mut self.results[first * self.max_results..(first + count) * self.max_results];
+                let pending =
+                    (!self.pending.is_empty()).then_some((&mut self.pending, &mut self.restarts));
+                self.running += part.decode(first as u32, bytes, slots, results, pending);
+            }
             return;
         }
-        let per = count.div_ceil(parts);
-        let stride = self.stride;
-        let max_results = self.max_results;
+        // Disjoint pieces of at most `per` records, with the slots and results they fill.
+        let per = total.div_ceil(threads);
+        let mut pieces = Vec::new();
+        let mut slots_rest: &mut [Slot] = &mut self.slots;
+        let mut results_rest: &mut [u64] = &mut self.results;
+        let mut at = 0;
+        for (first, bytes) in runs {
+            let count = bytes.len() / self.stride;
+            let (_, slots) = std::mem::take(&mut slots_rest).split_at_mut(first - at);
+            let (mut slots, tail) = slots.split_at_mut(count);
+            slots_rest = tail;
+            let (_, results) =
+                std::mem::take(&mut results_rest).split_at_mut((first - at) * self.max_results);
+            let (mut results, tail) = results.split_at_mut(count * self.max_results);
+            results_rest = tail;
+            at = first + count;
+            let mut bytes = bytes;
+            let mut first = first;
+            while !slots.is_empty() {
+                let n = per.min(slots.len());
+                let (these, rest) = std::mem::take(&mut slots).split_at_mut(n);
+                slots = rest;
+                let (these_results, rest) =
+                    std::mem::take(&mut results).split_at_mut(n * self.max_results);
+                results = rest;
+                let (these_bytes, rest) = bytes.split_at(n * self.stride);
+                bytes = rest;
+                pieces.push((first as u32, these_bytes, these, these_results));
+                first += n;
+            }
+        }
         let running: usize = std::thread::scope(|scope| {
-            let workers: Vec<_> = slots
-                .chunks_mut(per)
-                .zip(results.chunks_mut(per * max_results))
-                .zip(bytes.chunks(per * stride))
-                .enumerate()
-                .map(|(index, ((slots, results), bytes))| {
-                    let part = &part;
-                    scope.spawn(move || {
-                        part.decode(first + (index * per) as u32, bytes, slots, results, None)
-                    })
+            let part = &part;
+            let workers: Vec<_> = pieces
+                .into_iter()
+                .map(|(first, bytes, slots, results)| {
+                    scope.spawn(move || part.decode(first, bytes, slots, results, None))
                 })
                 .collect();
             workers

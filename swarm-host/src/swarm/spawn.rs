@@ -325,32 +325,96 @@ impl Swarm {
         for rule in &args.rules {
             words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(rule)));
         }
-        let mut spawns: Vec<PendingSpawn> = Vec::new();
-        for (index, id) in ids.iter().enumerate() {
-            let location = self.layout.locate(id.slot());
-            let slot = id.slot() as usize;
-            // The words of the slot the previous tenant left, beyond the starting memory.
-            let wipe = self.slots[slot].touched;
-            let pieces = memory_words.max(wipe).div_ceil(SPAWN_PIECE_WORDS);
-            match spawns.last_mut() {
-                Some(spawn) if spawn.chunk == location.chunk as usize => {
-                    spawn.count += 1;
-                    spawn.pieces = spawn.pieces.max(pieces);
+        // The records, and the host's copies of the new agents, on several threads when there
+        // are many: each piece fills its own run of records and slots, and says what the
+        // spawn dispatch of each chunk it touches needs.
+        let records_at = words.len();
+        words.resize(records_at + ids.len() * record_words, 0);
+        let threads = super::parallel::parts(ids.len());
+        let per = ids.len().div_ceil(threads).max(1);
+        let layout = &self.layout;
+        let mut slots_rest: &mut [Slot] = &mut self.slots;
+        let mut at = 0;
+        let mut pieces = Vec::new();
+        for (n, (ids, words)) in ids
+            .chunks(per)
+            .zip(words[records_at..].chunks_mut(per * record_words))
+            .enumerate()
+        {
+            let lo = ids[0].slot() as usize;
+            let hi = ids[ids.len() - 1].slot() as usize + 1;
+            let (_, tail) = std::mem::take(&mut slots_rest).split_at_mut(lo - at);
+            let (slots, tail) = tail.split_at_mut(hi - lo);
+            slots_rest = tail;
+            at = hi;
+            pieces.push((n * per, ids, words, slots, lo));
+        }
+        let fill = |(first, ids, words, slots, lo): (
+            usize,
+            &[AgentId],
+            &mut [u32],
+            &mut [Slot],
+            usize,
+        )| {
+            let mut spawns: Vec<PendingSpawn> = Vec::new();
+            for (k, (id, record)) in ids
+                .iter()
+                .zip(words.chunks_exact_mut(record_words))
+                .enumerate()
+            {
+                let index = first + k;
+                let location = layout.locate(id.slot());
+                let entry = &mut slots[id.slot() as usize - lo];
+                // The words of the slot the previous tenant left, beyond the starting memory.
+                let wipe = entry.touched;
+                let pieces = memory_words.max(wipe).div_ceil(SPAWN_PIECE_WORDS);
+                match spawns.last_mut() {
+                    Some(spawn) if spawn.chunk == location.chunk as usize => {
+                        spawn.count += 1;
+                        spawn.pieces = spawn.pieces.max(pieces);
+                    }
+                    _ => spawns.push(PendingSpawn {
+                        chunk: location.chunk as usize,
+                        count: 1,
+                        list_offset: base + (records_at + index * record_words) as u32,
+                        pieces,
+                    }),
                 }
-                _ => spawns.push(PendingSpawn {
-                    chunk: location.chunk as usize,
-                    count: 1,
-                    list_offset: base + words.len() as u32,
-                    pieces,
-                }),
+                let words = SpawnRecord {
+                    local: location.local,
+                    index: index as u32,
+                    wipe,
+                };
+                record.copy_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&words)));
+                *entry = fresh;
             }
-            let record = SpawnRecord {
-                local: location.local,
-                index: index as u32,
-                wipe,
-            };
-            words.extend_from_slice(bytemuck::cast_slice(bytemuck::bytes_of(&record)));
-            self.slots[slot] = fresh;
+            spawns
+        };
+        let filled: Vec<Vec<PendingSpawn>> = if pieces.len() > 1 {
+            std::thread::scope(|scope| {
+                let fill = &fill;
+                let workers: Vec<_> = pieces
+                    .into_iter()
+                    .map(|piece| scope.spawn(move || fill(piece)))
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("a spawning thread panicked"))
+                    .collect()
+            })
+        } else {
+            pieces.into_iter().map(fill).collect()
+        };
+        // A chunk's agents may span pieces: their records are contiguous, one dispatch.
+        let mut spawns: Vec<PendingSpawn> = Vec::new();
+        for spawn in filled.into_iter().flatten() {
+            match spawns.last_mut() {
+                Some(last) if last.chunk == spawn.chunk => {
+                    last.count += spawn.count;
+                    last.pieces = last.pieces.max(spawn.pieces);
+                }
+                _ => spawns.push(spawn),
+            }
         }
         words.extend_from_slice(&args.words);
         self.gpu.write_buffer(

@@ -4,7 +4,8 @@
 //! several dispatches, and the errors bad arguments get.
 
 use swarm_host::{
-    Arg, BatchOutcome, Imports, Outcome, SpawnError, Swarm, SwarmConfig, TrapCode, ValType, Value,
+    AgentId, Arg, BatchOutcome, Imports, Outcome, SpawnError, Swarm, SwarmConfig, TrapCode,
+    ValType, Value,
 };
 
 const MIX: &str = r#"(module
@@ -267,7 +268,7 @@ fn bad_batch_arguments_are_typed_errors_that_say_what_to_give() {
 #[test]
 fn a_batch_split_across_host_threads_reports_every_agent_in_order() {
     // Enough agents that decoding and harvesting run on several host threads.
-    const MANY: u32 = 40_000;
+    const MANY: u32 = 48_000;
     let wat = r#"(module
       (func (export "f") (param $i i32) (result i32 i64)
         (if (i32.eq (i32.rem_u (local.get $i) (i32.const 7)) (i32.const 3)) (then unreachable))
@@ -320,7 +321,40 @@ fn a_batch_split_across_host_threads_reports_every_agent_in_order() {
         assert_eq!(one.id, *id);
         assert_eq!(one.instructions, report.instructions[agent]);
     }
-    swarm.kill_batch(batch).unwrap();
+    // Three agents in four die; a batch as large fills exactly the slots they leave, in
+    // slot order, scattered among the survivors.
+    let killed: Vec<AgentId> = batch
+        .ids()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 4 != 0)
+        .map(|(_, id)| *id)
+        .collect();
+    swarm.kill_many(&killed).unwrap();
+    let again = swarm
+        .spawn_batch(
+            "f",
+            killed.len() as u32,
+            &[Arg::Index { start: 1, step: 7 }],
+        )
+        .unwrap();
+    let slots: Vec<u32> = again.ids().iter().map(|id| id.slot()).collect();
+    assert_eq!(slots, killed.iter().map(|id| id.slot()).collect::<Vec<_>>());
+    let report = swarm.run_batch(&again).unwrap();
+    assert_eq!(report.finished(), killed.len());
+    for agent in 0..killed.len() {
+        let x = 1 + 7 * agent as u32;
+        assert_eq!(
+            report.results(agent),
+            Some(vec![Value::I32((3 * x) as i32), Value::I64(i64::from(x))]),
+            "agent {agent}"
+        );
+    }
+    swarm.kill_batch(again).unwrap();
     swarm.kill_batch(before).unwrap();
-    assert_eq!(swarm.agent_count(), 0);
+    assert!(
+        swarm.kill_batch(batch.clone()).is_err(),
+        "a quarter of it is still alive, the rest stale"
+    );
+    assert_eq!(swarm.agent_count(), MANY / 4);
 }
