@@ -179,41 +179,41 @@ impl GpuContext {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("swarm readback"),
             });
-        let staging = self.encode_reads(&mut encoder, reads, 0)?;
-        self.scoped("submitting a readback", || {
+        let staging = self.scoped("submitting a readback", || {
+            let staging = self.encode_reads(&mut encoder, reads, 0);
             self.queue.submit([encoder.finish()]);
+            staging
         })?;
         self.finish_reads(staging, reads, 0, visit).map(|_| ())
     }
 
-    /// Records copies of `reads` into the staging buffer after `extra` leading bytes.
+    /// Records copies of `reads` into the staging buffer after `extra` leading bytes (inside
+    /// the caller's error scope).
     pub(crate) fn encode_reads(
         &self,
         encoder: &mut wgpu::CommandEncoder,
         reads: &[ReadRequest<'_>],
         extra: u64,
-    ) -> Result<Option<wgpu::Buffer>, GpuError> {
+    ) -> Option<wgpu::Buffer> {
         let total: u64 = extra + reads.iter().map(|r| r.size).sum::<u64>();
         if total == 0 {
-            return Ok(None);
+            return None;
         }
         let staging = self.staging.get(&self.device, total);
         let mut at = extra;
-        self.scoped("recording a readback", || {
-            for read in reads {
-                if read.size > 0 {
-                    encoder.copy_buffer_to_buffer(
-                        &read.buffer.buffer,
-                        read.offset,
-                        &staging,
-                        at,
-                        read.size,
-                    );
-                }
-                at += read.size;
+        for read in reads {
+            if read.size > 0 {
+                encoder.copy_buffer_to_buffer(
+                    &read.buffer.buffer,
+                    read.offset,
+                    &staging,
+                    at,
+                    read.size,
+                );
             }
-        })?;
-        Ok(Some(staging))
+            at += read.size;
+        }
+        Some(staging)
     }
 
     /// Maps the staging buffer once the queue is idle and hands `visit` every read's bytes,
@@ -236,12 +236,7 @@ impl GpuContext {
         slice.map_async(wgpu::MapMode::Read, move |result| {
             let _ = sender.send(result);
         });
-        self.wait("reading back")?;
-        receiver
-            .recv()
-            .map_err(|_| GpuError::Readback {
-                reason: "the map callback never ran".to_owned(),
-            })?
+        self.wait_for(&receiver, "reading back")?
             .map_err(|err| GpuError::Readback {
                 reason: err.to_string(),
             })?;

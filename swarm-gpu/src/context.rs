@@ -10,6 +10,9 @@ use swarm_shader::ShaderCapabilities;
 use crate::buffer::Staging;
 use crate::{AdapterError, GpuError};
 
+/// How long a wait polls the device before it blocks: about what a short dispatch takes.
+const SPIN_BEFORE_BLOCKING: std::time::Duration = std::time::Duration::from_micros(500);
+
 /// Optional features swarm uses when the adapter has them.
 const WANTED_FEATURES: wgpu::Features =
     wgpu::Features::SHADER_INT64.union(wgpu::Features::TIMESTAMP_QUERY);
@@ -347,17 +350,50 @@ impl GpuContext {
         Ok(value)
     }
 
+    /// Waits for `callback`'s answer, which a poll of the device delivers: polling without
+    /// blocking for a short while, as a short dispatch finishes sooner than a blocked thread
+    /// wakes, then blocking until the GPU is idle.
+    pub(crate) fn wait_for<T>(
+        &self,
+        callback: &std::sync::mpsc::Receiver<T>,
+        operation: &'static str,
+    ) -> Result<T, GpuError> {
+        let spin_until = std::time::Instant::now() + SPIN_BEFORE_BLOCKING;
+        loop {
+            match callback.try_recv() {
+                Ok(value) => return Ok(value),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+            }
+            if std::time::Instant::now() >= spin_until {
+                break;
+            }
+            self.device
+                .poll(wgpu::PollType::Poll)
+                .map_err(|err| self.poll_error(operation, err))?;
+            std::hint::spin_loop();
+        }
+        self.wait(operation)?;
+        callback.try_recv().map_err(|_| GpuError::Readback {
+            reason: format!("{operation}: the GPU went idle without answering"),
+        })
+    }
+
+    fn poll_error(&self, operation: &'static str, err: wgpu::PollError) -> GpuError {
+        match self.check_alive() {
+            Err(lost) => lost,
+            Ok(()) => GpuError::Internal {
+                operation,
+                description: err.to_string(),
+            },
+        }
+    }
+
     /// Waits for all submitted work.
     pub(crate) fn wait(&self, operation: &'static str) -> Result<(), GpuError> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|err| match self.check_alive() {
-                Err(lost) => lost,
-                Ok(()) => GpuError::Internal {
-                    operation,
-                    description: err.to_string(),
-                },
-            })?;
+            .map_err(|err| self.poll_error(operation, err))?;
         self.check_alive()
     }
 }

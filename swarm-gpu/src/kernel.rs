@@ -194,7 +194,9 @@ impl GpuContext {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("swarm dispatch"),
             });
-        self.scoped("recording dispatches", || {
+        let extra = if timing.is_some() { TIMESTAMP_BYTES } else { 0 };
+        // One error scope for the recording and the submission.
+        let staging = self.scoped("submitting dispatches", || {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("swarm"),
                 timestamp_writes: timing.as_ref().map(|(set, _)| {
@@ -206,15 +208,14 @@ impl GpuContext {
                 }),
             });
             record(&mut pass, dispatches);
-        })?;
-        let extra = if timing.is_some() { TIMESTAMP_BYTES } else { 0 };
-        let staging = self.encode_reads(&mut encoder, reads, extra)?;
-        if let (Some((set, resolve)), Some(staging)) = (&timing, &staging) {
-            encoder.resolve_query_set(set, 0..2, resolve, 0);
-            encoder.copy_buffer_to_buffer(resolve, 0, staging, 0, TIMESTAMP_BYTES);
-        }
-        self.scoped("submitting dispatches", || {
+            drop(pass);
+            let staging = self.encode_reads(&mut encoder, reads, extra);
+            if let (Some((set, resolve)), Some(staging)) = (&timing, &staging) {
+                encoder.resolve_query_set(set, 0..2, resolve, 0);
+                encoder.copy_buffer_to_buffer(resolve, 0, staging, 0, TIMESTAMP_BYTES);
+            }
             self.queue.submit([encoder.finish()]);
+            staging
         })?;
         let head = self.finish_reads(staging, reads, extra, visit)?;
         let gpu = (head.len() == TIMESTAMP_BYTES as usize).then(|| {
