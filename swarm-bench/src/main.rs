@@ -278,11 +278,12 @@ fn run() -> Result<()> {
         let runs = if quick { 20 } else { 200 };
         let latency = measure::latency(&mut runner, latency_agents, runs)?;
         eprintln!(
-            "round trip of {latency_agents} trivial agents: median {:?} (spawn {:?}, dispatch {:?}, GPU {:?})",
+            "round trip of {latency_agents} trivial agents: median {:?} (spawn {:?}, dispatch {:?}, GPU {:?}; {:?})",
             latency.round_trip.median(),
             latency.spawn,
             latency.dispatch,
-            latency.gpu
+            latency.gpu,
+            latency.phases
         );
         report.latency = Some(latency);
         write(&report)?;

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use swarm_host::{Arg, BatchOutcome, Value};
+use swarm_host::{Arg, BatchOutcome, DispatchPhases, Value};
 
 use crate::{Phases, Run, SwarmRunner, Workload, peers};
 
@@ -309,6 +309,8 @@ pub struct Latency {
     pub dispatch: Duration,
     /// Median GPU time of the submission, spawn kernel and run kernel (timestamps).
     pub gpu: Option<Duration>,
+    /// Median of each part of the dispatch.
+    pub phases: DispatchPhases,
 }
 
 /// Measures the round trip of `agents` trivial agents, `runs` times after a warm-up.
@@ -319,6 +321,7 @@ pub fn latency(runner: &mut SwarmRunner, agents: u32, runs: usize) -> Result<Lat
     let mut spawns = Vec::new();
     let mut dispatches = Vec::new();
     let mut gpus = Vec::new();
+    let mut phases = Vec::new();
     for run in 0..=runs {
         let started = Instant::now();
         let batch = swarm.spawn_batch("echo", agents, &[Arg::INDEX])?;
@@ -339,14 +342,24 @@ pub fn latency(runner: &mut SwarmRunner, agents: u32, runs: usize) -> Result<Lat
             spawns.push(spawned);
             dispatches.push(round_trip - spawned);
             gpus.extend(report.gpu_time);
+            phases.push(report.phases);
         }
     }
     round_trips.sort_unstable();
+    let part = |f: fn(&DispatchPhases) -> Duration| median(phases.iter().map(f).collect());
+    let phases = DispatchPhases {
+        prepare: part(|p| p.prepare).unwrap_or_default(),
+        submit: part(|p| p.submit).unwrap_or_default(),
+        wait: part(|p| p.wait).unwrap_or_default(),
+        decode: part(|p| p.decode).unwrap_or_default(),
+        harvest: part(|p| p.harvest).unwrap_or_default(),
+    };
     Ok(Latency {
         agents,
         spawn: median(spawns).unwrap_or_default(),
         dispatch: median(dispatches).unwrap_or_default(),
         gpu: median(gpus),
+        phases,
         round_trip: Stats { runs: round_trips },
     })
 }

@@ -207,11 +207,11 @@ impl Report {
         if let Some(l) = &self.latency {
             let _ = writeln!(
                 md,
-                "| round trip of {} trivial agents ≤ 200 µs | {} (median of {}) | {} |",
+                "| round trip of {} trivial agents ≤ 150 µs | {} (median of {}) | {} |",
                 count(l.agents),
                 millis(l.round_trip.median()),
                 l.round_trip.runs.len(),
-                verdict(Some(l.round_trip.median() <= Duration::from_micros(200)))
+                verdict(Some(l.round_trip.median() <= Duration::from_micros(150)))
             );
         }
         if let Some(b) = &self.baseline {
@@ -278,6 +278,19 @@ impl Report {
                 "| of which GPU time (timestamps) | {} |",
                 l.gpu.map_or("–".to_owned(), millis)
             );
+            let p = &l.phases;
+            for (part, time) in [
+                ("dispatch: work list and parameters (host)", p.prepare),
+                ("dispatch: recording and submission (host)", p.submit),
+                (
+                    "dispatch: submission until the readback is mapped (GPU, copy, wake-up)",
+                    p.wait,
+                ),
+                ("dispatch: decoding the status records (host)", p.decode),
+                ("dispatch: harvesting the result column (host)", p.harvest),
+            ] {
+                let _ = writeln!(md, "| {part} | {} |", millis(time));
+            }
         }
 
         if !self.workgroup.is_empty() {

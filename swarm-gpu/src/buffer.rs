@@ -217,18 +217,24 @@ impl GpuContext {
     }
 
     /// Maps the staging buffer once the queue is idle and hands `visit` every read's bytes,
-    /// returning the `extra` leading bytes.
+    /// returning the `extra` leading bytes and where the time went.
     pub(crate) fn finish_reads(
         &self,
         staging: Option<wgpu::Buffer>,
         reads: &[ReadRequest<'_>],
         extra: u64,
         visit: impl FnOnce(&[&[u8]]),
-    ) -> Result<Vec<u8>, GpuError> {
+    ) -> Result<Readback, GpuError> {
+        let started = std::time::Instant::now();
         let Some(staging) = staging else {
             self.wait("waiting for the GPU")?;
+            let wait = started.elapsed();
             visit(&vec![&[][..]; reads.len()]);
-            return Ok(Vec::new());
+            return Ok(Readback {
+                head: Vec::new(),
+                wait,
+                visit: started.elapsed() - wait,
+            });
         };
         let total: u64 = extra + reads.iter().map(|r| r.size).sum::<u64>();
         let slice = staging.slice(..total);
@@ -240,6 +246,7 @@ impl GpuContext {
             .map_err(|err| GpuError::Readback {
                 reason: err.to_string(),
             })?;
+        let wait = started.elapsed();
         let view = slice.get_mapped_range().map_err(|err| GpuError::Readback {
             reason: err.to_string(),
         })?;
@@ -253,10 +260,22 @@ impl GpuContext {
                 bytes
             })
             .collect();
+        let visiting = std::time::Instant::now();
         visit(&slices);
+        let visit = visiting.elapsed();
         drop(slices);
         drop(view);
         staging.unmap();
-        Ok(head)
+        Ok(Readback { head, wait, visit })
     }
+}
+
+/// What a readback gave besides what the visitor saw.
+pub(crate) struct Readback {
+    /// The leading bytes before the reads.
+    pub(crate) head: Vec<u8>,
+    /// Until the staging buffer lay mapped.
+    pub(crate) wait: std::time::Duration,
+    /// In the visitor.
+    pub(crate) visit: std::time::Duration,
 }

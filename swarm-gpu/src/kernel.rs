@@ -59,6 +59,13 @@ pub struct DispatchTiming {
     pub wall: Duration,
     /// Between the first and last dispatch's timestamps, when the device has timestamp queries.
     pub gpu: Option<Duration>,
+    /// Recording and submitting the work.
+    pub submit: Duration,
+    /// From the submission until the readback lay mapped: the GPU's work, the copy to the
+    /// host and the wake-up.
+    pub wait: Duration,
+    /// In the visitor.
+    pub visit: Duration,
 }
 
 /// Bytes the two pass timestamps take at the start of the staging buffer.
@@ -217,7 +224,9 @@ impl GpuContext {
             self.queue.submit([encoder.finish()]);
             staging
         })?;
-        let head = self.finish_reads(staging, reads, extra, visit)?;
+        let submit = start.elapsed();
+        let readback = self.finish_reads(staging, reads, extra, visit)?;
+        let head = readback.head;
         let gpu = (head.len() == TIMESTAMP_BYTES as usize).then(|| {
             let begin = u64::from_le_bytes(head[0..8].try_into().expect("8 bytes"));
             let end = u64::from_le_bytes(head[8..16].try_into().expect("8 bytes"));
@@ -227,6 +236,9 @@ impl GpuContext {
         Ok(DispatchTiming {
             wall: start.elapsed(),
             gpu,
+            submit,
+            wait: readback.wait,
+            visit: readback.visit,
         })
     }
 

@@ -35,7 +35,8 @@ pub use host::{HostCall, HostResult};
 pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::{Imports, StoreState};
 pub use swarm::{
-    AgentReport, Arg, Batch, BatchOutcome, BatchReport, DispatchReport, Outcome, Swarm,
+    AgentReport, Arg, Batch, BatchOutcome, BatchReport, DispatchPhases, DispatchReport, Outcome,
+    Swarm,
 };
 pub use swarm_core::{
     AgentId, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, TrapCode,

@@ -34,7 +34,7 @@ mod report;
 mod spawn;
 
 pub use batch::{Arg, Batch, BatchOutcome, BatchReport};
-pub use report::{AgentReport, DispatchReport, Outcome};
+pub use report::{AgentReport, DispatchPhases, DispatchReport, Outcome};
 
 struct Chunk {
     layout: ChunkLayout,

@@ -10,7 +10,7 @@ use swarm_shader::program::ValType;
 use crate::{AccessError, DispatchError, SpawnError, Value};
 
 use super::spawn::SpawnArgs;
-use super::{Swarm, fuel_extra, fuel_used};
+use super::{DispatchPhases, Swarm, fuel_extra, fuel_used};
 
 /// How every agent of a batch gets one argument.
 #[derive(Clone, Copy, Debug)]
@@ -156,6 +156,8 @@ pub struct BatchReport {
     pub host_time: Duration,
     /// Wall time of the dispatches and the harvest.
     pub wall_time: Duration,
+    /// Where the wall time went.
+    pub phases: DispatchPhases,
     /// Dispatches run.
     pub dispatches: u32,
 }
@@ -318,10 +320,12 @@ impl Swarm {
         let selection = (!whole).then_some(slots.as_slice());
         let mut gpu_time: Option<Duration> = None;
         let mut host_time = Duration::ZERO;
+        let mut phases = DispatchPhases::default();
         let mut dispatches = 0;
         loop {
             let step = self.step(selection)?;
             dispatches += 1;
+            phases += step.phases;
             if let Some(t) = step.gpu_time {
                 gpu_time = Some(gpu_time.unwrap_or_default() + t);
             }
@@ -330,7 +334,10 @@ impl Swarm {
                 break;
             }
         }
+        let harvesting = Instant::now();
         let mut report = self.harvest_slots(batch.func, &slots);
+        phases.harvest = harvesting.elapsed();
+        report.phases = phases;
         report.gpu_time = gpu_time;
         report.host_time = host_time;
         report.dispatches = dispatches;

@@ -14,7 +14,9 @@ use crate::host::{HostCall, HostResult};
 use crate::stack::StackWindow;
 use crate::{DispatchError, Value};
 
-use super::{AgentReport, DispatchReport, Outcome, Slot, Swarm, fuel_extra, fuel_used};
+use super::{
+    AgentReport, DispatchPhases, DispatchReport, Outcome, Slot, Swarm, fuel_extra, fuel_used,
+};
 
 impl Swarm {
     /// Runs every live agent that has work (a new call, a suspended call, or a host call just
@@ -104,16 +106,19 @@ impl Swarm {
             started.elapsed()
         };
         let mut gpu_time: Option<Duration> = None;
+        let mut phases = DispatchPhases::default();
         loop {
             let once = self.dispatch_once(slots)?;
             if let Some(t) = once.gpu {
                 gpu_time = Some(gpu_time.unwrap_or_default() + t);
             }
+            phases += once.phases;
             if !once.restarted {
                 return Ok(Step {
                     gpu_time,
                     host_time,
                     running: once.running,
+                    phases,
                 });
             }
         }
@@ -123,6 +128,7 @@ impl Swarm {
     /// high-water mark, or the selection), then the readback of the status records run,
     /// decoded into the host's copies as they lie mapped.
     pub(super) fn dispatch_once(&mut self, slots: Option<&[u32]>) -> Result<Once, DispatchError> {
+        let started = Instant::now();
         // Per chunk: how many invocations, the work-list offset of a selection, and the range
         // of local indices to read back (`swarm_core::plan`).
         let runs = match slots {
@@ -204,6 +210,7 @@ impl Swarm {
             .iter()
             .map(|(index, ..)| self.chunks[*index].layout.first_slot)
             .collect();
+        let prepare = started.elapsed();
         let timing = self.gpu.dispatch(&dispatches, &reads, |bytes| {
             let runs: Vec<(u32, &[u8])> = bytes
                 .iter()
@@ -237,6 +244,13 @@ impl Swarm {
             gpu: timing.gpu,
             restarted,
             running,
+            phases: DispatchPhases {
+                prepare,
+                submit: timing.submit,
+                wait: timing.wait,
+                decode: timing.visit,
+                harvest: Duration::ZERO,
+            },
         })
     }
 
@@ -437,6 +451,7 @@ pub(super) struct Step {
     pub(super) host_time: Duration,
     /// Agents of the selection with work left: suspended, or waiting on a host call.
     pub(super) running: usize,
+    pub(super) phases: DispatchPhases,
 }
 
 /// What one submission did.
@@ -445,6 +460,7 @@ pub(super) struct Once {
     /// Whether agents whose start function finished have begun their call.
     restarted: bool,
     running: usize,
+    phases: DispatchPhases,
 }
 
 /// Decodes read-back status records into the host's per-slot copies.

@@ -52,6 +52,32 @@ pub struct DispatchReport {
     pub wall_time: Duration,
 }
 
+/// Where the wall time of a batch's dispatches went, summed over its submissions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DispatchPhases {
+    /// On the host before each submission: the selection's work list and the parameters.
+    pub prepare: Duration,
+    /// Recording and submitting the spawn and run kernels and the readback.
+    pub submit: Duration,
+    /// From each submission until its readback lay mapped on the host: the GPU's work (see
+    /// the GPU time), the copy to the host and the wake-up.
+    pub wait: Duration,
+    /// Decoding the status records read back into the host's copies.
+    pub decode: Duration,
+    /// Building the report's columns from the host's copies.
+    pub harvest: Duration,
+}
+
+impl std::ops::AddAssign for DispatchPhases {
+    fn add_assign(&mut self, other: Self) {
+        self.prepare += other.prepare;
+        self.submit += other.submit;
+        self.wait += other.wait;
+        self.decode += other.decode;
+        self.harvest += other.harvest;
+    }
+}
+
 impl Outcome {
     /// Whether the call still has work: suspended for fuel, or waiting on the host.
     pub fn is_running(&self) -> bool {

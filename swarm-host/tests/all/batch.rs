@@ -177,6 +177,14 @@ fn a_batch_runs_alone_over_several_dispatches_and_its_slots_are_reused() {
     assert!(first.is_running(), "{:?}", first.outcomes);
     let done = swarm.run_batch(&batch).unwrap();
     assert!(done.dispatches > 1);
+    // The phases are parts of the wall time.
+    let p = done.phases;
+    assert!(p.wait > std::time::Duration::ZERO, "{p:?}");
+    assert!(
+        p.prepare + p.submit + p.wait + p.decode + p.harvest <= done.wall_time,
+        "{p:?} in {:?}",
+        done.wall_time
+    );
     assert_eq!(done.finished(), 30);
     for (agent, value) in done.column(0).enumerate() {
         let n = 1 + 2 * agent as i32;
