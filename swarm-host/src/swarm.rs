@@ -18,7 +18,8 @@ use swarm_shader::image::{MemoryPlacement, TablePlacement};
 use swarm_shader::isa::OpGroups;
 use swarm_shader::program::{FuncKind, Program};
 use swarm_shader::{
-    CodeImage, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, Store, interpreter_wgsl, validate_wgsl,
+    BindingAccess, CodeImage, InterpBinding, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, Store,
+    interpreter_wgsl, validate_wgsl,
 };
 
 use crate::host::HostFunction;
@@ -154,15 +155,11 @@ impl Kernels {
         let mut kernels = gpu.create_kernels(
             &wgsl,
             &[RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY],
-            &[
-                BindingKind::Uniform,
-                BindingKind::StorageRead,
-                BindingKind::StorageReadWrite,
-                BindingKind::StorageReadWrite,
-                BindingKind::StorageReadWrite,
-                BindingKind::StorageReadWrite,
-                BindingKind::StorageRead,
-            ],
+            &InterpBinding::ALL.map(|binding| match binding.access() {
+                BindingAccess::Uniform => BindingKind::Uniform,
+                BindingAccess::Read => BindingKind::StorageRead,
+                BindingAccess::ReadWrite => BindingKind::StorageReadWrite,
+            }),
         )?;
         let spawn_memory = kernels.pop().expect("three kernels");
         let spawn = kernels.pop().expect("three kernels");
@@ -425,18 +422,16 @@ impl Swarm {
         };
         let chunk = &self.chunks[index];
         let bind = |params: &GpuBuffer| {
-            self.gpu.bind(
-                &self.kernels().run,
-                &[
-                    params,
-                    &module.code,
-                    &chunk.memory,
-                    &chunk.state,
-                    &chunk.status,
-                    &chunk.output,
-                    &self.list,
-                ],
-            )
+            let buffers = InterpBinding::ALL.map(|binding| match binding {
+                InterpBinding::Params => params,
+                InterpBinding::Code => &module.code,
+                InterpBinding::Memory => &chunk.memory,
+                InterpBinding::State => &chunk.state,
+                InterpBinding::Status => &chunk.status,
+                InterpBinding::Output => &chunk.output,
+                InterpBinding::List => &self.list,
+            });
+            self.gpu.bind(&self.kernels().run, &buffers)
         };
         let bindings = (bind(&chunk.params)?, bind(&chunk.spawn_params)?);
         self.chunks[index].bindings = Some(bindings);

@@ -19,9 +19,9 @@ use crate::isa::{DEFERRED_FUEL, FUEL_SHIFT, LOOP_HEAD, OPCODE_MASK, OPS, OpGroup
 use crate::lower::RETURN_TARGET;
 use crate::{SOFTFLOAT_WGSL, records_wgsl};
 
-/// The interpreter's bindings, in order: params (uniform), code (read), memory, state, status,
-/// output (read-write storage), and the work list (read).
-pub const INTERPRETER_BINDINGS: usize = 7;
+mod bindings;
+
+pub use bindings::{BindingAccess, InterpBinding, bindings_wgsl};
 
 /// The entry point that runs agents.
 pub const RUN_ENTRY: &str = "main";
@@ -232,7 +232,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
 
     format!(
         "// swarm interpreter ({op_groups}): generated from the instruction table; do not edit.\n\
-         {records}\n{constants}\n{runtime}\n{fuel}\n{stack}\n{jobs}\n\
+         {records}\n{constants}\n{bindings}\n{runtime}\n{fuel}\n{stack}\n{jobs}\n\
          fn run_job() {{\n{run_job}}}\n\n{float_unit}\n\
          fn step(word: u32) {{\n\
          \x20   pc += 1u;\n\
@@ -242,6 +242,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
          }}\n\n{main}\n{spawn}",
         op_groups = op_groups.name(),
         records = records_wgsl(),
+        bindings = bindings_wgsl(),
         runtime = RUNTIME_WGSL,
         stack = if layout.private_stack() {
             STACK_PRIVATE_WGSL

@@ -17,7 +17,7 @@ mod wgsl;
 
 pub use image::{CodeImage, FitError};
 pub use interp::{
-    INTERPRETER_BINDINGS, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, SPAWN_PIECE_WORDS,
+    BindingAccess, InterpBinding, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, SPAWN_PIECE_WORDS,
     interpreter_wgsl,
 };
 pub use link::{ExternType, Import, InstanceInfo, Store};

@@ -1,14 +1,5 @@
-// Bindings, per-invocation registers and the helpers instruction bodies call.
-
-@group(0) @binding(0) var<uniform> params: DispatchParams;
-@group(0) @binding(1) var<storage, read> code: array<u32>;
-@group(0) @binding(2) var<storage, read_write> memory: array<u32>;
-@group(0) @binding(3) var<storage, read_write> state: array<u32>;
-@group(0) @binding(4) var<storage, read_write> status: array<u32>;
-@group(0) @binding(5) var<storage, read_write> output: array<u32>;
-// The work list: the agents a dispatch runs when `params.use_list` is set, or what a spawn
-// writes into new slots.
-@group(0) @binding(6) var<storage, read> list: array<u32>;
+// Per-invocation registers and the helpers instruction bodies call (the bindings come before,
+// from `InterpBinding`).
 
 var<private> agent: u32;
 var<private> pc: u32;
