@@ -224,6 +224,22 @@ impl Swarm {
     /// one [`Arg`] per parameter. Computed arguments cost nothing per agent on the host;
     /// columns are uploaded with the spawn records, in one write. Either every agent is
     /// spawned or none is.
+    ///
+    /// ```no_run
+    /// use swarm_host::{Arg, Imports, Swarm, SwarmConfig, Value};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let wasm: Vec<u8> = Vec::new();
+    /// let mut swarm = Swarm::new(SwarmConfig { max_agents: 131_072, ..SwarmConfig::default() })?;
+    /// swarm.load_module(&wasm, &Imports::new())?;
+    /// // Agent i calls xorshift(i, 1000); the arguments are computed on the GPU.
+    /// let batch = swarm.spawn_batch("xorshift", 131_072, &[Arg::INDEX, Arg::Same(Value::I32(1000))])?;
+    /// let report = swarm.run_batch(&batch)?;
+    /// let checksums: Vec<Value> = report.column(0).collect();
+    /// swarm.kill_batch(batch)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn spawn_batch(
         &mut self,
         export: &str,
