@@ -148,20 +148,21 @@ impl Swarm {
             // empty when they are all its live agents.
             let here = rest.partition_point(|&s| s < slots.end);
             rest = &rest[here..];
-            let live = slots
-                .clone()
-                .filter(|&s| self.pool.agent_in(s).is_some())
-                .count();
-            if live != here {
-                continue;
-            }
+            // A tile whose tenants touched no memory needs no clear, empty or not.
             let words = slots
                 .clone()
                 .filter_map(|s| self.slots.get(s as usize))
                 .map(|entry| entry.touched)
                 .max()
                 .unwrap_or(0);
-            if words > 0 {
+            if words == 0 {
+                continue;
+            }
+            let live = slots
+                .clone()
+                .filter(|&s| self.pool.agent_in(s).is_some())
+                .count();
+            if live == here {
                 emptied.push((slots, words));
             }
         }
