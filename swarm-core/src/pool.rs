@@ -186,24 +186,11 @@ impl SlotPool {
             self.slot(*id)?;
         }
         for id in ids {
-            let index = id.slot() as usize;
-            if !self.live[index] {
-                continue;
-            }
-            self.live[index] = false;
-            self.live_count -= 1;
-            if let Some(next) = self.generations[index].checked_add(1) {
-                self.generations[index] = next;
-                self.free[index / 64] |= 1 << (index % 64);
-                self.free_count += 1;
-                self.first_free_word = self.first_free_word.min(index / 64);
-            } else {
-                self.capacity -= 1;
+            if self.live[id.slot() as usize] {
+                self.free_slot(id.slot() as usize);
             }
         }
-        while self.top > 0 && !self.live[self.top as usize - 1] {
-            self.top -= 1;
-        }
+        self.lower_top();
         Ok(())
     }
 
@@ -227,7 +214,14 @@ impl SlotPool {
     /// than reused, so an id can never repeat.
     pub fn kill(&mut self, id: AgentId) -> Result<u32, PoolError> {
         let slot = self.slot(id)?;
-        let index = slot as usize;
+        self.free_slot(slot as usize);
+        self.lower_top();
+        Ok(slot)
+    }
+
+    /// Frees a live slot: its generation moves on, and it is free for reuse unless its
+    /// generations are exhausted.
+    fn free_slot(&mut self, index: usize) {
         self.live[index] = false;
         self.live_count -= 1;
         if let Some(next) = self.generations[index].checked_add(1) {
@@ -239,10 +233,13 @@ impl SlotPool {
             // Retired: it stays dead, and capacity shrinks by one slot for good.
             self.capacity -= 1;
         }
+    }
+
+    /// Moves the high-water mark down past dead slots.
+    fn lower_top(&mut self) {
         while self.top > 0 && !self.live[self.top as usize - 1] {
             self.top -= 1;
         }
-        Ok(slot)
     }
 
     /// The live agents, in slot order.

@@ -173,6 +173,28 @@ impl ArgRule {
     /// `start + index * step` in 64 bits (an `i64` or `f64`).
     pub const AFFINE64: u32 = 2;
 
+    /// Agent `index` gets `start + index * step`, wrapping: in 32 bits for `AFFINE32`, in 64
+    /// for `AFFINE64`.
+    pub fn affine(kind: u32, start: u64, step: u64) -> Self {
+        Self {
+            kind,
+            column: 0,
+            start_lo: start as u32,
+            start_hi: (start >> 32) as u32,
+            step_lo: step as u32,
+            step_hi: (step >> 32) as u32,
+        }
+    }
+
+    /// The agent's uploaded argument `column`.
+    pub fn column(column: u32) -> Self {
+        Self {
+            kind: Self::COLUMN,
+            column,
+            ..Self::default()
+        }
+    }
+
     /// Agent `index`'s argument bits under this rule, as the spawn kernel computes them;
     /// `column` gives the agent's uploaded bits for a column.
     pub fn bits(&self, index: u32, column: impl FnOnce(u32) -> u64) -> u64 {
@@ -374,14 +396,7 @@ mod tests {
 
     #[test]
     fn arg_rules_wrap_in_their_width() {
-        let rule = |kind, start: i64, step: i64| ArgRule {
-            kind,
-            column: 1,
-            start_lo: start as u32,
-            start_hi: (start >> 32) as u32,
-            step_lo: step as u32,
-            step_hi: (step >> 32) as u32,
-        };
+        let rule = |kind, start: i64, step: i64| ArgRule::affine(kind, start as u64, step as u64);
         let none = |_| unreachable!("not a column");
         assert_eq!(rule(ArgRule::AFFINE32, 5, 3).bits(4, none), 17);
         assert_eq!(
@@ -396,9 +411,6 @@ mod tests {
             rule(ArgRule::AFFINE64, -10, 1 << 40).bits(3, none),
             (3_u64 << 40).wrapping_sub(10)
         );
-        assert_eq!(
-            rule(ArgRule::COLUMN, 0, 0).bits(7, |c| u64::from(c) + 40),
-            41
-        );
+        assert_eq!(ArgRule::column(1).bits(7, |c| u64::from(c) + 40), 41);
     }
 }

@@ -280,22 +280,11 @@ impl Swarm {
                 Arg::Index { start, step } => (*start as u64, *step as u64),
                 _ => {
                     columns.push(arg);
-                    rules.push(ArgRule {
-                        kind: ArgRule::COLUMN,
-                        column: columns.len() as u32 - 1,
-                        ..ArgRule::default()
-                    });
+                    rules.push(ArgRule::column(columns.len() as u32 - 1));
                     continue;
                 }
             };
-            rules.push(ArgRule {
-                kind,
-                column: 0,
-                start_lo: start as u32,
-                start_hi: (start >> 32) as u32,
-                step_lo: step as u32,
-                step_hi: (step >> 32) as u32,
-            });
+            rules.push(ArgRule::affine(kind, start, step));
         }
         let mut words = Vec::with_capacity(2 * columns.len() * count as usize);
         for index in 0..count as usize {
@@ -326,11 +315,7 @@ impl Swarm {
 
     fn advance_batch(&mut self, batch: &Batch, to_end: bool) -> Result<BatchReport, DispatchError> {
         let wall = Instant::now();
-        let slots = batch
-            .ids
-            .iter()
-            .map(|id| self.pool.slot(*id))
-            .collect::<Result<Vec<u32>, _>>()?;
+        let slots = self.batch_slots(batch)?;
         // The whole swarm needs no list of agents to run.
         let whole = slots.len() == self.pool.len() as usize;
         let selection = (!whole).then_some(slots.as_slice());
@@ -364,14 +349,15 @@ impl Swarm {
     /// The batch's outcomes, results and counts as of the last dispatch, without GPU work.
     pub fn harvest(&self, batch: &Batch) -> Result<BatchReport, AccessError> {
         let wall = Instant::now();
-        let slots = batch
-            .ids
-            .iter()
-            .map(|id| self.pool.slot(*id))
-            .collect::<Result<Vec<u32>, _>>()?;
+        let slots = self.batch_slots(batch)?;
         let mut report = self.harvest_slots(batch.func, &slots);
         report.wall_time = wall.elapsed();
         Ok(report)
+    }
+
+    /// The slots of the batch's agents, in batch order; an error for the first stale id.
+    fn batch_slots(&self, batch: &Batch) -> Result<Vec<u32>, swarm_core::PoolError> {
+        batch.ids.iter().map(|id| self.pool.slot(*id)).collect()
     }
 
     /// Kills the batch's agents in one GPU submission.

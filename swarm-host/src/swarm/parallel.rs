@@ -21,10 +21,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_counts_stay_on_one_thread() {
+    fn threads_follow_the_agent_count_up_to_the_host() {
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         assert_eq!(parts(0), 1);
         assert_eq!(parts(AGENTS_PER_THREAD * 2 - 1), 1);
-        assert!(parts(AGENTS_PER_THREAD * 1_000) >= 1);
-        assert!(parts(AGENTS_PER_THREAD * 1_000) <= parts(AGENTS_PER_THREAD * 2_000));
+        assert_eq!(parts(AGENTS_PER_THREAD * 2), 2.min(threads));
+        assert_eq!(parts(AGENTS_PER_THREAD * 10_000), threads);
     }
 }

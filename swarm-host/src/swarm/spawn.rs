@@ -36,13 +36,7 @@ impl SpawnArgs {
     /// Every parameter uploaded: `bits` holds `argc` slots per agent, agent after agent.
     pub(super) fn uploaded(argc: usize, bits: &[u64]) -> Self {
         Self {
-            rules: (0..argc as u32)
-                .map(|column| ArgRule {
-                    kind: ArgRule::COLUMN,
-                    column,
-                    ..ArgRule::default()
-                })
-                .collect(),
+            rules: (0..argc as u32).map(ArgRule::column).collect(),
             columns: argc as u32,
             words: bits
                 .iter()
