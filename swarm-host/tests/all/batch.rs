@@ -366,3 +366,51 @@ fn a_batch_split_across_host_threads_reports_every_agent_in_order() {
     );
     assert_eq!(swarm.agent_count(), MANY / 4);
 }
+
+#[test]
+fn index_arguments_past_65536_agents_carry_into_the_high_words() {
+    // The spawn kernel multiplies the index by the step from 16-bit halves: indices of 65,536
+    // and more exercise the upper halves, and a 64-bit step the carries into the high word.
+    const MANY: u32 = 70_000;
+    let wat = r#"(module
+      (func (export "f") (param $a i64) (param $b i32) (result i64 i32)
+        (local.get $a) (local.get $b)))"#;
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: MANY,
+        max_memory_pages: 0,
+        value_stack_slots: 16,
+        call_frames: 2,
+        max_results: 2,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm
+        .load_module(&wat::parse_str(wat).unwrap(), &Imports::new())
+        .unwrap();
+    let step64 = 0x9e37_79b9_7f4a_7c15_u64 as i64;
+    let batch = swarm
+        .spawn_batch(
+            "f",
+            MANY,
+            &[
+                Arg::Index {
+                    start: -3,
+                    step: step64,
+                },
+                Arg::Index {
+                    start: 11,
+                    step: 0xdead_beef,
+                },
+            ],
+        )
+        .unwrap();
+    let report = swarm.run_batch(&batch).unwrap();
+    assert_eq!(report.finished(), MANY as usize);
+    for i in 0..MANY {
+        let want = vec![
+            Value::I64((-3_i64).wrapping_add(step64.wrapping_mul(i64::from(i)))),
+            Value::I32(11_u32.wrapping_add(0xdead_beef_u32.wrapping_mul(i)) as i32),
+        ];
+        assert_eq!(report.results(i as usize), Some(want), "agent {i}");
+    }
+}
