@@ -135,7 +135,8 @@ impl SlotPool {
         Some(u32::try_from(word * 64 + bit).expect("slots are u32s"))
     }
 
-    /// Takes `count` free slots, or none if fewer are free.
+    /// Takes `count` free slots, or none if fewer are free; the ids come in ascending slot
+    /// order (freed slots lowest first, then fresh ones).
     pub fn spawn_many(&mut self, count: u64) -> Result<Vec<AgentId>, PoolError> {
         if count > u64::from(self.free_slots()) {
             return Err(PoolError::NotEnoughSlots {
@@ -337,6 +338,12 @@ mod tests {
                 single.spawn_many(count)
             };
             assert_eq!(many.is_ok(), ones.is_ok(), "round {round}");
+            if let Ok(ids) = &many {
+                assert!(
+                    ids.windows(2).all(|w| w[0].slot() < w[1].slot()),
+                    "round {round}"
+                );
+            }
             let mut live: Vec<AgentId> = bulk.live().collect();
             assert_eq!(live, single.live().collect::<Vec<_>>(), "round {round}");
             // Kill a random subset, with a duplicate.

@@ -91,6 +91,10 @@ struct Slot {
     status: AgentStatus,
 }
 
+/// A call an agent makes once its start function has finished: the function and its
+/// arguments.
+type Call = (u32, Vec<Value>);
+
 /// A spawn dispatch recorded but not yet submitted: it runs first in the next submission.
 struct PendingSpawn {
     chunk: usize,
@@ -120,7 +124,7 @@ pub struct Swarm {
     /// Result bits of each slot's last finished call: `max_results` per slot.
     results: Vec<u64>,
     /// By slot: the call an agent makes once its start function has finished.
-    pending_calls: HashMap<u32, (u32, Vec<Value>)>,
+    pending_calls: HashMap<u32, Call>,
 }
 
 impl std::fmt::Debug for Swarm {

@@ -133,8 +133,9 @@ impl Swarm {
         Ok(())
     }
 
-    /// The tiles that killing `killed` (sorted, distinct, live) leaves without a live agent and with memory
-    /// to zero: each tile's slots and the most words any of its tenants touched.
+    /// The tiles that killing `killed` (sorted, distinct, live) leaves without a live agent
+    /// and with memory to zero: each tile's slots and the most words any of its tenants
+    /// touched.
     pub(super) fn emptied_tiles(&self, killed: &[u32]) -> Vec<(std::ops::Range<u32>, u32)> {
         let tile = self.layout.tile();
         let mut emptied: Vec<(std::ops::Range<u32>, u32)> = Vec::new();

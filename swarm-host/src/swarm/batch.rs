@@ -396,17 +396,12 @@ impl Swarm {
             .zip(report.instructions.chunks_mut(per))
             .zip(report.fuel.chunks_mut(per))
             .zip(result_chunks);
-        std::thread::scope(|scope| {
-            for ((((slots, outcomes), instructions), fuel), results) in parts {
-                let mut harvest =
-                    move || self.harvest_part(slots, n, outcomes, instructions, fuel, results);
-                if threads > 1 {
-                    scope.spawn(harvest);
-                } else {
-                    harvest();
-                }
-            }
-        });
+        super::parallel::map(
+            parts.collect(),
+            |((((slots, outcomes), instructions), fuel), results)| {
+                self.harvest_part(slots, n, outcomes, instructions, fuel, results);
+            },
+        );
         report
     }
 

@@ -15,7 +15,7 @@ use crate::stack::StackWindow;
 use crate::{DispatchError, Value};
 
 use super::{
-    AgentReport, DispatchPhases, DispatchReport, Outcome, Slot, Swarm, fuel_extra, fuel_used,
+    AgentReport, Call, DispatchPhases, DispatchReport, Outcome, Slot, Swarm, fuel_extra, fuel_used,
 };
 
 impl Swarm {
@@ -467,12 +467,12 @@ pub(super) struct Once {
 struct Decode {
     slots: Vec<Slot>,
     results: Vec<u64>,
-    pending: HashMap<u32, (u32, Vec<Value>)>,
+    pending: HashMap<u32, Call>,
     max_results: usize,
     results_offset: usize,
     stride: usize,
     /// Agents whose start function finished, with the call they make next.
-    restarts: Vec<(u32, (u32, Vec<Value>))>,
+    restarts: Vec<(u32, Call)>,
     running: usize,
 }
 
@@ -547,25 +547,12 @@ impl Decode {
                 first += n;
             }
         }
-        let running: usize = std::thread::scope(|scope| {
-            let part = &part;
-            let workers: Vec<_> = pieces
-                .into_iter()
-                .map(|(first, bytes, slots, results)| {
-                    scope.spawn(move || part.decode(first, bytes, slots, results, None))
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().expect("a decoding thread panicked"))
-                .sum()
+        let running = super::parallel::map(pieces, |(first, bytes, slots, results)| {
+            part.decode(first, bytes, slots, results, None)
         });
-        self.running += running;
+        self.running += running.into_iter().sum::<usize>();
     }
 }
-
-/// A call waiting for its agent's start function: the function and its arguments.
-type Call = (u32, Vec<Value>);
 
 /// The calls waiting for a start function by slot, and the agents whose start function
 /// finished with the call they make next.

@@ -16,6 +16,29 @@ pub(super) fn parts(agents: usize) -> usize {
     (agents / AGENTS_PER_THREAD).clamp(1, threads)
 }
 
+/// Runs `work` on each piece, on a thread of its own when there are several, and returns
+/// what each gave, in piece order.
+pub(super) fn map<T: Send, R: Send>(pieces: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    if pieces.len() <= 1 {
+        return pieces.into_iter().map(work).collect();
+    }
+    std::thread::scope(|scope| {
+        let work = &work;
+        let workers: Vec<_> = pieces
+            .into_iter()
+            .map(|piece| scope.spawn(move || work(piece)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,5 +50,13 @@ mod tests {
         assert_eq!(parts(AGENTS_PER_THREAD * 2 - 1), 1);
         assert_eq!(parts(AGENTS_PER_THREAD * 2), 2.min(threads));
         assert_eq!(parts(AGENTS_PER_THREAD * 10_000), threads);
+    }
+
+    #[test]
+    fn map_keeps_piece_order_on_threads_and_inline() {
+        let many: Vec<u64> = (0..8).collect();
+        assert_eq!(map(many, |x| x * x), [0, 1, 4, 9, 16, 25, 36, 49]);
+        assert_eq!(map(vec![7_u64], |x| x + 1), [8]);
+        assert!(map(Vec::<u64>::new(), |x| x).is_empty());
     }
 }

@@ -199,13 +199,13 @@ impl Swarm {
         entry: u32,
         args: &SpawnArgs,
     ) -> Result<Vec<AgentId>, SpawnError> {
-        let mut ids = if count == 1 {
+        // `spawn_many` hands out slots in ascending order.
+        let ids = if count == 1 {
             // One agent into a full pool is "full", not "not enough slots".
             vec![self.pool.spawn()?]
         } else {
             self.pool.spawn_many(u64::from(count))?
         };
-        ids.sort_unstable_by_key(|id| id.slot());
         let result = self.record_spawns(&ids, entry, args);
         if let Err(err) = result {
             for id in &ids {
@@ -384,21 +384,7 @@ impl Swarm {
             }
             spawns
         };
-        let filled: Vec<Vec<PendingSpawn>> = if pieces.len() > 1 {
-            std::thread::scope(|scope| {
-                let fill = &fill;
-                let workers: Vec<_> = pieces
-                    .into_iter()
-                    .map(|piece| scope.spawn(move || fill(piece)))
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|w| w.join().expect("a spawning thread panicked"))
-                    .collect()
-            })
-        } else {
-            pieces.into_iter().map(fill).collect()
-        };
+        let filled = super::parallel::map(pieces, fill);
         // A chunk's agents may span pieces: their records are contiguous, one dispatch.
         let mut spawns: Vec<PendingSpawn> = Vec::new();
         for spawn in filled.into_iter().flatten() {
