@@ -62,6 +62,11 @@ gpu_struct! {
         /// memory of a store counted in one word space): what a later tenant of the slot must
         /// zero.
         pub memory_touched: u32,
+        /// Instructions the compiled tier ran over the agent's life (the fuel of its blocks),
+        /// low word: the rest of `fuel_used - fuel_extra` ran on the interpreter.
+        pub compiled_lo: u32,
+        /// Instructions the compiled tier ran over the agent's life, high word.
+        pub compiled_hi: u32,
         /// Unused; keeps the record a multiple of 8 bytes.
         pub pad: u32,
     }

@@ -12,10 +12,13 @@ use swarm_core::{
     SpawnRecord, TrapCode, WgslField,
 };
 
+use crate::compile::CompilePlan;
 use crate::image::{
     FUNC_ENTRY_WORDS, IMPORTED_ENTRY, MEMORY_ENTRY_WORDS, REF_NULL, TABLE_ENTRY_WORDS, header,
 };
-use crate::isa::{DEFERRED_FUEL, FUEL_SHIFT, LOOP_HEAD, OPCODE_MASK, OPS, OpGroups};
+use crate::isa::{
+    BLOCK_SHIFT, DEFERRED_FUEL, FUEL_SHIFT, LOOP_HEAD, OPCODE_MASK, OPS, OpGroups, access_bytes,
+};
 use crate::lower::RETURN_TARGET;
 use crate::{SOFTFLOAT_WGSL, records_wgsl};
 
@@ -49,6 +52,19 @@ fn field_index(fields: &[WgslField], name: &str) -> u32 {
 /// out traps with `unreachable`; a module's code holds none, since lowering records every
 /// group it emits.
 pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
+    kernel_wgsl(layout, op_groups, None)
+}
+
+/// The compiled tier's WGSL (see [`crate::compile`]): the interpreter of [`interpreter_wgsl`],
+/// with only the instructions the module's code holds, and the blocks of `plan` as a step of
+/// its dispatch loop. It runs the module whose code
+/// image `plan` marked; the interpreter runs that image as well, so agents move between the
+/// two kernels at any dispatch.
+pub fn compiled_wgsl(layout: &Layout, op_groups: OpGroups, plan: &CompilePlan) -> String {
+    kernel_wgsl(layout, op_groups, Some(plan))
+}
+
+fn kernel_wgsl(layout: &Layout, op_groups: OpGroups, plan: Option<&CompilePlan>) -> String {
     let words = |bytes: u64| (bytes / 4) as u32;
     let region = |kind| layout.region(kind);
     let mut constants = String::new();
@@ -141,6 +157,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     constant("FUEL_SHIFT", FUEL_SHIFT);
     constant("LOOP_HEAD", LOOP_HEAD);
     constant("DEFERRED_FUEL", DEFERRED_FUEL);
+    constant("BLOCK_SHIFT", BLOCK_SHIFT);
 
     // Mesa's lavapipe (22.3) miscompiles a `switch` of a few hundred cases, so dispatch is two
     // levels deep: an outer switch on `op / CASES_PER_GROUP`, inner switches of at most
@@ -150,16 +167,29 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     let mut float_arms: Vec<String> = Vec::new();
     let mut float_binary = Vec::new();
     for (code, info) in OPS.iter().enumerate() {
+        // A compiled kernel's interpreter runs one module: it needs only the instructions
+        // that module's code holds, a much smaller shader to build.
+        let needed = plan.is_none_or(|plan| plan.uses(info.op));
         if !op_groups.contains(OpGroups::of(info.op)) {
             continue;
         }
         let body = info.body;
         if float_range.contains(&code) {
+            // Indexed by opcode: every float row has its entry.
             float_binary.push(if info.shape == "fu2" { "1u" } else { "0u" });
-            float_arms.push(format!(
-                "            case {code}u: {{ return {body}; }} // {}\n",
-                info.mnemonic
-            ));
+            if needed {
+                let group = (code - float_range.start) / CASES_PER_GROUP;
+                if float_arms.len() <= group {
+                    float_arms.resize(group + 1, String::new());
+                }
+                float_arms[group].push_str(&format!(
+                    "            case {code}u: {{ return {body}; }} // {}\n",
+                    info.mnemonic
+                ));
+            }
+            continue;
+        }
+        if !needed {
             continue;
         }
         let mut arm = format!("            case {code}u: {{ // {}\n", info.mnemonic);
@@ -182,6 +212,16 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
             "w32to64" => format!("let a = pop32(); push64({body});"),
             "w64to32" => format!("let a = pop64(); push32({body});"),
             "f64rel" => format!("let b = pop64(); let a = pop64(); push32({body});"),
+            "ld32" | "ld64" | "st32" | "st64" => {
+                let bytes = access_bytes(info.op).expect("a memory row");
+                let width = &info.shape[2..];
+                let address = format!("let a = ea(pop32(), imm0, {bytes}u);");
+                if info.shape.starts_with("ld") {
+                    format!("{address} push{width}({body});")
+                } else {
+                    format!("let v = pop{width}(); {address} {body}")
+                }
+            }
             other => unreachable!("unknown shape {other}"),
         };
         writeln!(arm, "                {statement}\n            }}").expect("String");
@@ -195,11 +235,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
     // The soft-float library comes only with the float group. Every float instruction reaches
     // `float_unit` from one call site, in `step`.
     let (float_unit, float_step) = if op_groups.contains(OpGroups::FLOAT) {
-        let float_groups: Vec<String> = float_arms
-            .chunks(CASES_PER_GROUP)
-            .map(|chunk| chunk.concat())
-            .collect();
-        let float_switch = nested_switch("op", float_range.start, &float_groups, "return 0lu;");
+        let float_switch = nested_switch("op", float_range.start, &float_arms, "return 0lu;");
         let unit = format!(
             "{SOFTFLOAT_WGSL}\n{FLOAT_WGSL}\n\
              const FIRST_FLOAT: u32 = {first}u;\n\
@@ -230,8 +266,17 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
         (String::new(), "")
     };
 
+    let (kind, blocks) = match plan {
+        Some(plan) => ("compiled kernel", plan.wgsl()),
+        None => (
+            "interpreter",
+            "// The interpreter runs no compiled block.\n\
+             fn run_block(id: u32) -> bool {\n    return false;\n}\n"
+                .to_owned(),
+        ),
+    };
     format!(
-        "// swarm interpreter ({op_groups}): generated from the instruction table; do not edit.\n\
+        "// swarm {kind} ({op_groups}): generated from the instruction table; do not edit.\n\
          {records}\n{constants}\n{bindings}\n{runtime}\n{fuel}\n{stack}\n{jobs}\n\
          fn run_job() {{\n{run_job}}}\n\n{float_unit}\n\
          fn step(word: u32) {{\n\
@@ -239,7 +284,7 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
          \x20   let op = word & OPCODE_MASK;\n\
          {float_step}\
          {arms}\
-         }}\n\n{main}\n{spawn}",
+         }}\n\n{blocks}\n{main}\n{spawn}",
         op_groups = op_groups.name(),
         records = records_wgsl(),
         bindings = bindings_wgsl(),

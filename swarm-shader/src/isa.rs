@@ -20,6 +20,9 @@
 //! into `a` (and `b`), evaluate the expression, and push the result: `un32`/`un64` (same width),
 //! `bin32`/`bin64`, `rel32`/`rel64` (a `bool`, pushed as i32), `test32`/`test64` (one operand,
 //! a `bool`), `w32to64`/`w64to32` (conversions), `f64rel` (two u64, a u32 result).
+//! Memory rows: `ld32`/`ld64` bodies are the loaded value as an expression over the effective
+//! address `a`, `st32`/`st64` bodies statements storing `v` at `a`; the address is the popped
+//! operand plus the `offset` immediate, bounds-checked for [`access_bytes`] bytes first.
 //! `fu1`/`fu2` rows are float-unit instructions: their expression (a `u64` over the 64-bit
 //! operands `a`, `b`, or their low words `a32`, `b32`) is evaluated in one `float_unit`
 //! function reached from a single call site, so each soft-float routine is inlined once by
@@ -37,6 +40,12 @@ pub const LOOP_HEAD: u32 = 1 << 17;
 /// succeeds and then checks fuel; without the flag it charges them at once (a failed grow
 /// included) and checks nothing.
 pub const DEFERRED_FUEL: u32 = 1 << 18;
+/// Shift of a compiled block's id in an instruction word: the first instruction of every block
+/// the compiled tier runs carries its id (1 and up; 0 for none) in the bits from here on
+/// (see [`crate::compile`]). The interpreter masks them off.
+pub const BLOCK_SHIFT: u32 = 19;
+/// The largest block id an instruction word holds.
+pub const MAX_BLOCK_ID: u32 = u32::MAX >> BLOCK_SHIFT;
 /// Largest constant unit count whose fuel wasmtime charges without a check (its
 /// `SMALL_BULK_OP_COST`, at one fuel per unit).
 pub const SMALL_BULK_UNITS: u32 = 128;
@@ -74,22 +83,22 @@ macro_rules! for_each_op {
             Const64 = "const64" (lo, hi) [0 -> 1] raw "push64(u64(imm0) | (u64(imm1) << 32u));";
 
             // Memory.
-            I32Load = "i32.load" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 4u); push32(load32(a));";
-            I64Load = "i64.load" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 8u); push64(u64(load32(a)) | (u64(load32(a + 4u)) << 32u));";
-            I32Load8S = "i32.load8_s" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 1u); push32(sext(load8(a), 8u));";
-            I32Load8U = "i32.load8_u" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 1u); push32(load8(a));";
-            I32Load16S = "i32.load16_s" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 2u); push32(sext(load16(a), 16u));";
-            I32Load16U = "i32.load16_u" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 2u); push32(load16(a));";
-            I64Load8S = "i64.load8_s" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 1u); push64(sext64(sext(load8(a), 8u)));";
-            I64Load8U = "i64.load8_u" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 1u); push64(u64(load8(a)));";
-            I64Load16S = "i64.load16_s" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 2u); push64(sext64(sext(load16(a), 16u)));";
-            I64Load16U = "i64.load16_u" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 2u); push64(u64(load16(a)));";
-            I64Load32S = "i64.load32_s" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 4u); push64(sext64(load32(a)));";
-            I64Load32U = "i64.load32_u" (offset) [1 -> 1] raw "let a = ea(pop32(), imm0, 4u); push64(u64(load32(a)));";
-            I32Store = "i32.store" (offset) [2 -> 0] raw "let v = pop32(); let a = ea(pop32(), imm0, 4u); store32(a, v);";
-            I64Store = "i64.store" (offset) [2 -> 0] raw "let v = pop64(); let a = ea(pop32(), imm0, 8u); store32(a, u32(v & 0xfffffffflu)); store32(a + 4u, u32(v >> 32u));";
-            I32Store8 = "i32.store8" (offset) [2 -> 0] raw "let v = pop32(); let a = ea(pop32(), imm0, 1u); store8(a, v);";
-            I32Store16 = "i32.store16" (offset) [2 -> 0] raw "let v = pop32(); let a = ea(pop32(), imm0, 2u); store16(a, v);";
+            I32Load = "i32.load" (offset) [1 -> 1] ld32 "load32(a)";
+            I64Load = "i64.load" (offset) [1 -> 1] ld64 "u64(load32(a)) | (u64(load32(a + 4u)) << 32u)";
+            I32Load8S = "i32.load8_s" (offset) [1 -> 1] ld32 "sext(load8(a), 8u)";
+            I32Load8U = "i32.load8_u" (offset) [1 -> 1] ld32 "load8(a)";
+            I32Load16S = "i32.load16_s" (offset) [1 -> 1] ld32 "sext(load16(a), 16u)";
+            I32Load16U = "i32.load16_u" (offset) [1 -> 1] ld32 "load16(a)";
+            I64Load8S = "i64.load8_s" (offset) [1 -> 1] ld64 "sext64(sext(load8(a), 8u))";
+            I64Load8U = "i64.load8_u" (offset) [1 -> 1] ld64 "u64(load8(a))";
+            I64Load16S = "i64.load16_s" (offset) [1 -> 1] ld64 "sext64(sext(load16(a), 16u))";
+            I64Load16U = "i64.load16_u" (offset) [1 -> 1] ld64 "u64(load16(a))";
+            I64Load32S = "i64.load32_s" (offset) [1 -> 1] ld64 "sext64(load32(a))";
+            I64Load32U = "i64.load32_u" (offset) [1 -> 1] ld64 "u64(load32(a))";
+            I32Store = "i32.store" (offset) [2 -> 0] st32 "store32(a, v);";
+            I64Store = "i64.store" (offset) [2 -> 0] st64 "store32(a, u32(v & 0xfffffffflu)); store32(a + 4u, u32(v >> 32u));";
+            I32Store8 = "i32.store8" (offset) [2 -> 0] st32 "store8(a, v);";
+            I32Store16 = "i32.store16" (offset) [2 -> 0] st32 "store16(a, v);";
             MemorySize = "memory.size" () [0 -> 1] raw "push32(mem_pages);";
             MemoryGrow = "memory.grow" () [1 -> 1] raw "push32(memory_grow(word, pop32()));";
             MemoryFill = "memory.fill" () [3 -> 0] raw "let n = pop32(); let v = pop32(); let d = pop32(); memory_fill_op(word, d, v, n);";
@@ -358,6 +367,49 @@ impl Op {
     }
 }
 
+/// Bytes a load or store row (`ld32`, `ld64`, `st32`, `st64`) accesses, from its WebAssembly
+/// name: `i64.load8_u` one, `i32.store16` two, `i64.load32_s` four, `i64.load` eight.
+pub fn access_bytes(op: Op) -> Option<u32> {
+    let info = op.info();
+    if !matches!(info.shape, "ld32" | "ld64" | "st32" | "st64") {
+        return None;
+    }
+    let (ty, access) = info.mnemonic.split_once('.')?;
+    let narrow = access
+        .trim_start_matches("load")
+        .trim_start_matches("store");
+    Some(match narrow.split('_').next() {
+        Some("8") => 1,
+        Some("16") => 2,
+        Some("32") => 4,
+        _ if ty == "i64" => 8,
+        _ => 4,
+    })
+}
+
+/// The condition (over the operands `a` and `b`) under which a division or remainder row traps,
+/// and the value it computes otherwise: what the compiled tier checks before it divides (the
+/// interpreter then executes the instruction and traps, see [`crate::compile`]).
+pub fn division(op: Op) -> Option<(&'static str, &'static str)> {
+    Some(match op {
+        Op::I32DivS => (
+            "b == 0u || (a == 0x80000000u && b == 0xffffffffu)",
+            "div32_s(a, b)",
+        ),
+        Op::I32DivU => ("b == 0u", "a / b"),
+        Op::I32RemS => ("b == 0u", "rem32_s(a, b)"),
+        Op::I32RemU => ("b == 0u", "a % b"),
+        Op::I64DivS => (
+            "b == 0lu || (a == 0x8000000000000000lu && b == 0xfffffffffffffffflu)",
+            "div64_s(a, b)",
+        ),
+        Op::I64DivU => ("b == 0lu", "a / b"),
+        Op::I64RemS => ("b == 0lu", "rem64_s(a, b)"),
+        Op::I64RemU => ("b == 0lu", "a % b"),
+        _ => return None,
+    })
+}
+
 /// Optional groups of instructions. A module's interpreter is generated with only the groups
 /// the module uses ([`Program::op_groups`](crate::Program::op_groups)), so the common kernel
 /// stays small: without the float group it carries no soft-float library, and a GPU keeps more
@@ -493,17 +545,43 @@ mod tests {
     }
 
     #[test]
+    fn access_sizes_come_from_the_names() {
+        let sizes = [
+            (Op::I32Load, 4),
+            (Op::I64Load, 8),
+            (Op::I32Load8S, 1),
+            (Op::I64Load16U, 2),
+            (Op::I64Load32S, 4),
+            (Op::I32Store, 4),
+            (Op::I64Store, 8),
+            (Op::I32Store8, 1),
+            (Op::I32Store16, 2),
+        ];
+        for (op, bytes) in sizes {
+            assert_eq!(access_bytes(op), Some(bytes), "{}", op.mnemonic());
+        }
+        assert_eq!(access_bytes(Op::I32Add), None);
+        let memory_rows = OPS.iter().filter(|i| access_bytes(i.op).is_some()).count();
+        assert_eq!(memory_rows, 16);
+    }
+
+    #[test]
     fn shaped_rows_have_the_stack_effect_of_their_shape() {
         for info in OPS {
             let expected = match info.shape {
                 "raw" => continue,
                 "un32" | "un64" | "test32" | "test64" | "w32to64" | "w64to32" => (1, 1),
                 "bin32" | "bin64" | "rel32" | "rel64" | "f64rel" | "fu2" => (2, 1),
-                "fu1" => (1, 1),
+                "fu1" | "ld32" | "ld64" => (1, 1),
+                "st32" | "st64" => (2, 0),
                 other => panic!("{}: unknown shape {other}", info.mnemonic),
             };
             assert_eq!((info.pops, info.pushes), expected, "{}", info.mnemonic);
-            assert!(info.immediates.is_empty(), "{}", info.mnemonic);
+            if access_bytes(info.op).is_some() {
+                assert_eq!(info.immediates, ["offset"], "{}", info.mnemonic);
+            } else {
+                assert!(info.immediates.is_empty(), "{}", info.mnemonic);
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! and naga validation of every WGSL source.
 #![forbid(unsafe_code)]
 
+pub mod compile;
 pub mod disasm;
 pub mod effects;
 pub mod image;
@@ -15,10 +16,11 @@ mod records;
 mod softfloat;
 mod wgsl;
 
+pub use compile::{CompileBudget, CompilePlan};
 pub use image::{CodeImage, FitError};
 pub use interp::{
     BindingAccess, InterpBinding, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, SPAWN_PIECE_WORDS,
-    interpreter_wgsl,
+    compiled_wgsl, interpreter_wgsl,
 };
 pub use link::{ExternType, Import, InstanceInfo, Store};
 pub use lower::{CODE_BASE, LoadError, RETURN_TARGET, lower, supported_features};

@@ -17,6 +17,8 @@ var<private> fuel_left: u32;
 var<private> fuel_over: u64;
 // Fuel charged this dispatch that is not instructions (entries, bulk units, growth).
 var<private> fuel_extra: u64;
+// Fuel of the instructions compiled blocks ran this dispatch (`crate::compile`).
+var<private> compiled_fuel: u32;
 // Fuel the lifetime budget leaves for this dispatch (near `u64::MAX` when there is none).
 var<private> fuel_room: u64;
 

@@ -59,6 +59,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     fuel_over = 0lu;
     fuel_extra = 0lu;
     fuel_room = total - min(used_before, total);
+    compiled_fuel = 0u;
 
     stack_in();
     if start_state == ST_READY {
@@ -87,6 +88,12 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         if (word & LOOP_HEAD) != 0u && !fuel_check() {
             break;
         }
+        // The compiled tier's step: a whole block, when the word starts one (the interpreter's
+        // `run_block` declines every block).
+        let block = word >> BLOCK_SHIFT;
+        if block != 0u && run_block(block) {
+            continue;
+        }
         let cost = (word >> FUEL_SHIFT) & 1u;
         if cost > fuel_left {
             break;
@@ -113,6 +120,9 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     status[stbase + S_FUEL_USED_LO] = u32(used_after & 0xfffffffflu);
     status[stbase + S_FUEL_USED_HI] = u32(used_after >> 32u);
     status[stbase + S_FUEL_LAST] = u32(min(used, 0xfffffffflu));
+    let compiled = (u64(status[stbase + S_COMPILED_LO]) | (u64(status[stbase + S_COMPILED_HI]) << 32u)) + u64(compiled_fuel);
+    status[stbase + S_COMPILED_LO] = u32(compiled & 0xfffffffflu);
+    status[stbase + S_COMPILED_HI] = u32(compiled >> 32u);
     let extra = (u64(status[stbase + S_FUEL_EXTRA_LO]) | (u64(status[stbase + S_FUEL_EXTRA_HI]) << 32u)) + fuel_extra;
     status[stbase + S_FUEL_EXTRA_LO] = u32(extra & 0xfffffffflu);
     status[stbase + S_FUEL_EXTRA_HI] = u32(extra >> 32u);

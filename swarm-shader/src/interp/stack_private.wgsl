@@ -12,6 +12,14 @@ fn set_slot(i: u32, v: u64) {
     stk[2u * i] = u32(v & 0xfffffffflu);
     stk[2u * i + 1u] = u32(v >> 32u);
 }
+// The low word of slot `i`: all an i32 or f32 value has (`push32` leaves the high word as it
+// was).
+fn slot32(i: u32) -> u32 {
+    return stk[2u * i];
+}
+fn set_slot32(i: u32, v: u32) {
+    stk[2u * i] = v;
+}
 fn push32(v: u32) {
     stk[2u * sp] = v;
     sp += 1u;

@@ -1,0 +1,364 @@
+//! The compiled tier: a module's straight-line blocks of lowered code, compiled to WGSL and run
+//! inside the interpreter's own dispatch loop.
+//!
+//! **The contract.** A block is a run of instructions the compiler handles (integer arithmetic,
+//! variables, constants, loads and stores, division, `select`, branches to a fixed target) that
+//! starts at a leader and ends at a branch, before an instruction it does not handle, or before
+//! the next leader. Its first instruction word carries its id ([`isa::BLOCK_SHIFT`]). The
+//! compiled kernel is the interpreter with one more step: when the dispatch loop reaches an
+//! instruction that starts a block and the slice has fuel for the whole block, it runs the
+//! block's WGSL instead of the next instruction. Operands live in registers and the locals a
+//! block touches in variables; at every exit the block writes exactly the state the
+//! interpreter would have after the same instructions (slots, locals, `pc`, `sp`, fuel), so
+//! either tier continues from any stop: a dispatch can change kernels, a fuel suspension or a
+//! host call stops where it always did, and everything else (calls, returns, tables, bulk and
+//! float instructions) is the interpreter's.
+//!
+//! **Exactness.** Fuel is charged for the whole block before it runs, so a slice never ends
+//! inside one: where less is left, the interpreter runs the instructions one at a time. An
+//! instruction that can trap (a load or store out of bounds, a division by zero or overflow)
+//! is checked first; when it would trap, the block gives back the fuel of the instructions it
+//! did not run and leaves the agent at that instruction, which the interpreter then executes,
+//! so traps are the interpreter's by construction. A block whose branch goes back to its own
+//! first instruction, a loop header, runs as a WGSL loop with its locals in registers, making
+//! the fuel, lifetime and loop-limit checks the dispatch loop would make at each iteration.
+
+use std::collections::BTreeSet;
+
+use crate::disasm::{function_code, instructions};
+use crate::isa::{BLOCK_SHIFT, FUEL_SHIFT, LOOP_HEAD, MAX_BLOCK_ID, Op, access_bytes, division};
+use crate::lower::RETURN_TARGET;
+use crate::program::Program;
+
+mod emit;
+
+/// Limits on what one module's compiled kernel holds: its size, and so the time a driver takes
+/// to build it. When a module has more blocks than fit, those inside the most loops are
+/// compiled, the code that runs most often without a profile; the rest runs on the
+/// interpreter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileBudget {
+    /// Most instructions in one block; a longer run is split into several blocks.
+    pub block_instructions: u32,
+    /// Most instructions compiled in all.
+    pub instructions: u32,
+    /// Most blocks compiled.
+    pub blocks: u32,
+}
+
+impl Default for CompileBudget {
+    /// What NVIDIA's driver builds in a few seconds: it took 3 s for 85 blocks of 1,220
+    /// instructions (a base64 codec) and 40 s for 492 blocks of 4,449 (CoreMark).
+    fn default() -> Self {
+        Self {
+            block_instructions: 48,
+            instructions: 1_500,
+            blocks: 96,
+        }
+    }
+}
+
+/// One decoded instruction of a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Inst {
+    pub(crate) pc: u32,
+    pub(crate) word: u32,
+    pub(crate) op: Op,
+    pub(crate) imms: Vec<u32>,
+}
+
+impl Inst {
+    /// Its fuel: 0 or 1.
+    pub(crate) fn cost(&self) -> u32 {
+        (self.word >> FUEL_SHIFT) & 1
+    }
+
+    /// The pc of the next instruction.
+    pub(crate) fn next(&self) -> u32 {
+        self.pc + 1 + self.imms.len() as u32
+    }
+}
+
+/// A block: instructions from a leader, run as one piece of WGSL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Block {
+    /// Its id, in the first instruction's word.
+    pub(crate) id: u32,
+    pub(crate) insts: Vec<Inst>,
+}
+
+impl Block {
+    pub(crate) fn start(&self) -> u32 {
+        self.insts[0].pc
+    }
+
+    /// The pc after its last instruction.
+    pub(crate) fn end(&self) -> u32 {
+        self.insts.last().expect("a block is not empty").next()
+    }
+
+    /// The fuel of all its instructions.
+    pub(crate) fn cost(&self) -> u32 {
+        self.insts.iter().map(Inst::cost).sum()
+    }
+}
+
+/// How the compiler treats an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Compiled; the block may go on after it.
+    Straight,
+    /// A branch to a fixed target, compiled: the block ends with it.
+    Branch,
+    /// Left to the interpreter: a block ends before it.
+    Interpreted,
+}
+
+fn role(op: Op, imms: &[u32]) -> Role {
+    match op {
+        Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust => {
+            if imms[0] == RETURN_TARGET {
+                Role::Interpreted
+            } else {
+                Role::Branch
+            }
+        }
+        Op::Nop
+        | Op::Drop
+        | Op::Select
+        | Op::LocalGet
+        | Op::LocalSet
+        | Op::LocalTee
+        | Op::GlobalGet
+        | Op::GlobalSet
+        | Op::Const32
+        | Op::Const64
+        | Op::MemorySize
+        | Op::RefNull
+        | Op::RefIsNull
+        | Op::RefFunc
+        | Op::TableSize
+        | Op::AgentId
+        | Op::AgentCount => Role::Straight,
+        _ if access_bytes(op).is_some() || division(op).is_some() => Role::Straight,
+        _ => match op.info().shape {
+            "un32" | "un64" | "bin32" | "bin64" | "rel32" | "rel64" | "test32" | "test64"
+            | "w32to64" | "w64to32" | "f64rel" => Role::Straight,
+            _ => Role::Interpreted,
+        },
+    }
+}
+
+/// Which blocks of a module the compiled tier runs: what both its code image (the block ids)
+/// and its kernel (the blocks' WGSL) are made from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompilePlan {
+    blocks: Vec<Block>,
+    /// The opcodes the module's code holds, a bit each.
+    used: Vec<u64>,
+    /// Instructions of the module's code.
+    code_instructions: u32,
+}
+
+impl CompilePlan {
+    /// Splits every defined function of `program` into blocks, and picks those to compile
+    /// within `budget`.
+    pub fn new(program: &Program, budget: &CompileBudget) -> Self {
+        let mut plan = Self::default();
+        // Every block, with the number of loops around it.
+        let mut candidates: Vec<(u32, Vec<Inst>)> = Vec::new();
+        for index in 0..program.funcs.len() {
+            let Some(range) = function_code(program, index) else {
+                continue;
+            };
+            let insts: Vec<Inst> = instructions(program, range.clone())
+                .filter_map(|d| {
+                    Some(Inst {
+                        pc: d.pc,
+                        word: d.word,
+                        op: d.op?,
+                        imms: d.immediates.to_vec(),
+                    })
+                })
+                .collect();
+            plan.code_instructions += insts.len() as u32;
+            for inst in &insts {
+                let code = inst.op.code() as usize;
+                if plan.used.len() <= code / 64 {
+                    plan.used.resize(code / 64 + 1, 0);
+                }
+                plan.used[code / 64] |= 1 << (code % 64);
+            }
+            // Loops: the ranges from a backward branch's target to the branch.
+            let loops: Vec<(u32, u32)> = insts
+                .iter()
+                .filter(|i| {
+                    matches!(
+                        i.op,
+                        Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust
+                    ) && i.imms[0] <= i.pc
+                })
+                .map(|i| (i.imms[0], i.pc))
+                .collect();
+            for block in split(&insts, range.start, budget.block_instructions) {
+                let start = block[0].pc;
+                let depth = loops
+                    .iter()
+                    .filter(|(head, end)| (*head..=*end).contains(&start))
+                    .count() as u32;
+                candidates.push((depth, block.to_vec()));
+            }
+        }
+        // The deepest first, then the longest; ids in code order.
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by_key(|&i| {
+            let (depth, insts) = &candidates[i];
+            (std::cmp::Reverse(*depth), std::cmp::Reverse(insts.len()), i)
+        });
+        let mut chosen = vec![false; candidates.len()];
+        let (mut blocks, mut compiled) = (0_u32, 0_u32);
+        let most_blocks = budget.blocks.min(MAX_BLOCK_ID);
+        for i in order {
+            let len = candidates[i].1.len() as u32;
+            if blocks < most_blocks && compiled + len <= budget.instructions {
+                chosen[i] = true;
+                blocks += 1;
+                compiled += len;
+            }
+        }
+        for (i, (_, insts)) in candidates.into_iter().enumerate() {
+            if chosen[i] {
+                let id = plan.blocks.len() as u32 + 1;
+                plan.blocks.push(Block { id, insts });
+            }
+        }
+        plan
+    }
+
+    /// Whether the module's code holds `op` (the interpreter in its compiled kernel needs no
+    /// other instruction).
+    pub fn uses(&self, op: Op) -> bool {
+        let code = op.code() as usize;
+        self.used
+            .get(code / 64)
+            .is_some_and(|bits| bits & (1 << (code % 64)) != 0)
+    }
+
+    /// Blocks compiled.
+    pub fn blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Instructions in compiled blocks, and in the module's code.
+    pub fn coverage(&self) -> (u32, u32) {
+        let compiled = self.blocks.iter().map(|b| b.insts.len() as u32).sum();
+        (compiled, self.code_instructions)
+    }
+
+    /// Writes each block's id into its first instruction word of `image` (a code image's
+    /// words, whose index is the pc).
+    pub fn mark(&self, image: &mut [u32]) {
+        for block in &self.blocks {
+            let word = &mut image[block.start() as usize];
+            *word = (*word & !(MAX_BLOCK_ID << BLOCK_SHIFT)) | (block.id << BLOCK_SHIFT);
+        }
+    }
+
+    /// The WGSL of every block and of `run_block`, the step the interpreter's dispatch loop
+    /// takes at an instruction word with a block id.
+    pub fn wgsl(&self) -> String {
+        emit::plan_wgsl(&self.blocks)
+    }
+}
+
+/// The blocks of one function, whose instructions are `insts` and entry `entry`.
+fn split(insts: &[Inst], entry: u32, cap: u32) -> Vec<&[Inst]> {
+    let mut leaders = BTreeSet::from([entry]);
+    for inst in insts {
+        if inst.word & LOOP_HEAD != 0 {
+            leaders.insert(inst.pc);
+        }
+        match inst.op {
+            Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust => {
+                leaders.insert(inst.imms[0]);
+            }
+            Op::BrTable => {
+                for target in inst.imms[1..].chunks(3) {
+                    leaders.insert(target[0]);
+                }
+            }
+            _ => {}
+        }
+        if role(inst.op, &inst.imms) != Role::Straight {
+            leaders.insert(inst.next());
+        }
+    }
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while i < insts.len() {
+        if role(insts[i].op, &insts[i].imms) == Role::Interpreted {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        loop {
+            let role = role(insts[i].op, &insts[i].imms);
+            if role == Role::Interpreted {
+                break;
+            }
+            i += 1;
+            if role == Role::Branch
+                || i - start >= cap as usize
+                || i == insts.len()
+                || leaders.contains(&insts[i].pc)
+            {
+                break;
+            }
+        }
+        blocks.push(&insts[start..i]);
+    }
+    blocks
+}
+
+/// Whether `op` is a row the compiled tier runs (for tests and listings).
+pub fn compiles(op: Op) -> bool {
+    let imms = vec![0; op.info().immediates.len().max(1)];
+    role(op, &imms) != Role::Interpreted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::OPS;
+
+    #[test]
+    fn every_integer_row_compiles_and_calls_stay_with_the_interpreter() {
+        for info in OPS {
+            let op = info.op;
+            let expected = !info.shape.starts_with("fu")
+                && !matches!(
+                    op,
+                    Op::Unreachable
+                        | Op::BrTable
+                        | Op::Return
+                        | Op::Call
+                        | Op::CallIndirect
+                        | Op::Output
+                        | Op::MemoryGrow
+                        | Op::MemoryFill
+                        | Op::MemoryCopy
+                        | Op::MemoryInit
+                        | Op::DataDrop
+                        | Op::TableGet
+                        | Op::TableSet
+                        | Op::TableGrow
+                        | Op::TableFill
+                        | Op::TableCopy
+                        | Op::TableInit
+                        | Op::ElemDrop
+                );
+            assert_eq!(compiles(op), expected, "{}", info.mnemonic);
+        }
+        assert!(!OPS.is_empty());
+    }
+}

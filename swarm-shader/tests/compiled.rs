@@ -1,0 +1,96 @@
+//! The compiled tier's WGSL for real modules (the benchmark's programs and guests) and small
+//! ones validates with naga, and the plans cover what they should.
+
+use swarm_core::{DeviceLimits, Layout, SwarmConfig};
+use swarm_shader::{
+    CompileBudget, CompilePlan, ShaderCapabilities, compiled_wgsl, disasm, lower, validate_wgsl,
+};
+
+fn modules() -> Vec<(String, Vec<u8>)> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../swarm-bench");
+    let mut modules = vec![(
+        "guests".to_owned(),
+        std::fs::read(format!("{root}/guests/swarm_guests.wasm")).expect("the guests' module"),
+    )];
+    let mut programs: Vec<_> = std::fs::read_dir(format!("{root}/programs"))
+        .expect("the programs")
+        .filter_map(|entry| {
+            let dir = entry.ok()?.path();
+            let name = dir.file_name()?.to_str()?.to_owned();
+            let bytes = std::fs::read(dir.join(format!("{name}.wasm"))).ok()?;
+            Some((name, bytes))
+        })
+        .collect();
+    programs.sort();
+    assert!(programs.len() >= 10, "the benchmark's programs are missing");
+    modules.extend(programs);
+    modules
+}
+
+#[test]
+fn real_modules_compile_to_valid_wgsl() {
+    let capabilities = ShaderCapabilities { int64: true };
+    let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).expect("layout");
+    for (name, bytes) in modules() {
+        let program = lower(&bytes).expect("the module lowers");
+        let plan = CompilePlan::new(&program, &CompileBudget::default());
+        let (compiled, total) = plan.coverage();
+        assert!(plan.blocks() > 0, "{name}: no block");
+        let budget = CompileBudget::default();
+        assert!(
+            compiled * 2 > total
+                || compiled * 10 > budget.instructions * 9
+                || plan.blocks() == budget.blocks as usize,
+            "{name}: {compiled} of {total} instructions compiled"
+        );
+        assert!(compiled <= budget.instructions && plan.blocks() <= budget.blocks as usize);
+        validate_wgsl(
+            &format!("{name} compiled"),
+            compiled_wgsl(&layout, program.op_groups, &plan),
+            capabilities,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn block_ids_mark_instruction_starts_and_the_budget_holds() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../swarm-bench/programs/coremark/coremark.wasm"
+    ))
+    .expect("CoreMark");
+    let program = lower(&bytes).expect("lowers");
+    let budget = CompileBudget {
+        block_instructions: 8,
+        instructions: 2_000,
+        blocks: 1_000,
+    };
+    let plan = CompilePlan::new(&program, &budget);
+    let (compiled, total) = plan.coverage();
+    assert!(compiled <= 2_000 && compiled > 1_000, "{compiled}");
+    assert!(total > compiled);
+    let mut image = vec![0_u32; swarm_shader::CODE_BASE as usize];
+    image.extend_from_slice(&program.code);
+    let original = image.clone();
+    plan.mark(&mut image);
+    let marked: Vec<u32> = (0..image.len())
+        .filter(|&pc| image[pc] != original[pc])
+        .map(|pc| pc as u32)
+        .collect();
+    assert_eq!(marked.len(), plan.blocks());
+    // Every marked word is an instruction's first word, and the listing is unchanged by the
+    // marks (the interpreter masks them off).
+    let listing = disasm::disassemble(&program);
+    for pc in &marked {
+        assert!(
+            listing.contains(&format!("\n  {pc:>4}")),
+            "pc {pc} is not an instruction"
+        );
+    }
+    for pc in marked {
+        let (word, before) = (image[pc as usize], original[pc as usize]);
+        assert_eq!(word & ((1 << swarm_shader::isa::BLOCK_SHIFT) - 1), before);
+        assert_ne!(word >> swarm_shader::isa::BLOCK_SHIFT, 0);
+    }
+}
