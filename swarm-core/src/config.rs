@@ -83,6 +83,57 @@ pub struct SwarmConfig {
     /// agent's: 4 (a word) puts the same word of all agents of a tile side by side. A power of
     /// two from 4 to 4,096.
     pub memory_granule_bytes: u32,
+    /// Which kernel runs the agents: the interpreter, each module compiled to WGSL, or the
+    /// interpreter until the module has run a while and its compiled kernel is ready. Both
+    /// give the same results, traps, fuel and state, and agents move between them at any
+    /// dispatch.
+    pub tier: Tier,
+}
+
+/// The kernel that runs a swarm's agents ([`SwarmConfig::tier`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// The interpreter, until the loaded module has kept the GPU busy for a while: its compiled
+    /// kernel is then built on another host thread, and the dispatch after it is ready runs
+    /// it, for as long as it runs the agents faster than the interpreter did. A module that
+    /// runs briefly is never compiled.
+    #[default]
+    Auto,
+    /// Only the interpreter.
+    Interpreter,
+    /// The compiled kernel, built when a loaded module is first dispatched.
+    Compiled,
+}
+
+impl Tier {
+    /// Every tier, in the order of its names.
+    pub const ALL: [Self; 3] = [Self::Auto, Self::Interpreter, Self::Compiled];
+
+    /// Its name, as `swarm run --tier` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Interpreter => "interpreter",
+            Self::Compiled => "compiled",
+        }
+    }
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Tier {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|tier| tier.name() == name)
+            .ok_or_else(|| format!("unknown tier `{name}`: use auto, interpreter or compiled"))
+    }
 }
 
 impl Default for SwarmConfig {
@@ -103,6 +154,7 @@ impl Default for SwarmConfig {
             specialize: true,
             tile_agents: DEFAULT_TILE_AGENTS,
             memory_granule_bytes: DEFAULT_MEMORY_GRANULE_BYTES,
+            tier: Tier::Auto,
         }
     }
 }
@@ -280,6 +332,15 @@ pub(crate) const MAX_AGENTS: u32 = 1 << 31;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tiers_parse_from_their_names() {
+        for tier in Tier::ALL {
+            assert_eq!(tier.name().parse::<Tier>(), Ok(tier));
+        }
+        let err = "jit".parse::<Tier>().unwrap_err();
+        assert!(err.contains("auto, interpreter or compiled"), "{err}");
+    }
 
     #[test]
     fn default_is_valid() {

@@ -207,6 +207,74 @@ pub struct GpuContext {
     pub(crate) timer: Mutex<Option<(wgpu::QuerySet, wgpu::Buffer)>>,
 }
 
+/// Builds compute pipelines on a context's device from another thread, so a large kernel can
+/// compile while the device runs others. Errors are caught as the context's are (error scopes
+/// belong to the thread that opens them).
+#[derive(Clone)]
+pub struct PipelineBuilder {
+    pub(crate) device: wgpu::Device,
+    lost: Arc<Mutex<Option<String>>>,
+    uncaptured: Arc<Mutex<Vec<wgpu::Error>>>,
+}
+
+impl fmt::Debug for PipelineBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipelineBuilder").finish_non_exhaustive()
+    }
+}
+
+impl PipelineBuilder {
+    pub(crate) fn scoped<T>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce() -> T,
+    ) -> Result<T, GpuError> {
+        scoped(&self.device, &self.lost, &self.uncaptured, operation, work)
+    }
+}
+
+fn check_alive(lost: &Mutex<Option<String>>) -> Result<(), GpuError> {
+    match &*lost.lock().unwrap_or_else(|p| p.into_inner()) {
+        Some(reason) => Err(GpuError::DeviceLost {
+            reason: reason.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Runs `work` inside error scopes of `device` and returns the first error wgpu raised in it.
+fn scoped<T>(
+    device: &wgpu::Device,
+    lost: &Mutex<Option<String>>,
+    uncaptured: &Mutex<Vec<wgpu::Error>>,
+    operation: &'static str,
+    work: impl FnOnce() -> T,
+) -> Result<T, GpuError> {
+    check_alive(lost)?;
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let memory = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let value = work();
+    let errors = [
+        pollster::block_on(validation.pop()),
+        pollster::block_on(memory.pop()),
+        pollster::block_on(internal.pop()),
+    ];
+    if let Some(error) = errors.into_iter().flatten().next() {
+        return Err(GpuError::from_wgpu(operation, error));
+    }
+    if let Some(error) = uncaptured
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .drain(..)
+        .next()
+    {
+        return Err(GpuError::from_wgpu(operation, error));
+    }
+    check_alive(lost)?;
+    Ok(value)
+}
+
 impl fmt::Debug for GpuContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GpuContext")
@@ -310,12 +378,7 @@ impl GpuContext {
 
     /// Fails if the device was lost.
     pub(crate) fn check_alive(&self) -> Result<(), GpuError> {
-        match &*self.lost.lock().unwrap_or_else(|p| p.into_inner()) {
-            Some(reason) => Err(GpuError::DeviceLost {
-                reason: reason.clone(),
-            }),
-            None => Ok(()),
-        }
+        check_alive(&self.lost)
     }
 
     /// Runs `work` inside error scopes and returns the first error wgpu raised in it.
@@ -324,30 +387,17 @@ impl GpuContext {
         operation: &'static str,
         work: impl FnOnce() -> T,
     ) -> Result<T, GpuError> {
-        self.check_alive()?;
-        let internal = self.device.push_error_scope(wgpu::ErrorFilter::Internal);
-        let memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let value = work();
-        let errors = [
-            pollster::block_on(validation.pop()),
-            pollster::block_on(memory.pop()),
-            pollster::block_on(internal.pop()),
-        ];
-        if let Some(error) = errors.into_iter().flatten().next() {
-            return Err(GpuError::from_wgpu(operation, error));
+        self.pipeline_builder().scoped(operation, work)
+    }
+
+    /// A handle that builds pipelines on this device from any thread (see
+    /// [`PipelineBuilder`]).
+    pub fn pipeline_builder(&self) -> PipelineBuilder {
+        PipelineBuilder {
+            device: self.device.clone(),
+            lost: self.lost.clone(),
+            uncaptured: self.uncaptured.clone(),
         }
-        if let Some(error) = self
-            .uncaptured
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-            .next()
-        {
-            return Err(GpuError::from_wgpu(operation, error));
-        }
-        self.check_alive()?;
-        Ok(value)
     }
 
     /// Waits for `callback`'s answer, which a poll of the device delivers: polling without

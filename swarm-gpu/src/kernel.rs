@@ -20,7 +20,7 @@ pub enum BindingKind {
 }
 
 /// A compute pipeline and its bind group layout.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Kernel {
     label: String,
     pipeline: wgpu::ComputePipeline,
@@ -91,69 +91,97 @@ impl GpuContext {
         entries: &[&str],
         bindings: &[BindingKind],
     ) -> Result<Vec<Kernel>, GpuError> {
-        let layout_entries: Vec<_> = bindings
-            .iter()
-            .enumerate()
-            .map(|(index, kind)| wgpu::BindGroupLayoutEntry {
-                binding: index as u32,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: match kind {
-                        BindingKind::StorageRead => {
-                            wgpu::BufferBindingType::Storage { read_only: true }
-                        }
-                        BindingKind::StorageReadWrite => {
-                            wgpu::BufferBindingType::Storage { read_only: false }
-                        }
-                        BindingKind::Uniform => wgpu::BufferBindingType::Uniform,
-                    },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            })
-            .collect();
         self.scoped("building compute pipelines", || {
-            let module = self
-                .device
-                .create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(wgsl.label()),
-                    source: wgpu::ShaderSource::Wgsl(wgsl.source().into()),
-                });
-            let layout = self
-                .device
-                .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                    label: Some(wgsl.label()),
-                    entries: &layout_entries,
-                });
-            let pipeline_layout =
-                self.device
-                    .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                        label: Some(wgsl.label()),
-                        bind_group_layouts: &[Some(&layout)],
-                        immediate_size: 0,
-                    });
-            entries
-                .iter()
-                .map(|entry| Kernel {
-                    label: format!("{} ({entry})", wgsl.label()),
-                    pipeline: self.device.create_compute_pipeline(
-                        &wgpu::ComputePipelineDescriptor {
-                            label: Some(wgsl.label()),
-                            layout: Some(&pipeline_layout),
-                            module: &module,
-                            entry_point: Some(entry),
-                            compilation_options: Default::default(),
-                            cache: None,
-                        },
-                    ),
-                    layout: layout.clone(),
-                    bindings: bindings.to_vec(),
-                })
-                .collect()
+            let layout = bind_group_layout(&self.device, wgsl.label(), bindings);
+            build_kernels(&self.device, wgsl, entries, &layout, bindings)
         })
     }
+}
 
+impl crate::PipelineBuilder {
+    /// Builds one compute pipeline per entry point of `wgsl` with the bind group layout of
+    /// `like`: the bindings made for `like` serve them too, so a swarm can switch between the
+    /// kernels from one dispatch to the next.
+    pub fn create_kernels_like(
+        &self,
+        wgsl: &ValidatedWgsl,
+        entries: &[&str],
+        like: &Kernel,
+    ) -> Result<Vec<Kernel>, GpuError> {
+        self.scoped("building compute pipelines", || {
+            build_kernels(&self.device, wgsl, entries, &like.layout, &like.bindings)
+        })
+    }
+}
+
+fn bind_group_layout(
+    device: &wgpu::Device,
+    label: &str,
+    bindings: &[BindingKind],
+) -> wgpu::BindGroupLayout {
+    let entries: Vec<_> = bindings
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| wgpu::BindGroupLayoutEntry {
+            binding: index as u32,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: match kind {
+                    BindingKind::StorageRead => {
+                        wgpu::BufferBindingType::Storage { read_only: true }
+                    }
+                    BindingKind::StorageReadWrite => {
+                        wgpu::BufferBindingType::Storage { read_only: false }
+                    }
+                    BindingKind::Uniform => wgpu::BufferBindingType::Uniform,
+                },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        })
+        .collect();
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &entries,
+    })
+}
+
+fn build_kernels(
+    device: &wgpu::Device,
+    wgsl: &ValidatedWgsl,
+    entries: &[&str],
+    layout: &wgpu::BindGroupLayout,
+    bindings: &[BindingKind],
+) -> Vec<Kernel> {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(wgsl.label()),
+        source: wgpu::ShaderSource::Wgsl(wgsl.source().into()),
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(wgsl.label()),
+        bind_group_layouts: &[Some(layout)],
+        immediate_size: 0,
+    });
+    entries
+        .iter()
+        .map(|entry| Kernel {
+            label: format!("{} ({entry})", wgsl.label()),
+            pipeline: device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(wgsl.label()),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            }),
+            layout: layout.clone(),
+            bindings: bindings.to_vec(),
+        })
+        .collect()
+}
+
+impl GpuContext {
     /// Binds `buffers`, whole, to the kernel's bindings in order.
     pub fn bind(
         &self,

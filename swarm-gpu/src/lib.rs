@@ -14,6 +14,6 @@ mod error;
 mod kernel;
 
 pub use buffer::{GpuBuffer, ReadRequest};
-pub use context::{AdapterReport, AdapterRequest, GpuContext, list_adapters};
+pub use context::{AdapterReport, AdapterRequest, GpuContext, PipelineBuilder, list_adapters};
 pub use error::{AdapterError, GpuError};
 pub use kernel::{BindingKind, Dispatch, DispatchTiming, Kernel, KernelBindings};
