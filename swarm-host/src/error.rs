@@ -172,6 +172,18 @@ pub enum DispatchError {
     /// A GPU error.
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    /// Building the loaded module's compiled kernel failed (`SwarmConfig::tier` is
+    /// `compiled`; `auto` or `interpreter` run the module on the interpreter).
+    #[error(
+        "compiling the module for the compiled tier failed (set SwarmConfig::tier, or `swarm run --tier`, to auto or interpreter to run it on the interpreter): {0}"
+    )]
+    Compile(Box<LoadError>),
+}
+
+impl From<LoadError> for DispatchError {
+    fn from(error: LoadError) -> Self {
+        Self::Compile(Box::new(error))
+    }
 }
 
 /// Reading or writing agent state failed.

@@ -35,11 +35,11 @@ pub use host::{HostCall, HostResult};
 pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::{Imports, StoreState};
 pub use swarm::{
-    AgentReport, Arg, Batch, BatchOutcome, BatchReport, DispatchPhases, DispatchReport, Outcome,
-    Swarm,
+    AUTO_COMPILE_AFTER, AgentReport, Arg, Batch, BatchOutcome, BatchReport, CompileReport,
+    DispatchPhases, DispatchReport, Outcome, Swarm, TierStatus,
 };
 pub use swarm_core::{
-    AgentId, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, TrapCode,
+    AgentId, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, Tier, TrapCode,
 };
 pub use swarm_gpu::{AdapterError, AdapterReport, AdapterRequest, list_adapters};
 pub use swarm_shader::isa::OpGroups;

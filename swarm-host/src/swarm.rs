@@ -33,6 +33,10 @@ mod memory;
 mod parallel;
 mod report;
 mod spawn;
+mod tier;
+
+use tier::CompiledTier;
+pub use tier::{AUTO_COMPILE_AFTER, CompileReport, TierStatus};
 
 pub use batch::{Arg, Batch, BatchOutcome, BatchReport};
 pub use report::{AgentReport, DispatchPhases, DispatchReport, Outcome};
@@ -71,6 +75,8 @@ struct Module {
     imports_funcs: bool,
     /// The instruction groups of its interpreter: its key in `Swarm::kernels`.
     op_groups: OpGroups,
+    /// Its compiled tier (`tier`).
+    tier: CompiledTier,
 }
 
 /// Host-side bookkeeping per slot. Results live beside it, in `Swarm::results`; a call waiting
@@ -87,6 +93,8 @@ struct Slot {
     fuel_base: u64,
     /// Lifetime fuel beyond instructions when the current call began.
     extra_base: u64,
+    /// Lifetime instructions of compiled blocks when the current call began.
+    compiled_base: u64,
     /// The last status read back.
     status: AgentStatus,
 }
@@ -293,6 +301,7 @@ impl Swarm {
         }
         imports.check(&program)?;
         let image = CodeImage::build(&program, &self.config)?;
+        let tier = CompiledTier::plan(&program, self.config.tier);
         let op_groups = if self.config.specialize {
             program.op_groups
         } else {
@@ -317,6 +326,7 @@ impl Swarm {
 
         // The template follows the code image, so spawning copies it on the GPU.
         let mut words = image.words.clone();
+        tier.mark(&mut words);
         let mut place = |data: &[u32]| {
             let offset = words.len() as u32;
             words.extend_from_slice(data);
@@ -363,6 +373,7 @@ impl Swarm {
             host,
             imports_funcs,
             op_groups,
+            tier,
         });
         for index in 0..self.chunks.len() {
             self.bind_chunk(index)?;
@@ -410,7 +421,12 @@ impl Swarm {
             .module
             .as_ref()
             .expect("kernels run with a module loaded");
-        &self.kernels[&module.op_groups]
+        self.kernels_of(module.op_groups)
+    }
+
+    /// The interpreter of `groups`, built when a module needing it was loaded.
+    fn kernels_of(&self, groups: OpGroups) -> &Kernels {
+        &self.kernels[&groups]
     }
 
     /// The instruction groups the loaded module's interpreter was generated with
@@ -580,6 +596,10 @@ impl Swarm {
 
 fn fuel_used(status: &AgentStatus) -> u64 {
     u64::from(status.fuel_used_lo) | (u64::from(status.fuel_used_hi) << 32)
+}
+
+fn compiled(status: &AgentStatus) -> u64 {
+    u64::from(status.compiled_lo) | (u64::from(status.compiled_hi) << 32)
 }
 
 fn fuel_extra(status: &AgentStatus) -> u64 {

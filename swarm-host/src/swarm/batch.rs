@@ -145,6 +145,8 @@ pub struct BatchReport {
     pub instructions: Vec<u64>,
     /// Fuel each agent consumed in its call (wasmtime's fuel model).
     pub fuel: Vec<u64>,
+    /// The part of each agent's instructions the compiled tier ran.
+    pub compiled: Vec<u64>,
     /// The types of the export's results.
     result_types: Vec<ValType>,
     /// `result_types.len()` result bits per agent, agent after agent; zeros where the agent
@@ -171,6 +173,18 @@ impl BatchReport {
     /// Whether no agent is reported.
     pub fn is_empty(&self) -> bool {
         self.outcomes.is_empty()
+    }
+
+    /// The share of all the agents' instructions that the compiled tier ran (0 when none
+    /// ran).
+    pub fn compiled_share(&self) -> f64 {
+        let all: u64 = self.instructions.iter().sum();
+        let compiled: u64 = self.compiled.iter().sum();
+        if all == 0 {
+            0.0
+        } else {
+            compiled as f64 / all as f64
+        }
     }
 
     /// The types of the export's results.
@@ -379,6 +393,7 @@ impl Swarm {
             outcomes: vec![BatchOutcome::Suspended; slots.len()],
             instructions: vec![0; slots.len()],
             fuel: vec![0; slots.len()],
+            compiled: vec![0; slots.len()],
             results: vec![0; slots.len() * n],
             result_types,
             ..BatchReport::default()
@@ -395,26 +410,33 @@ impl Swarm {
             .zip(report.outcomes.chunks_mut(per))
             .zip(report.instructions.chunks_mut(per))
             .zip(report.fuel.chunks_mut(per))
+            .zip(report.compiled.chunks_mut(per))
             .zip(result_chunks);
         super::parallel::map(
             parts.collect(),
-            |((((slots, outcomes), instructions), fuel), results)| {
-                self.harvest_part(slots, n, outcomes, instructions, fuel, results);
+            |(((((slots, outcomes), instructions), fuel), compiled), results)| {
+                let columns = Columns {
+                    outcomes,
+                    instructions,
+                    fuel,
+                    compiled,
+                    results,
+                };
+                self.harvest_part(slots, n, columns);
             },
         );
         report
     }
 
     /// Fills one run of a batch report's columns from the records of `slots`.
-    fn harvest_part(
-        &self,
-        slots: &[u32],
-        n: usize,
-        outcomes: &mut [BatchOutcome],
-        instructions: &mut [u64],
-        fuel: &mut [u64],
-        results: &mut [u64],
-    ) {
+    fn harvest_part(&self, slots: &[u32], n: usize, columns: Columns<'_>) {
+        let Columns {
+            outcomes,
+            instructions,
+            fuel,
+            compiled,
+            results,
+        } = columns;
         for (agent, &slot) in slots.iter().enumerate() {
             let entry = &self.slots[slot as usize];
             let status = &entry.status;
@@ -434,6 +456,16 @@ impl Swarm {
             let used = fuel_used(status) - entry.fuel_base;
             fuel[agent] = used;
             instructions[agent] = used - (fuel_extra(status) - entry.extra_base);
+            compiled[agent] = super::compiled(status) - entry.compiled_base;
         }
     }
+}
+
+/// One run of a batch report's columns, filled by one thread.
+struct Columns<'a> {
+    outcomes: &'a mut [BatchOutcome],
+    instructions: &'a mut [u64],
+    fuel: &'a mut [u64],
+    compiled: &'a mut [u64],
+    results: &'a mut [u64],
 }

@@ -129,6 +129,7 @@ impl Swarm {
     /// decoded into the host's copies as they lie mapped.
     pub(super) fn dispatch_once(&mut self, slots: Option<&[u32]>) -> Result<Once, DispatchError> {
         let started = Instant::now();
+        self.poll_tier()?;
         // Per chunk: how many invocations, the work-list offset of a selection, and the range
         // of local indices to read back (`swarm_core::plan`).
         let runs = match slots {
@@ -186,7 +187,7 @@ impl Swarm {
             results_offset: self.layout.region(RegionKind::Results).offset as usize,
             stride: stride as usize,
             restarts: Vec::new(),
-            running: 0,
+            tally: Tally::default(),
         };
         let mut dispatches = self.spawn_dispatches();
         let mut reads = Vec::new();
@@ -194,7 +195,7 @@ impl Swarm {
             let chunk = &self.chunks[*index];
             if let Some((bindings, _)) = &chunk.bindings {
                 dispatches.push(Dispatch {
-                    kernel: &self.kernels().run,
+                    kernel: self.run_kernel(),
                     bindings,
                     grid: self.grid(*count),
                 });
@@ -226,13 +227,14 @@ impl Swarm {
             results,
             pending,
             restarts,
-            running,
+            tally,
             ..
         } = decode;
         self.slots = decoded;
         self.results = results;
         self.pending_calls = pending;
         let timing = timing?;
+        self.note_busy(timing.gpu.unwrap_or(timing.wait), tally.fuel);
         self.pending_spawns.clear();
         self.list_used = 0;
         let restarted = !restarts.is_empty();
@@ -243,7 +245,7 @@ impl Swarm {
         Ok(Once {
             gpu: timing.gpu,
             restarted,
-            running,
+            running: tally.running,
             phases: DispatchPhases {
                 prepare,
                 submit: timing.submit,
@@ -440,6 +442,7 @@ impl Swarm {
             instructions: (fuel_used(&status) - entry.fuel_base)
                 - (fuel_extra(&status) - entry.extra_base),
             fuel: fuel_used(&status) - entry.fuel_base,
+            compiled: super::compiled(&status) - entry.compiled_base,
             output_len: status.output_len,
         }
     }
@@ -473,7 +476,27 @@ struct Decode {
     stride: usize,
     /// Agents whose start function finished, with the call they make next.
     restarts: Vec<(u32, Call)>,
+    tally: Tally,
+}
+
+/// What the decoded records add up to.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    /// Agents with work left: suspended, or waiting on a host call.
     running: usize,
+    /// Fuel the agents consumed in the dispatch.
+    fuel: u64,
+}
+
+impl std::ops::Add for Tally {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            running: self.running + other.running,
+            fuel: self.fuel + other.fuel,
+        }
+    }
 }
 
 impl Decode {
@@ -512,7 +535,7 @@ impl Decode {
                     &mut self.results[first * self.max_results..(first + count) * self.max_results];
                 let pending =
                     (!self.pending.is_empty()).then_some((&mut self.pending, &mut self.restarts));
-                self.running += part.decode(first as u32, bytes, slots, results, pending);
+                self.tally = self.tally + part.decode(first as u32, bytes, slots, results, pending);
             }
             return;
         }
@@ -547,10 +570,10 @@ impl Decode {
                 first += n;
             }
         }
-        let running = super::parallel::map(pieces, |(first, bytes, slots, results)| {
+        let tallies = super::parallel::map(pieces, |(first, bytes, slots, results)| {
             part.decode(first, bytes, slots, results, None)
         });
-        self.running += running.into_iter().sum::<usize>();
+        self.tally = tallies.into_iter().fold(self.tally, |a, b| a + b);
     }
 }
 
@@ -569,7 +592,8 @@ struct RecordPart<'a> {
 
 impl RecordPart<'_> {
     /// Decodes the records in `bytes` of the slots from `first` on into `slots` and `results`
-    /// (theirs, from `first` on), returning how many agents have work left. `pending` (the
+    /// (theirs, from `first` on), returning how many agents have work left and the fuel they
+    /// consumed. `pending` (the
     /// calls waiting for a start function, and where their agents go) is given when any is.
     fn decode(
         &self,
@@ -578,12 +602,12 @@ impl RecordPart<'_> {
         slots: &mut [Slot],
         results: &mut [u64],
         mut pending: Option<Pending<'_>>,
-    ) -> usize {
+    ) -> Tally {
         // The selection's slots from `first` on, walked beside the records.
         let mut chosen = self
             .selection
             .map(|s| s[s.partition_point(|&x| x < first)..].iter().peekable());
-        let mut running = 0;
+        let mut tally = Tally::default();
         for (index, record) in bytes.chunks_exact(self.stride).enumerate() {
             let slot = first + index as u32;
             if let Some(chosen) = &mut chosen {
@@ -595,6 +619,7 @@ impl RecordPart<'_> {
             }
             let status: AgentStatus = bytemuck::pod_read_unaligned(&record[..AgentStatus::SIZE]);
             let entry = &mut slots[index];
+            tally.fuel += u64::from(status.fuel_last);
             entry.status = status;
             entry.touched = entry.touched.max(status.memory_touched);
             match AgentState::from_code(status.state) {
@@ -618,11 +643,11 @@ impl RecordPart<'_> {
                     }
                 }
                 Some(AgentState::Suspended | AgentState::HostCall | AgentState::Ready) => {
-                    running += 1;
+                    tally.running += 1;
                 }
                 _ => {}
             }
         }
-        running
+        tally
     }
 }

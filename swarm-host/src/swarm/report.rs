@@ -35,6 +35,11 @@ pub struct AgentReport {
     /// function entered, per byte or table element a bulk instruction moved, and per page or
     /// element grown. `SwarmConfig::fuel_total` limits this.
     pub fuel: u64,
+    /// The part of `instructions` the compiled tier ran (see [`SwarmConfig::tier`]); the rest
+    /// ran on the interpreter.
+    ///
+    /// [`SwarmConfig::tier`]: swarm_core::SwarmConfig::tier
+    pub compiled: u64,
     /// Bytes it wrote with `swarm.output` over its life.
     pub output_len: u32,
 }

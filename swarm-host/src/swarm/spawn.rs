@@ -310,6 +310,7 @@ impl Swarm {
             func: entry,
             fuel_base: u64::from(header.fuel),
             extra_base: u64::from(header.fuel),
+            compiled_base: 0,
             status,
             touched: memory_words,
         };
@@ -464,6 +465,7 @@ impl Swarm {
         entry.func = func;
         entry.fuel_base = fuel_used(&status);
         entry.extra_base = fuel_extra(&status);
+        entry.compiled_base = super::compiled(&status);
         entry.status = status;
         Ok(())
     }

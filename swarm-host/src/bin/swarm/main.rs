@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use swarm_host::{AdapterRequest, Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, list_adapters};
+use swarm_host::{
+    AdapterRequest, Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier, TierStatus,
+    list_adapters,
+};
 
 use crate::args::{ArgTemplate, type_list};
 
@@ -107,6 +110,12 @@ struct RunArgs {
     /// groups it uses.
     #[arg(long)]
     no_specialize: bool,
+    /// Which kernel runs the agents: `interpreter`; `compiled`, the module compiled to WGSL
+    /// (the interpreter runs what the compiler leaves out); or `auto`, the interpreter until
+    /// the module has kept the GPU busy for a while, then the compiled kernel, built
+    /// meanwhile.
+    #[arg(long, value_name = "TIER", default_value_t = Tier::Auto)]
+    tier: Tier,
     /// Fuel per agent per dispatch (instructions, plus function entries and bulk units):
     /// smaller slices keep each GPU submission short. By default about 2e10 over all agents.
     #[arg(long, value_name = "N")]
@@ -232,6 +241,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         fuel_total: args.fuel,
         tile_agents: args.tile_agents,
         memory_granule_bytes: args.memory_granule,
+        tier: args.tier,
     };
     let results = type_list(&function.results);
 
@@ -355,6 +365,31 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "  instructions  {}", group(instructions))?;
     writeln!(out, "  fuel          {}", group(fuel))?;
+    let compiled: u64 = report.agents.iter().map(|a| a.compiled).sum();
+    let kernel = match swarm.tier_status() {
+        Some(TierStatus::Compiled(c)) => format!(
+            "; {} blocks, {} of {} instructions of code, built in {}",
+            group(c.blocks as u64),
+            group(u64::from(c.compiled_instructions)),
+            group(u64::from(c.code_instructions)),
+            millis(c.time)
+        ),
+        Some(TierStatus::Failed(why)) => format!("; compiling failed: {why}"),
+        Some(TierStatus::Slower {
+            interpreter,
+            compiled,
+        }) => format!(
+            "; back on the interpreter, which ran {interpreter:.2e} fuel/s to the compiled \
+             kernel's {compiled:.2e}"
+        ),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "  tier          {} ({:.1}% of instructions ran compiled{kernel})",
+        args.tier,
+        100.0 * compiled as f64 / instructions.max(1) as f64
+    )?;
     match report.gpu_time {
         Some(gpu) => writeln!(
             out,
