@@ -41,10 +41,11 @@ const MODULE: &str = r#"(module
       (br_if $l (i32.lt_u (local.get 1) (i32.const 990))))
     (local.get 2)))"#;
 
-struct Rng(u64);
+/// A xorshift generator of fresh test inputs.
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

@@ -10,3 +10,4 @@ mod fuzz_cases;
 mod memory;
 mod reference;
 mod store;
+mod tiers;

@@ -1,0 +1,334 @@
+//! The compiled tier against the interpreter, dispatch by dispatch, and both against wasmtime:
+//! the same outcomes, instruction and fuel counts at every fuel slice, the same memory and
+//! globals, agents moving between tiers between dispatches, and `auto` tiering up.
+
+use swarm_host::{
+    AgentId, Imports, Outcome, Swarm, SwarmConfig, Tier, TierStatus, TrapCode, Value,
+};
+
+use crate::differential::Rng;
+use crate::reference::{reference, same};
+
+/// Loops with locals in registers, loads and stores of every width at data-dependent
+/// addresses, traps inside compiled loops (out of bounds, division), values kept across a
+/// branch, `select`, globals, recursion, and floats (left to the interpreter) in a module
+/// that uses only some float instructions.
+const MODULE: &str = r#"(module
+  (memory 1)
+  (global $g (export "g") (mut i32) (i32.const 0))
+  (global $h (export "h") (mut i64) (i64.const 7))
+  (func (export "mix") (param $seed i32) (param $n i32) (result i32)
+    (local $x i32) (local $i i32) (local $acc i64)
+    (local.set $x (i32.or (local.get $seed) (i32.const 1)))
+    (block $done
+      (loop $l
+        (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 13))))
+        (local.set $x (i32.xor (local.get $x) (i32.shr_u (local.get $x) (i32.const 17))))
+        (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 5))))
+        (i32.store16 offset=3 (i32.and (local.get $x) (i32.const 0x3ff0)) (local.get $x))
+        (i64.store offset=1 (i32.and (i32.shr_u (local.get $x) (i32.const 3)) (i32.const 0x7ff0))
+          (i64.extend_i32_s (local.get $x)))
+        (local.set $acc (i64.add (local.get $acc)
+          (i64.load8_s offset=1 (i32.and (i32.shr_u (local.get $x) (i32.const 9)) (i32.const 0x3fff)))))
+        (local.set $acc (i64.add (local.get $acc)
+          (i64.load32_u offset=2 (i32.and (i32.shr_u (local.get $x) (i32.const 11)) (i32.const 0x3ff0)))))
+        (local.set $acc (i64.rotl (local.get $acc) (i64.extend_i32_u (local.get $i))))
+        (global.set $g (i32.add (global.get $g) (i32.load16_u (i32.const 5))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+    (global.set $h (i64.xor (global.get $h) (local.get $acc)))
+    (i32.xor (local.get $x) (i32.wrap_i64 (local.get $acc))))
+  (func (export "oob") (param $stop i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (i32.store
+        (i32.sub (i32.const 65536) (i32.mul (i32.sub (local.get $stop) (local.get $i)) (i32.const 4)))
+        (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 200))))
+    (i32.load (i32.const 65532)))
+  (func (export "div") (param $a i32) (param $b i32) (result i32)
+    (local $i i32) (local $r i32)
+    (loop $l
+      (local.set $r (i32.add (local.get $r)
+        (i32.div_s (local.get $a) (i32.sub (local.get $b) (local.get $i)))))
+      (local.set $r (i32.add (local.get $r)
+        (i32.rem_u (local.get $a) (i32.add (local.get $i) (i32.const 1)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 20))))
+    (local.get $r))
+  (func (export "kept") (param $x i64) (result i64)
+    (local $i i32)
+    (block $out (result i64)
+      (loop $l
+        (drop (br_if $out (local.get $x)
+          (i64.eqz (i64.rem_u (local.get $x) (i64.const 97)))))
+        (local.set $x
+          (select (i64.div_u (local.get $x) (i64.const 3))
+                  (i64.add (i64.mul (local.get $x) (i64.const 5)) (i64.const 1))
+                  (i32.and (i32.wrap_i64 (local.get $x)) (i32.const 1))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 60))))
+      (local.get $x)))
+  (func $fib (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (type $over-f64 (func (param f64) (result f64)))
+  (table funcref (elem $facf))
+  (func $facf (export "facf") (type $over-f64)
+    (if (result f64) (f64.le (local.get 0) (f64.const 0.5))
+      (then (f64.sqrt (f64.const 1.0)))
+      (else (f64.mul (local.get 0)
+        (call_indirect (type $over-f64)
+          (f64.sub (local.get 0) (f64.const 1.0)) (i32.const 0))))))
+  (func (export "float") (param $x f64) (param $n i32) (result f64)
+    (local $i i32)
+    (loop $l
+      (local.set $x (f64.add (f64.mul (local.get $x) (f64.const 0.75)) (f64.const 1.25)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $x)))"#;
+
+/// Fresh calls of every export: loops of many lengths, traps where some inputs ask for them.
+fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
+    let mut rng = Rng(seed);
+    (0..count)
+        .map(|i| {
+            let r = rng.next();
+            match i % 7 {
+                0 => (
+                    "mix",
+                    vec![Value::I32(r as i32), Value::I32((r >> 40) as i32 % 60)],
+                ),
+                1 => ("oob", vec![Value::I32((r % 260) as i32)]),
+                2 => {
+                    let a = [i32::MIN, r as i32, 7][(r % 3) as usize];
+                    (
+                        "div",
+                        vec![Value::I32(a), Value::I32((r >> 8) as i32 % 40 - 10)],
+                    )
+                }
+                3 => ("kept", vec![Value::I64(r as i64)]),
+                4 => ("fib", vec![Value::I32((r % 10) as i32)]),
+                5 => ("facf", vec![Value::F64(((r % 12) as f64).to_bits())]),
+                _ => (
+                    "float",
+                    vec![
+                        Value::F64(((r % 1000) as f64 / 3.0).to_bits()),
+                        Value::I32(40),
+                    ],
+                ),
+            }
+        })
+        .collect()
+}
+
+/// One agent's part of one dispatch.
+type Step = (Outcome, u64, u64);
+
+/// What a swarm on `tier` did: every dispatch's reports, then each agent's memory and
+/// globals, and the instructions the compiled tier ran.
+struct Run {
+    steps: Vec<Vec<Step>>,
+    state: Vec<(Vec<u8>, Value, Value)>,
+    compiled: u64,
+    ids: Vec<AgentId>,
+}
+
+fn run(
+    wasm: &[u8],
+    calls: &[(&'static str, Vec<Value>)],
+    slice: u64,
+    total: Option<u64>,
+    tiers: &[Tier],
+) -> Run {
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: calls.len() as u32,
+        fuel_per_dispatch: slice,
+        fuel_total: total,
+        value_stack_slots: 512,
+        call_frames: 64,
+        tier: tiers[0],
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(wasm, &Imports::new()).unwrap();
+    let ids: Vec<AgentId> = calls
+        .iter()
+        .map(|(export, args)| swarm.spawn(export, args).unwrap())
+        .collect();
+    let mut steps = Vec::new();
+    let mut compiled = 0;
+    for dispatch in 0.. {
+        swarm.set_tier(tiers[dispatch % tiers.len()]);
+        let report = swarm.dispatch().unwrap();
+        compiled += report.agents.iter().map(|a| a.compiled).max().unwrap_or(0);
+        let done = !report.agents.iter().any(|a| a.outcome.is_running());
+        steps.push(
+            report
+                .agents
+                .into_iter()
+                .map(|a| (a.outcome, a.instructions, a.fuel))
+                .collect(),
+        );
+        if done {
+            break;
+        }
+        assert!(dispatch < 100_000, "agents never finished");
+    }
+    let state = ids
+        .iter()
+        .map(|&id| {
+            (
+                swarm.read_memory(id, 0, 65_536).unwrap(),
+                swarm.global(id, "g").unwrap(),
+                swarm.global(id, "h").unwrap(),
+            )
+        })
+        .collect();
+    Run {
+        steps,
+        state,
+        compiled,
+        ids,
+    }
+}
+
+fn check_against_wasmtime(wasm: &[u8], calls: &[(&'static str, Vec<Value>)], run: &Run) {
+    let last = run.steps.last().expect("a dispatch");
+    let mut traps = 0;
+    for ((outcome, ..), (export, args)) in last.iter().zip(calls) {
+        match (outcome, reference(wasm, export, args)) {
+            (Outcome::Finished(got), Ok(want)) => {
+                assert!(
+                    same(got, &want),
+                    "{export}{args:?}: {got:?}, wasmtime {want:?}"
+                );
+            }
+            (Outcome::Trapped(_), Err(_)) => traps += 1,
+            (got, want) => panic!("{export}{args:?}: {got:?}, wasmtime {want:?}"),
+        }
+    }
+    assert!(traps > 0, "no input trapped");
+}
+
+#[test]
+fn the_compiled_tier_matches_the_interpreter_at_every_fuel_slice() {
+    let wasm = wat::parse_str(MODULE).unwrap();
+    let calls = calls(120, 0x5eed_0001);
+    for slice in [3, 13, 48, 1_000, 100_000_000] {
+        let interpreted = run(&wasm, &calls, slice, None, &[Tier::Interpreter]);
+        let compiled = run(&wasm, &calls, slice, None, &[Tier::Compiled]);
+        assert_eq!(interpreted.ids, compiled.ids);
+        assert_eq!(interpreted.compiled, 0);
+        for (dispatch, (a, b)) in interpreted.steps.iter().zip(&compiled.steps).enumerate() {
+            for (agent, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_eq!(
+                    x, y,
+                    "slice {slice}, dispatch {dispatch}, agent {agent} ({:?})",
+                    calls[agent]
+                );
+            }
+        }
+        assert_eq!(
+            interpreted.steps.len(),
+            compiled.steps.len(),
+            "slice {slice}"
+        );
+        assert!(
+            interpreted.state == compiled.state,
+            "slice {slice}: state differs"
+        );
+        if slice >= 48 {
+            assert!(compiled.compiled > 0, "slice {slice}: nothing ran compiled");
+        }
+        check_against_wasmtime(&wasm, &calls, &compiled);
+    }
+}
+
+#[test]
+fn agents_move_between_tiers_at_every_dispatch() {
+    let wasm = wat::parse_str(MODULE).unwrap();
+    let calls = calls(90, 0x5eed_0002);
+    for slice in [29, 301] {
+        let interpreted = run(&wasm, &calls, slice, None, &[Tier::Interpreter]);
+        let alternating = run(
+            &wasm,
+            &calls,
+            slice,
+            None,
+            &[Tier::Compiled, Tier::Interpreter],
+        );
+        assert!(interpreted.steps == alternating.steps, "slice {slice}");
+        assert!(interpreted.state == alternating.state, "slice {slice}");
+        assert!(alternating.compiled > 0);
+        check_against_wasmtime(&wasm, &calls, &alternating);
+    }
+}
+
+#[test]
+fn lifetime_fuel_runs_out_at_the_same_check_on_both_tiers() {
+    let wasm = wat::parse_str(MODULE).unwrap();
+    let calls = calls(60, 0x5eed_0003);
+    for total in [1, 40, 333, 2_000] {
+        let interpreted = run(
+            &wasm,
+            &calls,
+            100_000_000,
+            Some(total),
+            &[Tier::Interpreter],
+        );
+        let compiled = run(&wasm, &calls, 100_000_000, Some(total), &[Tier::Compiled]);
+        assert!(interpreted.steps == compiled.steps, "total {total}");
+        assert!(interpreted.state == compiled.state, "total {total}");
+        let out_of_fuel = compiled.steps[0]
+            .iter()
+            .filter(|(o, ..)| *o == Outcome::Trapped(TrapCode::OutOfFuel))
+            .count();
+        assert!(out_of_fuel > 0, "total {total}: nothing ran out of fuel");
+    }
+}
+
+#[test]
+fn auto_moves_a_busy_module_to_the_compiled_tier() {
+    let wasm = wat::parse_str(MODULE).unwrap();
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 64,
+        tier: Tier::Auto,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    assert_eq!(swarm.tier_status(), Some(TierStatus::Waiting));
+    let args = |i: u32| vec![Value::I32(i as i32), Value::I32(3_000)];
+    let mut rounds = 0;
+    loop {
+        let ids = swarm.spawn_many("mix", (0..64).map(args)).unwrap();
+        let report = swarm.run().unwrap();
+        for (agent, i) in report.agents.iter().zip(0..) {
+            let want = reference(&wasm, "mix", &args(i)).unwrap();
+            assert_eq!(agent.outcome, Outcome::Finished(want));
+        }
+        let compiled: u64 = report.agents.iter().map(|a| a.compiled).sum();
+        swarm.kill_many(&ids).unwrap();
+        if compiled > 0 {
+            assert!(matches!(swarm.tier_status(), Some(TierStatus::Compiled(_))));
+            break;
+        }
+        if swarm.tier_status() == Some(TierStatus::Compiling) {
+            swarm.wait_for_tier();
+        }
+        rounds += 1;
+        assert!(
+            rounds < 200,
+            "auto never compiled: {:?}",
+            swarm.tier_status()
+        );
+    }
+    let Some(TierStatus::Compiled(report)) = swarm.tier_status() else {
+        unreachable!()
+    };
+    assert!(report.blocks > 0 && report.compiled_instructions <= report.code_instructions);
+}
