@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use swarm_host::{Swarm, SwarmConfig, TrapCode};
+use swarm_host::{Swarm, SwarmConfig, Tier, TrapCode};
 
 use engines::{Call, End, Observed, Shape, Wasmtime};
 
@@ -36,6 +36,7 @@ struct Options {
     agents: u32,
     out: PathBuf,
     shrink_attempts: u32,
+    tier: Tier,
 }
 
 impl Options {
@@ -46,6 +47,7 @@ impl Options {
             agents: 8,
             out: crate::root().join("target/fuzz"),
             shrink_attempts: 300,
+            tier: Tier::Interpreter,
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -55,12 +57,15 @@ impl Options {
                 "--seed" => options.seed = value()?.parse().context("--seed")?,
                 "--agents" => options.agents = value()?.parse().context("--agents")?,
                 "--out" => options.out = PathBuf::from(value()?),
+                "--tier" => {
+                    options.tier = value()?.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+                }
                 "--shrink-attempts" => {
                     options.shrink_attempts = value()?.parse().context("--shrink-attempts")?;
                 }
                 other => bail!(
                     "unknown fuzz option `{other}` (options: --cases N, --seed S, --agents A, \
-                     --out DIR, --shrink-attempts N)"
+                     --out DIR, --shrink-attempts N, --tier T)"
                 ),
             }
         }
@@ -72,7 +77,7 @@ impl Options {
 }
 
 /// The swarm configuration of both runs: room for every call of a case.
-fn config(agents: u32, fuel_per_dispatch: u64, fuel_total: Option<u64>) -> SwarmConfig {
+fn config(agents: u32, fuel_per_dispatch: u64, fuel_total: Option<u64>, tier: Tier) -> SwarmConfig {
     SwarmConfig {
         max_agents: agents * MAX_EXPORTS as u32,
         max_memory_pages: 2,
@@ -85,6 +90,7 @@ fn config(agents: u32, fuel_per_dispatch: u64, fuel_total: Option<u64>) -> Swarm
         // checked with a snapshot) moves its tile's rows, so a wider tile would multiply what
         // each check reads without testing anything more.
         tile_agents: agents.next_power_of_two().min(256),
+        tier,
         ..SwarmConfig::default()
     }
 }
@@ -230,18 +236,25 @@ fn keep(engines: &mut Engines, wasm: &[u8], options: &Options, case: u64) -> Res
     Ok(base.with_extension("wat"))
 }
 
-/// `cargo xtask fuzz [--cases N] [--seed S] [--agents A] [--out DIR] [--shrink-attempts N]`.
+/// `cargo xtask fuzz [--cases N] [--seed S] [--agents A] [--out DIR] [--shrink-attempts N]
+/// [--tier T]`.
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
     crate::setup::ensure_adapter()?;
     let mut engines = Engines {
-        long: Swarm::new(config(options.agents, 100_000_000, None))?,
-        tiny: Swarm::new(config(options.agents, TINY_SLICE, Some(TINY_FUEL)))?,
+        long: Swarm::new(config(options.agents, 100_000_000, None, options.tier))?,
+        tiny: Swarm::new(config(
+            options.agents,
+            TINY_SLICE,
+            Some(TINY_FUEL),
+            options.tier,
+        ))?,
         wasmtime: Wasmtime::new()?,
     };
     println!(
-        "fuzz: adapter {}, cases {}..{}, {} agents per export",
+        "fuzz: adapter {}, {} tier, cases {}..{}, {} agents per export",
         engines.long.adapter().name,
+        options.tier,
         options.seed,
         options.seed + options.cases,
         options.agents

