@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use swarm_host::{AdapterReport, Arg, Imports, Outcome, Swarm, SwarmConfig, ValType, Value};
+use swarm_host::{AdapterReport, Arg, Imports, Outcome, Swarm, SwarmConfig, Tier, ValType, Value};
 
 use crate::Workload;
 
@@ -20,6 +20,8 @@ pub struct Run {
     pub instructions: Option<u64>,
     /// Where swarm's wall time went.
     pub phases: Option<Phases>,
+    /// The part of `instructions` swarm's compiled tier ran.
+    pub compiled: Option<u64>,
 }
 
 /// Where one swarm run's wall time went.
@@ -45,6 +47,7 @@ impl Run {
             gpu: None,
             instructions: None,
             phases: None,
+            compiled: None,
         }
     }
 
@@ -68,6 +71,19 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// The tier every [`SwarmRunner`] runs on (`swarm-bench --tier`).
+static TIER: std::sync::OnceLock<Tier> = std::sync::OnceLock::new();
+
+/// Sets the tier of every runner made from now on (once; compiled if never set).
+pub fn set_tier(tier: Tier) {
+    let _ = TIER.set(tier);
+}
+
+/// The tier runners run on.
+pub fn tier() -> Tier {
+    *TIER.get_or_init(|| Tier::Compiled)
 }
 
 /// Which interpreter a [`SwarmRunner`] uses.
@@ -159,6 +175,7 @@ impl SwarmRunner {
             fuel_total: None,
             workgroup_size,
             specialize: interpreter.specialize,
+            tier: tier(),
             ..SwarmConfig::default()
         })?;
         Ok(Self {
@@ -180,6 +197,7 @@ impl SwarmRunner {
             max_table_elements: 64,
             max_results: 1,
             fuel_per_dispatch: 1 << 40,
+            tier: tier(),
             ..SwarmConfig::default()
         })?;
         Ok(Self {
@@ -250,6 +268,7 @@ impl SwarmRunner {
             gpu: report.gpu_time,
             instructions: Some(report.instructions.iter().sum()),
             phases: Some(phases),
+            compiled: Some(report.compiled.iter().sum()),
         })
     }
 

@@ -16,7 +16,7 @@ use swarm_bench::{
 const USAGE: &str = "\
 usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--guest-max N]
                    [--workloads NAMES] [--sections NAMES] [--programs NAMES]
-                   [--program-agents LIST]
+                   [--program-agents LIST] [--tier TIER]
 
   --quick            a smoke test: a tenth of the work, small agent counts
   --out DIR          where report.md, throughput.svg and results.csv go
@@ -39,6 +39,8 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
   --workgroup-agents LIST
                      agent counts for that comparison and the interpreter one (default
                      16384,131072; quick: 128)
+  --tier TIER        the tier swarm runs on: compiled (default), interpreter or auto;
+                     on compiled, xorshift must run above 99% compiled
 ";
 
 const SECTIONS: [&str; 7] = [
@@ -122,6 +124,11 @@ fn options() -> Result<Options> {
                 options.programs = Some(value.split(',').map(str::to_owned).collect());
             }
             "--program-agents" => options.program_agents = parse_counts(value)?,
+            "--tier" => swarm_bench::set_tier(
+                value
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--tier: {e}"))?,
+            ),
             other => bail!("unknown option {other}\n\n{USAGE}"),
         }
     }

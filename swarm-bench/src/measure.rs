@@ -130,6 +130,8 @@ pub struct Point {
     pub agents: u32,
     /// Instructions executed over all agents (wasmtime's fuel model, counted by swarm).
     pub instructions: u64,
+    /// The part of them swarm's compiled tier ran.
+    pub compiled: u64,
     /// swarm, then wasmtime, then wasmi; `None` where not run.
     pub engines: [Option<EngineTime>; 3],
 }
@@ -167,6 +169,7 @@ pub fn point(
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
     let instructions = reference.instructions.unwrap_or_default();
+    let compiled = expect_compiled(workload, &reference)?;
     let swarm = swarm_time(runner, workload, agents, repeat, &reference)?;
     let peer = |name: &str, go: &dyn Fn() -> Result<Run>| -> Result<EngineTime> {
         reference.check_same(workload, &go()?, name)?;
@@ -183,8 +186,30 @@ pub fn point(
         workload: workload.name,
         agents,
         instructions,
+        compiled,
         engines: [Some(swarm), Some(wasmtime), Some(wasmi)],
     })
+}
+
+/// Workloads whose every instruction the compiled tier handles (loops of integer arithmetic
+/// and memory): on the compiled tier, a run of them that is not above 99% compiled is an
+/// error, so a silent fall back to the interpreter cannot pass for a measurement.
+const ALL_COMPILED: &[&str] = &["xorshift"];
+
+/// The instructions of `run` that ran compiled, checked against [`ALL_COMPILED`].
+fn expect_compiled(workload: &Workload, run: &Run) -> Result<u64> {
+    let compiled = run.compiled.unwrap_or_default();
+    let all = run.instructions.unwrap_or_default();
+    if crate::tier() == swarm_host::Tier::Compiled
+        && ALL_COMPILED.contains(&workload.name)
+        && (compiled as f64) < 0.99 * all as f64
+    {
+        anyhow::bail!(
+            "{}: only {compiled} of {all} instructions ran on the compiled tier",
+            workload.name
+        );
+    }
+    Ok(compiled)
 }
 
 /// Measures `workload` at `agents` agents on swarm alone (checked warm-up, then timed runs).
@@ -195,11 +220,13 @@ pub fn swarm_point(
     repeat: Repeat,
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
+    let compiled = expect_compiled(workload, &reference)?;
     let swarm = swarm_time(runner, workload, agents, repeat, &reference)?;
     Ok(Point {
         workload: workload.name,
         agents,
         instructions: reference.instructions.unwrap_or_default(),
+        compiled,
         engines: [Some(swarm), None, None],
     })
 }
@@ -216,6 +243,8 @@ pub struct ProgramPoint {
     pub memory_pages: u32,
     /// Instructions executed over all agents (wasmtime's fuel model, counted by swarm).
     pub instructions: u64,
+    /// The part of them swarm's compiled tier ran.
+    pub compiled: u64,
     /// swarm.
     pub swarm: EngineTime,
     /// wasmtime, a fresh instance per agent.
@@ -260,9 +289,15 @@ pub fn program_point(
         reference.check_same(workload, &run, "wasmtime (reused instances)")?;
         Ok(run.elapsed)
     })?;
+    // An untimed, checked warm-up, as every engine's first run is: it builds the pipelines, the
+    // compiled tier's included.
+    runner
+        .run(workload, agents)?
+        .check_same(workload, &reference, "wasmtime")?;
     let mut gpu = Vec::new();
     let mut phases = Vec::new();
     let mut instructions = 0;
+    let mut compiled = 0;
     let swarm = Stats::collect(None, repeat, || {
         let run = runner.run(workload, agents)?;
         // `check_same` names its receiver swarm: the reference is wasmtime's here.
@@ -270,6 +305,7 @@ pub fn program_point(
         gpu.extend(run.gpu);
         phases.extend(run.phases);
         instructions = run.instructions.unwrap_or_default();
+        compiled = run.compiled.unwrap_or_default();
         Ok(run.elapsed)
     })?;
     let peer = |wall| EngineTime {
@@ -282,6 +318,7 @@ pub fn program_point(
         agents,
         memory_pages: workload.memory_pages,
         instructions,
+        compiled,
         swarm: EngineTime {
             wall: swarm,
             gpu: median(gpu),

@@ -242,7 +242,9 @@ impl Report {
             "WebAssembly instructions per second over all agents (wasmtime's fuel model, counted \
              by swarm), from the median wall time of a whole run: spawn or instantiate every \
              agent, run it to the end, collect its result. Every peer's results were checked \
-             against swarm's. *GPU share* is the GPU time (timestamps) over swarm's wall time.\n"
+             against swarm's. *GPU share* is the GPU time (timestamps) over swarm's wall time, \
+             *compiled* the share of instructions swarm's compiled tier ran (tier: {}).\n",
+            crate::tier()
         );
         self.table(&mut md, &self.throughput, true);
         self.phases(&mut md);
@@ -373,11 +375,12 @@ impl Report {
         let _ = writeln!(
             md,
             "{lead}| agents | instr/agent | swarm instr/s | wasmtime instr/s | wasmi instr/s \
-             | swarm / wasmtime | swarm / wasmi | swarm agents/s | swarm wall | GPU share |"
+             | swarm / wasmtime | swarm / wasmi | swarm agents/s | swarm wall | GPU share \
+             | compiled |"
         );
         let _ = writeln!(
             md,
-            "{}|---|---|---|---|---|---|---|---|---|---|",
+            "{}|---|---|---|---|---|---|---|---|---|---|---|",
             if with_workload { "|---" } else { "" }
         );
         for p in points {
@@ -390,7 +393,7 @@ impl Report {
             });
             let _ = writeln!(
                 md,
-                "{}| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "{}| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}% |",
                 if with_workload {
                     format!("| {} ", p.workload)
                 } else {
@@ -406,6 +409,7 @@ impl Report {
                 rate(p.agents_per_second(0)),
                 wall.map_or("–".to_owned(), millis),
                 share.unwrap_or_else(|| "–".to_owned()),
+                100.0 * p.compiled as f64 / p.instructions.max(1) as f64,
             );
         }
     }
@@ -645,6 +649,7 @@ mod tests {
             workload,
             agents,
             instructions: 1_000_000 * u64::from(agents),
+            compiled: 1_000_000 * u64::from(agents),
             engines: [engine(secs[0]), engine(secs[1]), engine(secs[2])],
         }
     }

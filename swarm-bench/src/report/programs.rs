@@ -99,17 +99,18 @@ pub(super) fn section(points: &[ProgramPoint], md: &mut String) {
          every agent, run, collect the results); *swarm / wasmtime* compares wall times with \
          wasmtime on every host thread, a fresh instance per agent (*fresh*) or one instance \
          per thread reused for every call (*reused*). *GPU rate* is instructions (wasmtime's \
-         fuel model) per second of GPU time, *wall rate* per second of swarm's wall time.\n"
+         fuel model) per second of GPU time, *wall rate* per second of swarm's wall time, \
+         *compiled* the share of instructions swarm's compiled tier ran.\n"
     );
     let _ = writeln!(
         md,
-        "| program | pages | agents | instr/agent | swarm wall | GPU | wasmtime fresh | wasmtime reused | swarm / fresh | swarm / reused | GPU rate | wall rate |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| program | pages | agents | instr/agent | swarm wall | GPU | wasmtime fresh | wasmtime reused | swarm / fresh | swarm / reused | GPU rate | wall rate | compiled |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for p in points {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}% |",
             p.program,
             p.memory_pages,
             count(p.agents),
@@ -122,6 +123,7 @@ pub(super) fn section(points: &[ProgramPoint], md: &mut String) {
             ratio(Some(p.ratio(&p.reused))),
             rate(p.gpu_rate()),
             rate(Some(p.wall_rate())),
+            100.0 * p.compiled as f64 / p.instructions.max(1) as f64,
         );
     }
     let _ = writeln!(md);
