@@ -83,6 +83,12 @@ const MODULE: &str = r#"(module
       (else (f64.mul (local.get 0)
         (call_indirect (type $over-f64)
           (f64.sub (local.get 0) (f64.const 1.0)) (i32.const 0))))))
+  (func $id (param i32) (result i32) (local.get 0))
+  ;; The blocks after the calls begin with a load and a division that may trap.
+  (func (export "after_call") (param $a i32) (param $b i32) (result i32)
+    (i32.add
+      (i32.load (call $id (local.get $a)))
+      (i32.div_u (local.get $b) (call $id (i32.sub (local.get $b) (i32.const 3))))))
   (func (export "float") (param $x f64) (param $n i32) (result f64)
     (local $i i32)
     (loop $l
@@ -97,7 +103,7 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
     (0..count)
         .map(|i| {
             let r = rng.next();
-            match i % 7 {
+            match i % 8 {
                 0 => (
                     "mix",
                     vec![Value::I32(r as i32), Value::I32((r >> 40) as i32 % 60)],
@@ -113,6 +119,17 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
                 3 => ("kept", vec![Value::I64(r as i64)]),
                 4 => ("fib", vec![Value::I32((r % 10) as i32)]),
                 5 => ("facf", vec![Value::F64(((r % 12) as f64).to_bits())]),
+                6 => {
+                    let a = if r % 3 == 0 {
+                        65_534
+                    } else {
+                        (r % 1_000) as i32 * 4
+                    };
+                    (
+                        "after_call",
+                        vec![Value::I32(a), Value::I32((r >> 20) as i32 % 8)],
+                    )
+                }
                 _ => (
                     "float",
                     vec![

@@ -21,12 +21,15 @@ pub(super) fn plan_wgsl(blocks: &[Block]) -> String {
             block.id,
             format!(
                 "if fuel_left < {cost}u {{ return false; }} fuel_left -= {cost}u; \
-                 compiled_fuel += {cost}u; cb_{}(); return true;",
+                 compiled_fuel += {cost}u; return cb_{}();",
                 block.id
             ),
         ));
     }
-    out.push_str("// The compiled step: runs the block `id` when the slice has its fuel.\n");
+    out.push_str(
+        "// The compiled step: runs the block `id` when the slice has its fuel. False when the \
+         block ran nothing (its first instruction would trap): the interpreter then runs it.\n",
+    );
     out.push_str("fn run_block(id: u32) -> bool {\n");
     out.push_str(&switch_tree("id", &arms, 1));
     out.push_str("    return false;\n}\n");
@@ -109,6 +112,9 @@ struct Emitter<'b> {
     written: BTreeSet<u32>,
     /// Whether the block runs as a loop.
     looped: bool,
+    /// Whether the instruction being compiled is the block's first: leaving before it, on
+    /// the first trip, runs nothing.
+    first: bool,
 }
 
 impl<'b> Emitter<'b> {
@@ -136,6 +142,7 @@ impl<'b> Emitter<'b> {
             top: 0,
             written: BTreeSet::new(),
             looped: false,
+            first: false,
         };
         let first = &block.insts[0];
         let last = block.insts.last().expect("a block is not empty");
@@ -145,7 +152,7 @@ impl<'b> Emitter<'b> {
             && balanced(block);
         writeln!(
             e.out,
-            "// Block {} at pc {}..{}.\nfn cb_{}() {{\n    let s0 = sp;",
+            "// Block {} at pc {}..{}.\nfn cb_{}() -> bool {{\n    let s0 = sp;",
             block.id,
             block.start(),
             block.end(),
@@ -157,6 +164,9 @@ impl<'b> Emitter<'b> {
         }
         if e.looped {
             e.written = writes;
+            // Whether an iteration has finished: then leaving at the first instruction is
+            // progress.
+            e.line("var iterated = false;");
             e.line("loop {");
             e.indent += 1;
         }
@@ -164,6 +174,7 @@ impl<'b> Emitter<'b> {
         for (index, inst) in block.insts.iter().enumerate() {
             let rest = block.cost() - spent;
             spent += inst.cost();
+            e.first = index == 0;
             e.inst(inst, rest, index + 1 == block.insts.len());
         }
         if !matches!(
@@ -176,6 +187,8 @@ impl<'b> Emitter<'b> {
         if e.looped {
             e.indent -= 1;
             e.line("}");
+            // Every path in the loop returns or continues.
+            e.line("return true;");
         }
         e.out.push_str("}\n\n");
         e.out
@@ -286,7 +299,12 @@ impl<'b> Emitter<'b> {
             self.line(&format!("fuel_left += {rest}u; compiled_fuel -= {rest}u;"));
         }
         self.line(&format!("pc = {}u;", inst.pc));
-        self.line("return;");
+        let progress = match (self.first, self.looped) {
+            (false, _) => "true",
+            (true, true) => "iterated",
+            (true, false) => "false",
+        };
+        self.line(&format!("return {progress};"));
         self.indent -= 1;
         self.line("}");
     }
@@ -296,7 +314,7 @@ impl<'b> Emitter<'b> {
         self.spill();
         self.write_back();
         self.line(set_pc);
-        self.line("return;");
+        self.line("return true;");
     }
 
     fn inst(&mut self, inst: &Inst, rest: u32, last: bool) {
@@ -448,7 +466,8 @@ impl<'b> Emitter<'b> {
             "if work < params.work_limit && fuel_spent() < fuel_room && fuel_left >= {cost}u {{"
         ));
         self.line(&format!(
-            "    work += 1u; fuel_left -= {cost}u; compiled_fuel += {cost}u; continue;"
+            "    work += 1u; fuel_left -= {cost}u; compiled_fuel += {cost}u; iterated = true; \
+             continue;"
         ));
         self.line("}");
         self.indent -= 1;
