@@ -116,7 +116,7 @@ fn test() -> Result<()> {
     fuzz::run(&["--cases".to_owned(), "1000".to_owned()])?;
     fuzz::run(&[
         "--cases".to_owned(),
-        "20".to_owned(),
+        "100".to_owned(),
         "--seed".to_owned(),
         "5000".to_owned(),
         "--tier".to_owned(),
