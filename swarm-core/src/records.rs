@@ -392,7 +392,7 @@ mod tests {
         let wgsl = DispatchParams::wgsl();
         assert!(wgsl.starts_with("struct DispatchParams {\n    agent_count: u32,\n"));
         assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
-        assert_eq!(AgentStatus::SIZE, 96);
+        assert_eq!(AgentStatus::SIZE, 104);
         assert_eq!(DispatchParams::SIZE, 48);
         assert_eq!(SpawnHeader::SIZE, 56);
         assert_eq!(SpawnRecord::SIZE, 12);

@@ -21,7 +21,8 @@ use std::collections::HashMap;
 
 use anyhow::{Result, bail};
 use swarm_host::{
-    AgentId, Export, Imports, Outcome, Store, StoreState, Swarm, SwarmConfig, Tier, TrapCode, Value,
+    AgentId, Export, Imports, OpGroups, Outcome, Store, StoreState, Swarm, SwarmConfig, Tier,
+    TrapCode, Value,
 };
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
 use wast::{QuoteWat, QuoteWatTest, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
@@ -114,7 +115,9 @@ fn spec_config(tier: Tier) -> SwarmConfig {
 /// On `--tier compiled`, stores with fewer compiled instructions than this run on the
 /// interpreter: a pipeline for each of the suite's thousands of one-line modules would take
 /// lavapipe most of an hour, and every store with a loop or a function body of any size is
-/// well above it.
+/// well above it. So do stores with float instructions, which the compiled tier leaves to the
+/// interpreter inside its kernel: lavapipe takes seconds to build each such kernel's
+/// soft-float (the tier's own tests and fuzzing cover them).
 const SPEC_MIN_COMPILED: u32 = 24;
 
 /// Loads, and loads that ran on the compiled tier, over the run.
@@ -126,7 +129,10 @@ fn choose_tier(swarm: &mut Swarm, tier: Tier) {
     let compiled = tier == Tier::Compiled
         && swarm
             .compile_coverage()
-            .is_some_and(|(compiled, _)| compiled >= SPEC_MIN_COMPILED);
+            .is_some_and(|(compiled, _)| compiled >= SPEC_MIN_COMPILED)
+        && swarm
+            .interpreter_groups()
+            .is_some_and(|groups| !groups.contains(OpGroups::FLOAT));
     swarm.set_tier(match tier {
         Tier::Compiled if !compiled => Tier::Interpreter,
         other => other,
