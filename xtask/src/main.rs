@@ -109,8 +109,10 @@ fn test() -> Result<()> {
     shaders()?;
     step("tests", cargo(&["test", "--workspace"]))?;
     // The spec suite runs in this process on the GPU; it needs the same environment.
+    // The compiled tier's spec run (`cargo xtask spec --tier compiled`) takes lavapipe about
+    // 45 minutes of pipeline builds, too long for CI: the tier's lockstep tests and fuzzing run
+    // here instead.
     spec::run(None, false, swarm_host::Tier::Interpreter)?;
-    spec::run(None, false, swarm_host::Tier::Compiled)?;
     // A bounded differential fuzz against wasmtime, fixed seeds (about a minute on lavapipe),
     // and a shorter one on the compiled tier, which builds two pipelines per case.
     fuzz::run(&["--cases".to_owned(), "1000".to_owned()])?;

@@ -83,6 +83,10 @@ const MODULE: &str = r#"(module
       (else (f64.mul (local.get 0)
         (call_indirect (type $over-f64)
           (f64.sub (local.get 0) (f64.const 1.0)) (i32.const 0))))))
+  ;; Divisions by a constant zero: the compiled code must still validate.
+  (func (export "by_zero") (param i32 i64) (result i32)
+    (i32.add (i32.div_u (local.get 0) (i32.const 0))
+             (i32.wrap_i64 (i64.rem_s (local.get 1) (i64.const 0)))))
   (func $id (param i32) (result i32) (local.get 0))
   ;; The blocks after the calls begin with a load and a division that may trap.
   (func (export "after_call") (param $a i32) (param $b i32) (result i32)
@@ -103,7 +107,7 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
     (0..count)
         .map(|i| {
             let r = rng.next();
-            match i % 8 {
+            match i % 9 {
                 0 => (
                     "mix",
                     vec![Value::I32(r as i32), Value::I32((r >> 40) as i32 % 60)],
@@ -119,6 +123,7 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
                 3 => ("kept", vec![Value::I64(r as i64)]),
                 4 => ("fib", vec![Value::I32((r % 10) as i32)]),
                 5 => ("facf", vec![Value::F64(((r % 12) as f64).to_bits())]),
+                7 => ("by_zero", vec![Value::I32(r as i32), Value::I64(r as i64)]),
                 6 => {
                     let a = if r % 3 == 0 {
                         65_534

@@ -445,6 +445,14 @@ impl<'b> Emitter<'b> {
                     self.deopt(inst, rest, &scoped(&a, &b, traps));
                     self.pop(wide);
                     self.pop(wide);
+                    // Past the check the divisor is not zero, but naga rejects a division by a
+                    // literal zero even where it cannot run: the divisor goes through a
+                    // register that is never zero.
+                    let one = if wide { "1lu" } else { "1u" };
+                    let zero = if wide { "0lu" } else { "0u" };
+                    let b = self
+                        .register(wide, &format!("select({b}, {one}, {b} == {zero})"))
+                        .expr;
                     let val = self.register(wide, &scoped(&a, &b, value));
                     self.push(val);
                 } else {
