@@ -125,7 +125,7 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
                 5 => ("facf", vec![Value::F64(((r % 12) as f64).to_bits())]),
                 7 => ("by_zero", vec![Value::I32(r as i32), Value::I64(r as i64)]),
                 6 => {
-                    let a = if r % 3 == 0 {
+                    let a = if r.is_multiple_of(3) {
                         65_534
                     } else {
                         (r % 1_000) as i32 * 4
