@@ -3,7 +3,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use swarm_host::{AdapterReport, Arg, Imports, Outcome, Swarm, SwarmConfig, Tier, ValType, Value};
+use swarm_host::{
+    AdapterReport, Arg, CompileBudget, Imports, Outcome, Swarm, SwarmConfig, Tier, TierStatus,
+    ValType, Value,
+};
 
 use crate::Workload;
 
@@ -84,6 +87,20 @@ pub fn set_tier(tier: Tier) {
 /// The tier runners run on.
 pub fn tier() -> Tier {
     *TIER.get_or_init(|| Tier::Compiled)
+}
+
+/// The compiled tier's budget of every [`SwarmRunner`] (`swarm-bench --compile-instructions`
+/// and `--compile-blocks`).
+static COMPILE_BUDGET: std::sync::OnceLock<CompileBudget> = std::sync::OnceLock::new();
+
+/// Sets the compile budget of every runner made from now on (once; the default if never set).
+pub fn set_compile_budget(budget: CompileBudget) {
+    let _ = COMPILE_BUDGET.set(budget);
+}
+
+/// The compile budget runners use.
+pub fn compile_budget() -> CompileBudget {
+    *COMPILE_BUDGET.get_or_init(CompileBudget::default)
 }
 
 /// Which interpreter a [`SwarmRunner`] uses.
@@ -176,6 +193,7 @@ impl SwarmRunner {
             workgroup_size,
             specialize: interpreter.specialize,
             tier: tier(),
+            compile_budget: compile_budget(),
             ..SwarmConfig::default()
         })?;
         Ok(Self {
@@ -198,6 +216,7 @@ impl SwarmRunner {
             max_results: 1,
             fuel_per_dispatch: 1 << 40,
             tier: tier(),
+            compile_budget: compile_budget(),
             ..SwarmConfig::default()
         })?;
         Ok(Self {
@@ -209,6 +228,14 @@ impl SwarmRunner {
     /// The instruction groups of the loaded module's interpreter (`None` before a run).
     pub fn interpreter_groups(&self) -> Option<swarm_host::OpGroups> {
         self.swarm.interpreter_groups()
+    }
+
+    /// How long the loaded module's compiled kernel took to build, once it is built.
+    pub fn compile_time(&self) -> Option<Duration> {
+        match self.swarm.tier_status()? {
+            TierStatus::Compiled(report) => Some(report.time),
+            _ => None,
+        }
     }
 
     /// The adapter the swarm runs on.

@@ -15,7 +15,9 @@ pub mod programs;
 pub mod report;
 mod workload;
 
-pub use engine::{Interpreter, Phases, Run, SwarmRunner, set_tier, tier};
+pub use engine::{
+    Interpreter, Phases, Run, SwarmRunner, compile_budget, set_compile_budget, set_tier, tier,
+};
 pub use workload::{GUESTS_WASM, Scale, Workload, XORSHIFT_WAT, workloads, xorshift};
 
 /// Threads for the CPU peers: one per host core.

@@ -16,7 +16,8 @@ use swarm_bench::{
 const USAGE: &str = "\
 usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--guest-max N]
                    [--workloads NAMES] [--sections NAMES] [--programs NAMES]
-                   [--program-agents LIST] [--tier TIER]
+                   [--program-agents LIST] [--tier TIER] [--compile-instructions N]
+                   [--compile-blocks N]
 
   --quick            a smoke test: a tenth of the work, small agent counts
   --out DIR          where report.md, throughput.svg and results.csv go
@@ -41,6 +42,9 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                      16384,131072; quick: 128)
   --tier TIER        the tier swarm runs on: compiled (default), interpreter or auto;
                      on compiled, xorshift must run above 99% compiled
+  --compile-instructions N, --compile-blocks N
+                     the compiled tier's budget: most instructions and blocks it compiles
+                     per module (default 1500 and 96)
 ";
 
 const SECTIONS: [&str; 7] = [
@@ -100,6 +104,7 @@ fn options() -> Result<Options> {
         programs: quick.then(|| vec!["polybench-jacobi-2d".to_owned()]),
         program_agents: if quick { vec![2] } else { vec![16_384, 65_536] },
     };
+    let mut budget = swarm_host::CompileBudget::default();
     let mut rest = args.iter().filter(|a| *a != "--quick");
     while let Some(flag) = rest.next() {
         if flag == "-h" || flag == "--help" {
@@ -129,9 +134,12 @@ fn options() -> Result<Options> {
                     .parse()
                     .map_err(|e: String| anyhow::anyhow!("--tier: {e}"))?,
             ),
+            "--compile-instructions" => budget.instructions = parse_counts(value)?[0],
+            "--compile-blocks" => budget.blocks = parse_counts(value)?[0],
             other => bail!("unknown option {other}\n\n{USAGE}"),
         }
     }
+    swarm_bench::set_compile_budget(budget);
     for list in [
         &options.agents,
         &options.scaling,

@@ -245,6 +245,8 @@ pub struct ProgramPoint {
     pub instructions: u64,
     /// The part of them swarm's compiled tier ran.
     pub compiled: u64,
+    /// How long swarm's compiled kernel took to build (`None` on the interpreter).
+    pub build: Option<Duration>,
     /// swarm.
     pub swarm: EngineTime,
     /// wasmtime, a fresh instance per agent.
@@ -294,6 +296,7 @@ pub fn program_point(
     runner
         .run(workload, agents)?
         .check_same(workload, &reference, "wasmtime")?;
+    let build = runner.compile_time();
     let mut gpu = Vec::new();
     let mut phases = Vec::new();
     let mut instructions = 0;
@@ -319,6 +322,7 @@ pub fn program_point(
         memory_pages: workload.memory_pages,
         instructions,
         compiled,
+        build,
         swarm: EngineTime {
             wall: swarm,
             gpu: median(gpu),

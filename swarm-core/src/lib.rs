@@ -17,8 +17,8 @@ mod pool;
 mod records;
 
 pub use config::{
-    ConfigError, DEFAULT_MEMORY_GRANULE_BYTES, DEFAULT_PRIVATE_STACK_SLOTS, DEFAULT_TILE_AGENTS,
-    DEFAULT_WORKGROUP_SIZE, SwarmConfig, Tier,
+    CompileBudget, ConfigError, DEFAULT_MEMORY_GRANULE_BYTES, DEFAULT_PRIVATE_STACK_SLOTS,
+    DEFAULT_TILE_AGENTS, DEFAULT_WORKGROUP_SIZE, SwarmConfig, Tier,
 };
 pub use dispatch::{DispatchGrid, GridError};
 pub use gpu_struct::{GpuStruct, WgslField, WgslType};

@@ -39,7 +39,8 @@ pub use swarm::{
     DispatchPhases, DispatchReport, Outcome, Swarm, TierStatus,
 };
 pub use swarm_core::{
-    AgentId, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, Tier, TrapCode,
+    AgentId, CompileBudget, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, Tier,
+    TrapCode,
 };
 pub use swarm_gpu::{AdapterError, AdapterReport, AdapterRequest, list_adapters};
 pub use swarm_shader::isa::OpGroups;

@@ -301,7 +301,7 @@ impl Swarm {
         }
         imports.check(&program)?;
         let image = CodeImage::build(&program, &self.config)?;
-        let tier = CompiledTier::plan(&program, self.config.tier);
+        let tier = CompiledTier::plan(&program, self.config.tier, &self.config.compile_budget);
         let op_groups = if self.config.specialize {
             program.op_groups
         } else {

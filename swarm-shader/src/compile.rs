@@ -31,32 +31,11 @@ use crate::lower::RETURN_TARGET;
 use crate::program::Program;
 
 mod emit;
+mod estimate;
 
-/// Limits on what one module's compiled kernel holds: its size, and so the time a driver takes
-/// to build it. When a module has more blocks than fit, those inside the most loops are
-/// compiled, the code that runs most often without a profile; the rest runs on the
-/// interpreter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CompileBudget {
-    /// Most instructions in one block; a longer run is split into several blocks.
-    pub block_instructions: u32,
-    /// Most instructions compiled in all.
-    pub instructions: u32,
-    /// Most blocks compiled.
-    pub blocks: u32,
-}
+use estimate::FunctionCode;
 
-impl Default for CompileBudget {
-    /// What NVIDIA's driver builds in a few seconds: it took 3 s for 85 blocks of 1,220
-    /// instructions (a base64 codec) and 40 s for 492 blocks of 4,449 (CoreMark).
-    fn default() -> Self {
-        Self {
-            block_instructions: 48,
-            instructions: 1_500,
-            blocks: 96,
-        }
-    }
-}
+pub use swarm_core::CompileBudget;
 
 /// One decoded instruction of a block.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,16 +141,16 @@ pub struct CompilePlan {
 
 impl CompilePlan {
     /// Splits every defined function of `program` into blocks, and picks those to compile
-    /// within `budget`.
+    /// within `budget`: those the static estimate ([`estimate`]) expects to run the most
+    /// instructions.
     pub fn new(program: &Program, budget: &CompileBudget) -> Self {
         let mut plan = Self::default();
-        // Every block, with the number of loops around it.
-        let mut candidates: Vec<(u32, Vec<Inst>)> = Vec::new();
+        let mut code = Vec::new();
         for index in 0..program.funcs.len() {
             let Some(range) = function_code(program, index) else {
                 continue;
             };
-            let insts: Vec<Inst> = instructions(program, range.clone())
+            let insts: Vec<Inst> = instructions(program, range)
                 .filter_map(|d| {
                     Some(Inst {
                         pc: d.pc,
@@ -189,32 +168,21 @@ impl CompilePlan {
                 }
                 plan.used[code / 64] |= 1 << (code % 64);
             }
-            // Loops: the ranges from a backward branch's target to the branch.
-            let loops: Vec<(u32, u32)> = insts
-                .iter()
-                .filter(|i| {
-                    matches!(
-                        i.op,
-                        Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust
-                    ) && i.imms[0] <= i.pc
-                })
-                .map(|i| (i.imms[0], i.pc))
-                .collect();
-            for block in split(&insts, range.start, budget.block_instructions) {
-                let start = block[0].pc;
-                let depth = loops
-                    .iter()
-                    .filter(|(head, end)| (*head..=*end).contains(&start))
-                    .count() as u32;
-                candidates.push((depth, block.to_vec()));
+            code.push(FunctionCode::new(index, insts));
+        }
+        let counts = estimate::function_counts(program, &code);
+        // Every block, with the instructions it is expected to run.
+        let mut candidates: Vec<(f64, &[Inst])> = Vec::new();
+        for function in &code {
+            let entry = function.insts.first().map_or(0, |i| i.pc);
+            for block in split(&function.insts, entry, budget.block_instructions) {
+                let runs = counts[function.index] * function.local_count(block[0].pc);
+                candidates.push((runs * block.len() as f64, block));
             }
         }
-        // The deepest first, then the longest; ids in code order.
+        // The most instructions first; ids in code order.
         let mut order: Vec<usize> = (0..candidates.len()).collect();
-        order.sort_by_key(|&i| {
-            let (depth, insts) = &candidates[i];
-            (std::cmp::Reverse(*depth), std::cmp::Reverse(insts.len()), i)
-        });
+        order.sort_by(|&a, &b| candidates[b].0.total_cmp(&candidates[a].0).then(a.cmp(&b)));
         let mut chosen = vec![false; candidates.len()];
         let (mut blocks, mut compiled) = (0_u32, 0_u32);
         let most_blocks = budget.blocks.min(MAX_BLOCK_ID);
@@ -229,7 +197,10 @@ impl CompilePlan {
         for (i, (_, insts)) in candidates.into_iter().enumerate() {
             if chosen[i] {
                 let id = plan.blocks.len() as u32 + 1;
-                plan.blocks.push(Block { id, insts });
+                plan.blocks.push(Block {
+                    id,
+                    insts: insts.to_vec(),
+                });
             }
         }
         plan

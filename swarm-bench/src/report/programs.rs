@@ -100,17 +100,18 @@ pub(super) fn section(points: &[ProgramPoint], md: &mut String) {
          wasmtime on every host thread, a fresh instance per agent (*fresh*) or one instance \
          per thread reused for every call (*reused*). *GPU rate* is instructions (wasmtime's \
          fuel model) per second of GPU time, *wall rate* per second of swarm's wall time, \
-         *compiled* the share of instructions swarm's compiled tier ran.\n"
+         *compiled* the share of instructions swarm's compiled tier ran, *build* the time its \
+         kernel took to generate, validate and build (before the timed runs).\n"
     );
     let _ = writeln!(
         md,
-        "| program | pages | agents | instr/agent | swarm wall | GPU | wasmtime fresh | wasmtime reused | swarm / fresh | swarm / reused | GPU rate | wall rate | compiled |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| program | pages | agents | instr/agent | swarm wall | GPU | wasmtime fresh | wasmtime reused | swarm / fresh | swarm / reused | GPU rate | wall rate | compiled | build |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for p in points {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}% |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}% | {} |",
             p.program,
             p.memory_pages,
             count(p.agents),
@@ -124,6 +125,7 @@ pub(super) fn section(points: &[ProgramPoint], md: &mut String) {
             rate(p.gpu_rate()),
             rate(Some(p.wall_rate())),
             100.0 * p.compiled as f64 / p.instructions.max(1) as f64,
+            p.build.map_or("–".to_owned(), millis),
         );
     }
     let _ = writeln!(md);

@@ -128,10 +128,14 @@ impl Job {
 
 impl CompiledTier {
     /// The plan for `program` under `tier`, whose block ids go into the code image.
-    pub(super) fn plan(program: &swarm_shader::Program, tier: Tier) -> Self {
+    pub(super) fn plan(
+        program: &swarm_shader::Program,
+        tier: Tier,
+        budget: &CompileBudget,
+    ) -> Self {
         let plan = match tier {
             Tier::Interpreter => CompilePlan::default(),
-            Tier::Auto | Tier::Compiled => CompilePlan::new(program, &CompileBudget::default()),
+            Tier::Auto | Tier::Compiled => CompilePlan::new(program, budget),
         };
         let state = if plan.blocks() == 0 {
             State::Interpreter

@@ -354,3 +354,57 @@ fn auto_moves_a_busy_module_to_the_compiled_tier() {
     };
     assert!(report.blocks > 0 && report.compiled_instructions <= report.code_instructions);
 }
+
+#[test]
+fn a_small_budget_compiles_the_code_that_runs_most() {
+    // `hot` is straight code called from a loop, `cold` longer straight code called once:
+    // both sit outside any loop of their own, so only the calls tell them apart. The budget
+    // holds one of them.
+    let chain = |n: usize| {
+        "(local.set 0 (i32.xor (local.get 0) (i32.shl (local.get 0) (i32.const 3))))\n".repeat(n)
+    };
+    let wat = format!(
+        r#"(module
+          (func $hot (param i32) (result i32) {hot} (local.get 0))
+          (func $cold (param i32) (result i32) {cold} (local.get 0))
+          (func (export "run") (param $x i32) (result i32) (local $i i32)
+            (local.set $x (call $cold (local.get $x)))
+            (loop $l
+              (local.set $x (call $hot (local.get $x)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
+            (local.get $x)))"#,
+        hot = chain(4),
+        cold = chain(6),
+    );
+    let wasm = wat::parse_str(&wat).unwrap();
+    let budget = swarm_host::CompileBudget {
+        instructions: 50,
+        ..swarm_host::CompileBudget::default()
+    };
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 4,
+        tier: Tier::Compiled,
+        compile_budget: budget,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let (compiled, total) = swarm.compile_coverage().unwrap();
+    assert!(compiled <= 50 && total > 60, "{compiled} of {total}");
+    let args = |i: i32| vec![Value::I32(i * 7919 + 1)];
+    for i in 0..4 {
+        swarm.spawn("run", &args(i)).unwrap();
+    }
+    let report = swarm.run().unwrap();
+    for (agent, i) in report.agents.iter().zip(0..) {
+        let want = reference(&wasm, "run", &args(i)).unwrap();
+        assert_eq!(agent.outcome, Outcome::Finished(want));
+        assert!(
+            agent.compiled * 10 >= agent.instructions * 6,
+            "{} of {} instructions ran compiled",
+            agent.compiled,
+            agent.instructions
+        );
+    }
+}

@@ -14,8 +14,8 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use swarm_host::{
-    AdapterRequest, Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier, TierStatus,
-    list_adapters,
+    AdapterRequest, CompileBudget, Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier,
+    TierStatus, list_adapters,
 };
 
 use crate::args::{ArgTemplate, type_list};
@@ -116,6 +116,13 @@ struct RunArgs {
     /// meanwhile.
     #[arg(long, value_name = "TIER", default_value_t = Tier::Auto)]
     tier: Tier,
+    /// Most instructions the compiled tier compiles: more compiles more of a large module,
+    /// and the driver takes longer to build the kernel.
+    #[arg(long, value_name = "N", default_value_t = CompileBudget::default().instructions)]
+    compile_instructions: u32,
+    /// Most blocks (straight runs of instructions) the compiled tier compiles.
+    #[arg(long, value_name = "N", default_value_t = CompileBudget::default().blocks)]
+    compile_blocks: u32,
     /// Fuel per agent per dispatch (instructions, plus function entries and bulk units):
     /// smaller slices keep each GPU submission short. By default about 2e10 over all agents.
     #[arg(long, value_name = "N")]
@@ -242,6 +249,11 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         tile_agents: args.tile_agents,
         memory_granule_bytes: args.memory_granule,
         tier: args.tier,
+        compile_budget: CompileBudget {
+            instructions: args.compile_instructions,
+            blocks: args.compile_blocks,
+            ..CompileBudget::default()
+        },
     };
     let results = type_list(&function.results);
 
