@@ -47,6 +47,23 @@ pub(crate) struct Inst {
 }
 
 impl Inst {
+    /// The instructions of function `index`, if it is defined.
+    pub(crate) fn function(program: &Program, index: usize) -> Option<Vec<Self>> {
+        let range = function_code(program, index)?;
+        Some(
+            instructions(program, range)
+                .filter_map(|d| {
+                    Some(Self {
+                        pc: d.pc,
+                        word: d.word,
+                        op: d.op?,
+                        imms: d.immediates.to_vec(),
+                    })
+                })
+                .collect(),
+        )
+    }
+
     /// Its fuel: 0 or 1.
     pub(crate) fn cost(&self) -> u32 {
         (self.word >> FUEL_SHIFT) & 1
@@ -147,19 +164,9 @@ impl CompilePlan {
         let mut plan = Self::default();
         let mut code = Vec::new();
         for index in 0..program.funcs.len() {
-            let Some(range) = function_code(program, index) else {
+            let Some(insts) = Inst::function(program, index) else {
                 continue;
             };
-            let insts: Vec<Inst> = instructions(program, range)
-                .filter_map(|d| {
-                    Some(Inst {
-                        pc: d.pc,
-                        word: d.word,
-                        op: d.op?,
-                        imms: d.immediates.to_vec(),
-                    })
-                })
-                .collect();
             plan.code_instructions += insts.len() as u32;
             for inst in &insts {
                 let code = inst.op.code() as usize;

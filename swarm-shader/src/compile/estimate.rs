@@ -131,26 +131,12 @@ pub(super) fn function_counts(program: &Program, code: &[FunctionCode]) -> Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::disasm::{function_code, instructions};
     use crate::lower;
 
     fn counts(wat: &str) -> Vec<f64> {
         let program = lower(&wat::parse_str(wat).expect("wat")).expect("lowers");
         let code: Vec<FunctionCode> = (0..program.funcs.len())
-            .filter_map(|index| {
-                let range = function_code(&program, index)?;
-                let insts = instructions(&program, range)
-                    .filter_map(|d| {
-                        Some(Inst {
-                            pc: d.pc,
-                            word: d.word,
-                            op: d.op?,
-                            imms: d.immediates.to_vec(),
-                        })
-                    })
-                    .collect();
-                Some(FunctionCode::new(index, insts))
-            })
+            .filter_map(|index| Some(FunctionCode::new(index, Inst::function(&program, index)?)))
             .collect();
         function_counts(&program, &code)
     }
