@@ -134,8 +134,12 @@ fn options() -> Result<Options> {
                     .parse()
                     .map_err(|e: String| anyhow::anyhow!("--tier: {e}"))?,
             ),
-            "--compile-instructions" => budget.instructions = parse_counts(value)?[0],
-            "--compile-blocks" => budget.blocks = parse_counts(value)?[0],
+            "--compile-instructions" => {
+                budget.instructions = value.parse().context("--compile-instructions: a count")?;
+            }
+            "--compile-blocks" => {
+                budget.blocks = value.parse().context("--compile-blocks: a count")?;
+            }
             other => bail!("unknown option {other}\n\n{USAGE}"),
         }
     }

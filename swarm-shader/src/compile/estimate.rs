@@ -164,7 +164,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_flow_down_call_chains_and_recursion_saturates() {
+    fn counts_flow_down_call_chains_and_recursion_stays_finite() {
         let counts = counts(
             r#"(module
                 (type $t (func (result i32)))
