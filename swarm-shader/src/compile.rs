@@ -32,6 +32,7 @@ use crate::program::Program;
 
 mod emit;
 mod estimate;
+mod region;
 
 use estimate::FunctionCode;
 
@@ -96,6 +97,40 @@ impl Block {
     /// The fuel of all its instructions.
     pub(crate) fn cost(&self) -> u32 {
         self.insts.iter().map(Inst::cost).sum()
+    }
+
+    /// Whether its first instruction is a loop header (where the dispatch loop checks the
+    /// lifetime fuel budget).
+    pub(crate) fn loop_head(&self) -> bool {
+        self.insts[0].word & LOOP_HEAD != 0
+    }
+
+    /// The pcs it can leave to: a branch's targets, else the instruction after it.
+    pub(crate) fn successors(&self) -> Vec<u32> {
+        let last = self.insts.last().expect("a block is not empty");
+        match last.op {
+            Op::Jump | Op::BrAdjust => vec![last.imms[0]],
+            Op::BrIf | Op::BrUnless | Op::BrIfAdjust => vec![last.imms[0], last.next()],
+            _ => vec![self.end()],
+        }
+    }
+
+    /// The locals it reads or writes, and those it writes.
+    pub(crate) fn locals(&self) -> (BTreeSet<u32>, BTreeSet<u32>) {
+        let (mut touched, mut written) = (BTreeSet::new(), BTreeSet::new());
+        for inst in &self.insts {
+            match inst.op {
+                Op::LocalGet => {
+                    touched.insert(inst.imms[0]);
+                }
+                Op::LocalSet | Op::LocalTee => {
+                    touched.insert(inst.imms[0]);
+                    written.insert(inst.imms[0]);
+                }
+                _ => {}
+            }
+        }
+        (touched, written)
     }
 }
 
@@ -227,6 +262,12 @@ impl CompilePlan {
         self.blocks.len()
     }
 
+    /// Regions: groups of compiled blocks that branch to one another and run as one WGSL
+    /// function with their locals in registers.
+    pub fn regions(&self) -> usize {
+        region::regions(&self.blocks).len()
+    }
+
     /// Instructions in compiled blocks, and in the module's code.
     pub fn coverage(&self) -> (u32, u32) {
         let compiled = self.blocks.iter().map(|b| b.insts.len() as u32).sum();
@@ -245,7 +286,7 @@ impl CompilePlan {
     /// The WGSL of every block and of `run_block`, the step the interpreter's dispatch loop
     /// takes at an instruction word with a block id.
     pub fn wgsl(&self) -> String {
-        emit::plan_wgsl(&self.blocks)
+        region::plan_wgsl(&self.blocks)
     }
 }
 

@@ -1,75 +1,13 @@
-//! WGSL of compiled blocks: operands as registers named by their position on the value stack,
-//! locals as variables, and every exit writing the interpreter's state.
+//! WGSL of compiled regions: operands as registers named by their position on the value stack,
+//! locals as variables kept across the region's blocks, and every exit writing the
+//! interpreter's state.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use super::region::switch_tree;
 use super::{Block, Inst};
-use crate::isa::{LOOP_HEAD, Op, access_bytes, division};
-
-/// Most cases in one `switch` (lavapipe miscompiles large ones; see `interp`).
-const FANOUT: u32 = 16;
-
-/// Every block's function, then `run_block`.
-pub(super) fn plan_wgsl(blocks: &[Block]) -> String {
-    let mut out = String::new();
-    let mut arms = Vec::new();
-    for block in blocks {
-        out.push_str(&Emitter::block(block));
-        let cost = block.cost();
-        arms.push((
-            block.id,
-            format!(
-                "if fuel_left < {cost}u {{ return false; }} fuel_left -= {cost}u; \
-                 compiled_fuel += {cost}u; return cb_{}();",
-                block.id
-            ),
-        ));
-    }
-    out.push_str(
-        "// The compiled step: runs the block `id` when the slice has its fuel. False when the \
-         block ran nothing (its first instruction would trap): the interpreter then runs it.\n",
-    );
-    out.push_str("fn run_block(id: u32) -> bool {\n");
-    out.push_str(&switch_tree("id", &arms, 1));
-    out.push_str("    return false;\n}\n");
-    out
-}
-
-/// Nested `switch`es over `selector`, none with more than [`FANOUT`] cases.
-fn switch_tree(selector: &str, arms: &[(u32, String)], depth: usize) -> String {
-    let pad = "    ".repeat(depth);
-    let mut out = String::new();
-    if arms.len() as u32 <= FANOUT {
-        writeln!(out, "{pad}switch {selector} {{").expect("String");
-        for (id, body) in arms {
-            writeln!(out, "{pad}    case {id}u: {{ {body} }}").expect("String");
-        }
-        writeln!(out, "{pad}    default: {{}}\n{pad}}}").expect("String");
-        return out;
-    }
-    let mut span = FANOUT;
-    let distinct = |span: u32| {
-        let mut groups: Vec<u32> = arms.iter().map(|(id, _)| id / span).collect();
-        groups.dedup();
-        groups.len() as u32
-    };
-    while distinct(span) > FANOUT {
-        span *= FANOUT;
-    }
-    writeln!(out, "{pad}switch {selector} / {span}u {{").expect("String");
-    let mut start = 0;
-    while start < arms.len() {
-        let group = arms[start].0 / span;
-        let end = start + arms[start..].partition_point(|(id, _)| id / span == group);
-        writeln!(out, "{pad}    case {group}u: {{").expect("String");
-        out.push_str(&switch_tree(selector, &arms[start..end], depth + 2));
-        writeln!(out, "{pad}    }}").expect("String");
-        start = end;
-    }
-    writeln!(out, "{pad}    default: {{}}\n{pad}}}").expect("String");
-    out
-}
+use crate::isa::{Op, access_bytes, division};
 
 /// A value on the operand stack.
 #[derive(Clone, Debug)]
@@ -100,98 +38,148 @@ impl Val {
     }
 }
 
+/// A block of the region being compiled, as a branch to it sees it.
+struct Member {
+    /// Its case in the region's `switch`.
+    index: usize,
+    cost: u32,
+    loop_head: bool,
+}
+
+/// The WGSL function `cr_{id}(entry)` of a region whose blocks are `members` (in code
+/// order): it runs from block `entry`, and a branch from one member to another goes on inside
+/// it when the dispatch loop would run that block next (same work, lifetime and slice checks),
+/// with locals kept in registers. Every other exit writes the interpreter's state and returns.
+pub(super) fn region(id: u32, members: &[&Block]) -> String {
+    let starts: BTreeMap<u32, Member> = members
+        .iter()
+        .enumerate()
+        .map(|(index, b)| {
+            let member = Member {
+                index,
+                cost: b.cost(),
+                loop_head: b.loop_head(),
+            };
+            (b.start(), member)
+        })
+        .collect();
+    let inner = members
+        .iter()
+        .any(|b| b.successors().iter().any(|t| starts.contains_key(t)));
+    let (mut locals, mut writes) = (BTreeSet::new(), BTreeSet::new());
+    for block in members {
+        let (touched, written) = block.locals();
+        locals.extend(touched);
+        writes.extend(written);
+    }
+    let mut e = Emitter {
+        members: &starts,
+        inner,
+        switched: members.len() > 1,
+        out: String::new(),
+        indent: 1,
+        registers: 0,
+        vals: BTreeMap::new(),
+        top: 0,
+        written: BTreeSet::new(),
+        first: false,
+    };
+    let spans: Vec<String> = members
+        .iter()
+        .map(|b| format!("{}..{}", b.start(), b.end()))
+        .collect();
+    writeln!(
+        e.out,
+        "// Region {id}: blocks at pc {}.\nfn cr_{id}(entry: u32) -> bool {{",
+        spans.join(", ")
+    )
+    .expect("String");
+    for local in &locals {
+        e.line(&format!("var l{local}: u64 = slot(fp + {local}u);"));
+    }
+    if !inner {
+        e.block(members[0]);
+        e.out.push_str("}\n\n");
+        return e.out;
+    }
+    // Every exit writes back every local the region writes: a block may leave before the one
+    // that wrote a local has run again.
+    e.written = writes;
+    // Whether a branch inside the region has been taken: then leaving at a block's first
+    // instruction is progress.
+    e.line("var ran = false;");
+    if e.switched {
+        e.line("var blk = entry;");
+    }
+    e.line("loop {");
+    e.indent += 1;
+    if e.switched {
+        let base = e.indent;
+        let mut arms = Vec::new();
+        for (index, block) in members.iter().enumerate() {
+            let body = std::mem::take(&mut e.out);
+            e.indent = base + 2;
+            e.block(block);
+            let case = std::mem::replace(&mut e.out, body);
+            arms.push((index as u32, case));
+        }
+        e.indent = base;
+        e.out.push_str(&switch_tree("blk", &arms, base));
+    } else {
+        e.block(members[0]);
+    }
+    e.indent -= 1;
+    e.line("}");
+    // Every path in the loop returns or goes round.
+    e.line("return true;");
+    e.out.push_str("}\n\n");
+    e.out
+}
+
 struct Emitter<'b> {
-    block: &'b Block,
+    /// The region's blocks by first pc.
+    members: &'b BTreeMap<u32, Member>,
+    /// Whether a member branches to a member: the region runs as a loop.
+    inner: bool,
+    /// Whether the loop selects its block with `b`.
+    switched: bool,
     out: String,
     indent: usize,
     registers: u32,
     /// Values by stack position relative to the block's entry `sp` (negative: below it).
     vals: BTreeMap<i32, Val>,
     top: i32,
-    /// Locals written so far (in a loop, every local the body writes).
+    /// Locals written so far (in a looping region, every local the region writes).
     written: BTreeSet<u32>,
-    /// Whether the block runs as a loop.
-    looped: bool,
-    /// Whether the instruction being compiled is the block's first: leaving before it, on
-    /// the first trip, runs nothing.
+    /// Whether the instruction being compiled is its block's first: leaving before it, when
+    /// no branch inside the region has run, runs nothing.
     first: bool,
 }
 
-impl<'b> Emitter<'b> {
-    fn block(block: &'b Block) -> String {
-        let mut locals = BTreeSet::new();
-        let mut writes = BTreeSet::new();
-        for inst in &block.insts {
-            match inst.op {
-                Op::LocalGet => {
-                    locals.insert(inst.imms[0]);
-                }
-                Op::LocalSet | Op::LocalTee => {
-                    locals.insert(inst.imms[0]);
-                    writes.insert(inst.imms[0]);
-                }
-                _ => {}
-            }
-        }
-        let mut e = Emitter {
-            block,
-            out: String::new(),
-            indent: 1,
-            registers: 0,
-            vals: BTreeMap::new(),
-            top: 0,
-            written: BTreeSet::new(),
-            looped: false,
-            first: false,
-        };
-        let first = &block.insts[0];
-        let last = block.insts.last().expect("a block is not empty");
-        e.looped = first.word & LOOP_HEAD != 0
-            && matches!(last.op, Op::BrIf | Op::BrUnless)
-            && last.imms[0] == first.pc
-            && balanced(block);
-        writeln!(
-            e.out,
-            "// Block {} at pc {}..{}.\nfn cb_{}() -> bool {{\n    let s0 = sp;",
-            block.id,
-            block.start(),
-            block.end(),
-            block.id
-        )
-        .expect("String");
-        for local in &locals {
-            e.line(&format!("var l{local}: u64 = slot(fp + {local}u);"));
-        }
-        if e.looped {
-            e.written = writes;
-            // Whether an iteration has finished: then leaving at the first instruction is
-            // progress.
-            e.line("var iterated = false;");
-            e.line("loop {");
-            e.indent += 1;
-        }
+impl Emitter<'_> {
+    /// One block's code, from `let s0 = sp;` to the branches that leave it.
+    fn block(&mut self, block: &Block) {
+        self.vals.clear();
+        self.top = 0;
+        self.line(&format!("// Block {} at pc {}.", block.id, block.start()));
+        self.line("let s0 = sp;");
         let mut spent = 0;
         for (index, inst) in block.insts.iter().enumerate() {
             let rest = block.cost() - spent;
             spent += inst.cost();
-            e.first = index == 0;
-            e.inst(inst, rest, index + 1 == block.insts.len());
+            self.first = index == 0;
+            self.inst(inst, rest);
         }
+        let last = block.insts.last().expect("a block is not empty");
         if !matches!(
             last.op,
             Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust
         ) {
             // The block ends before a leader or an instruction it leaves to the interpreter.
-            e.exit(&format!("pc = {}u;", block.end()));
+            self.spill();
+            let end = block.end();
+            self.go(&format!("pc = {end}u;"), end);
         }
-        if e.looped {
-            e.indent -= 1;
-            e.line("}");
-            // Every path in the loop returns or continues.
-            e.line("return true;");
-        }
-        e.out.push_str("}\n\n");
-        e.out
     }
 
     fn line(&mut self, text: &str) {
@@ -299,9 +287,9 @@ impl<'b> Emitter<'b> {
             self.line(&format!("fuel_left += {rest}u; compiled_fuel -= {rest}u;"));
         }
         self.line(&format!("pc = {}u;", inst.pc));
-        let progress = match (self.first, self.looped) {
+        let progress = match (self.first, self.inner) {
             (false, _) => "true",
-            (true, true) => "iterated",
+            (true, true) => "ran",
             (true, false) => "false",
         };
         self.line(&format!("return {progress};"));
@@ -309,15 +297,52 @@ impl<'b> Emitter<'b> {
         self.line("}");
     }
 
-    /// Leaves the block at its end: state spilled, `pc` set by `set_pc`.
-    fn exit(&mut self, set_pc: &str) {
-        self.spill();
-        self.write_back();
+    /// Goes on to `target` once `set_pc` has run (with the stack spilled): inside the region
+    /// when `target` starts a member and the dispatch loop would run it now, else back to the
+    /// dispatch loop with the locals written back.
+    fn go(&mut self, set_pc: &str, target: u32) {
+        let member = self
+            .members
+            .get(&target)
+            .filter(|_| self.inner)
+            .map(|m| (m.index, m.cost, m.loop_head));
+        let Some((index, cost, loop_head)) = member else {
+            self.write_back();
+            self.line(set_pc);
+            self.line("return true;");
+            return;
+        };
         self.line(set_pc);
+        let lifetime = if loop_head {
+            " && fuel_spent() < fuel_room"
+        } else {
+            ""
+        };
+        self.line(&format!(
+            "if work < params.work_limit && fuel_left >= {cost}u{lifetime} {{"
+        ));
+        let select = if self.switched {
+            format!(" blk = {index}u;")
+        } else {
+            String::new()
+        };
+        self.line(&format!(
+            "    work += 1u; fuel_left -= {cost}u; compiled_fuel += {cost}u; ran = true;{select}"
+        ));
+        self.line("} else {");
+        self.indent += 1;
+        self.write_back();
         self.line("return true;");
+        self.indent -= 1;
+        self.line("}");
     }
 
-    fn inst(&mut self, inst: &Inst, rest: u32, last: bool) {
+    /// Whether a branch to `target` can stay inside the region.
+    fn inside(&self, target: u32) -> bool {
+        self.inner && self.members.contains_key(&target)
+    }
+
+    fn inst(&mut self, inst: &Inst, rest: u32) {
         let op = inst.op;
         let imm = |i: usize| inst.imms[i];
         match op {
@@ -398,7 +423,8 @@ impl<'b> Emitter<'b> {
                 self.push(val);
             }
             Op::Jump => {
-                self.exit(&format!("pc = {}u;", imm(0)));
+                self.spill();
+                self.go(&format!("pc = {}u;", imm(0)), imm(0));
             }
             Op::BrIf | Op::BrUnless | Op::BrIfAdjust => {
                 let c = self.pop(false).narrow();
@@ -413,22 +439,33 @@ impl<'b> Emitter<'b> {
                 } else {
                     format!("pc = {}u;", imm(0))
                 };
-                if self.looped && last {
-                    self.back_edge(&test.expr);
+                let fall = format!("pc = {}u;", inst.next());
+                self.spill();
+                if self.inside(imm(0)) || self.inside(inst.next()) {
+                    self.line(&format!("if {} != 0u {{", test.expr));
+                    self.indent += 1;
+                    self.go(&taken, imm(0));
+                    self.indent -= 1;
+                    self.line("} else {");
+                    self.indent += 1;
+                    self.go(&fall, inst.next());
+                    self.indent -= 1;
+                    self.line("}");
+                } else {
+                    self.write_back();
+                    self.line(&format!(
+                        "if {} != 0u {{ {taken} }} else {{ {fall} }}",
+                        test.expr
+                    ));
+                    self.line("return true;");
                 }
-                self.exit(&format!(
-                    "if {} != 0u {{ {taken} }} else {{ pc = {}u; }}",
-                    test.expr,
-                    inst.next()
-                ));
             }
             Op::BrAdjust => {
-                self.exit(&format!(
-                    "branch_adjust({}u, {}u, {}u);",
+                self.spill();
+                self.go(
+                    &format!("branch_adjust({}u, {}u, {}u);", imm(0), imm(1), imm(2)),
                     imm(0),
-                    imm(1),
-                    imm(2)
-                ));
+                );
             }
             _ => {
                 if let Some(bytes) = access_bytes(op) {
@@ -460,27 +497,6 @@ impl<'b> Emitter<'b> {
                 }
             }
         }
-    }
-
-    /// The back edge of a looped block: with the stack spilled, the next iteration runs here
-    /// when the dispatch loop would run it (same work, lifetime and slice checks).
-    fn back_edge(&mut self, taken: &str) {
-        let vals = self.vals.clone();
-        let cost = self.block.cost();
-        self.line(&format!("if {taken} != 0u {{"));
-        self.indent += 1;
-        self.spill();
-        self.line(&format!(
-            "if work < params.work_limit && fuel_spent() < fuel_room && fuel_left >= {cost}u {{"
-        ));
-        self.line(&format!(
-            "    work += 1u; fuel_left -= {cost}u; compiled_fuel += {cost}u; iterated = true; \
-             continue;"
-        ));
-        self.line("}");
-        self.indent -= 1;
-        self.line("}");
-        self.vals = vals;
     }
 
     fn memory(&mut self, inst: &Inst, bytes: u32, rest: u32) {
@@ -574,17 +590,6 @@ fn scoped(a: &str, b: &str, expr: &str) -> String {
     out
 }
 
-/// Whether the block leaves the stack as it found it once its closing branch has popped its
-/// condition: only then can it loop with nothing moved.
-fn balanced(block: &Block) -> bool {
-    let mut height = 0_i64;
-    for inst in &block.insts {
-        let info = inst.op.info();
-        height += i64::from(info.pushes) - i64::from(info.pops);
-    }
-    height == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,28 +605,5 @@ mod tests {
             "rotl32((x), 32u - ((y) & 31u))"
         );
         assert_eq!(scoped("x", "", "sext64(load32(a))"), "sext64(load32((x)))");
-    }
-
-    #[test]
-    fn switch_trees_keep_every_switch_small() {
-        let arms: Vec<(u32, String)> = (1..=300).map(|id| (id, format!("f{id}();"))).collect();
-        let tree = switch_tree("id", &arms, 1);
-        for id in 1..=300 {
-            assert!(tree.contains(&format!("case {id}u: {{ f{id}(); }}")));
-        }
-        // Cases by indentation: a `switch` line starts the count of the cases indented
-        // below it.
-        let mut counts = std::collections::HashMap::new();
-        for line in tree.lines() {
-            let indent = line.len() - line.trim_start().len();
-            let line = line.trim();
-            if line.starts_with("switch") {
-                counts.insert(indent + 4, 0);
-            } else if line.starts_with("case") {
-                let count = counts.get_mut(&indent).expect("a case inside a switch");
-                *count += 1;
-                assert!(*count <= FANOUT, "a switch of more than {FANOUT} cases");
-            }
-        }
     }
 }
