@@ -19,9 +19,11 @@
 //! instruction that can trap (a load or store out of bounds, a division by zero or overflow)
 //! is checked first; when it would trap, the block gives back the fuel of the instructions it
 //! did not run and leaves the agent at that instruction, which the interpreter then executes,
-//! so traps are the interpreter's by construction. A block whose branch goes back to its own
-//! first instruction, a loop header, runs as a WGSL loop with its locals in registers, making
-//! the fuel, lifetime and loop-limit checks the dispatch loop would make at each iteration.
+//! so traps are the interpreter's by construction. Blocks that branch to one another form a
+//! region ([`region`]): one WGSL function, a loop over a `switch` of its blocks, with the
+//! locals in registers; a branch stays inside it when the dispatch loop would run the target
+//! next (the same fuel, lifetime and loop-limit checks), and leaves with the state written
+//! back otherwise.
 
 use std::collections::BTreeSet;
 
