@@ -187,6 +187,8 @@ fn role(op: Op, imms: &[u32]) -> Role {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CompilePlan {
     blocks: Vec<Block>,
+    /// The blocks' regions ([`region::regions`]), as indices into `blocks`.
+    regions: Vec<Vec<usize>>,
     /// The opcodes the module's code holds, a bit each.
     used: Vec<u64>,
     /// Instructions of the module's code.
@@ -247,6 +249,7 @@ impl CompilePlan {
                 });
             }
         }
+        plan.regions = region::regions(&plan.blocks);
         plan
     }
 
@@ -267,7 +270,7 @@ impl CompilePlan {
     /// Regions: groups of compiled blocks that branch to one another and run as one WGSL
     /// function with their locals in registers.
     pub fn regions(&self) -> usize {
-        region::regions(&self.blocks).len()
+        self.regions.len()
     }
 
     /// Instructions in compiled blocks, and in the module's code.
@@ -288,7 +291,7 @@ impl CompilePlan {
     /// The WGSL of every block and of `run_block`, the step the interpreter's dispatch loop
     /// takes at an instruction word with a block id.
     pub fn wgsl(&self) -> String {
-        region::plan_wgsl(&self.blocks)
+        region::plan_wgsl(&self.blocks, &self.regions)
     }
 }
 

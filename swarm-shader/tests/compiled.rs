@@ -70,6 +70,13 @@ fn block_ids_mark_instruction_starts_and_the_budget_holds() {
     let (compiled, total) = plan.coverage();
     assert!(compiled <= 2_000 && compiled > 1_000, "{compiled}");
     assert!(total > compiled);
+    // Blocks that branch to one another share a region; no region is larger than its cap.
+    assert!(
+        plan.regions() * 2 < plan.blocks() && plan.regions() * 32 >= plan.blocks(),
+        "{} blocks in {} regions",
+        plan.blocks(),
+        plan.regions()
+    );
     let mut image = vec![0_u32; swarm_shader::CODE_BASE as usize];
     image.extend_from_slice(&program.code);
     let original = image.clone();

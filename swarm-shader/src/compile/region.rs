@@ -69,11 +69,11 @@ pub(super) fn regions(blocks: &[Block]) -> Vec<Vec<usize>> {
     groups
 }
 
-/// Every region's function, then `run_block`.
-pub(super) fn plan_wgsl(blocks: &[Block]) -> String {
+/// Every region's function, then `run_block`; `regions` are those of `blocks`.
+pub(super) fn plan_wgsl(blocks: &[Block], regions: &[Vec<usize>]) -> String {
     let mut out = String::new();
     let mut arms = Vec::new();
-    for (r, members) in regions(blocks).iter().enumerate() {
+    for (r, members) in regions.iter().enumerate() {
         let id = r as u32 + 1;
         let members: Vec<&Block> = members.iter().map(|&i| &blocks[i]).collect();
         out.push_str(&emit::region(id, &members));
