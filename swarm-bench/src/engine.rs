@@ -89,8 +89,8 @@ pub fn tier() -> Tier {
     *TIER.get_or_init(|| Tier::Compiled)
 }
 
-/// The compiled tier's budget of every [`SwarmRunner`] (`swarm-bench --compile-instructions`
-/// and `--compile-blocks`).
+/// The compiled tier's budget of every [`SwarmRunner`] (`swarm-bench --compile-instructions`,
+/// `--compile-blocks` and `--compile-region-blocks`).
 static COMPILE_BUDGET: std::sync::OnceLock<CompileBudget> = std::sync::OnceLock::new();
 
 /// Sets the compile budget of every runner made from now on (once; the default if never set).

@@ -17,7 +17,7 @@ const USAGE: &str = "\
 usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--guest-max N]
                    [--workloads NAMES] [--sections NAMES] [--programs NAMES]
                    [--program-agents LIST] [--tier TIER] [--compile-instructions N]
-                   [--compile-blocks N]
+                   [--compile-blocks N] [--compile-region-blocks N]
 
   --quick            a smoke test: a tenth of the work, small agent counts
   --out DIR          where report.md, throughput.svg and results.csv go
@@ -45,6 +45,8 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
   --compile-instructions N, --compile-blocks N
                      the compiled tier's budget: most instructions and blocks it compiles
                      per module (default 1500 and 96)
+  --compile-region-blocks N
+                     most compiled blocks joined into one region (default 1: none)
 ";
 
 const SECTIONS: [&str; 7] = [
@@ -139,6 +141,9 @@ fn options() -> Result<Options> {
             }
             "--compile-blocks" => {
                 budget.blocks = value.parse().context("--compile-blocks: a count")?;
+            }
+            "--compile-region-blocks" => {
+                budget.region_blocks = value.parse().context("--compile-region-blocks: a count")?;
             }
             other => bail!("unknown option {other}\n\n{USAGE}"),
         }

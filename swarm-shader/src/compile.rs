@@ -23,7 +23,8 @@
 //! region ([`region`]): one WGSL function, a loop over a `switch` of its blocks, with the
 //! locals in registers; a branch stays inside it when the dispatch loop would run the target
 //! next (the same fuel, lifetime and loop-limit checks), and leaves with the state written
-//! back otherwise.
+//! back otherwise. A looping region has one exit, after its loop, so that a loop the driver
+//! cuts short (llvmpipe's limiter) leaves the state of the last block that ran.
 
 use std::collections::BTreeSet;
 
@@ -249,7 +250,7 @@ impl CompilePlan {
                 });
             }
         }
-        plan.regions = region::regions(&plan.blocks);
+        plan.regions = region::regions(&plan.blocks, budget.region_blocks.max(1) as usize);
         plan
     }
 

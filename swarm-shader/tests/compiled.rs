@@ -44,12 +44,29 @@ fn real_modules_compile_to_valid_wgsl() {
             "{name}: {compiled} of {total} instructions compiled"
         );
         assert!(compiled <= budget.instructions && plan.blocks() <= budget.blocks as usize);
+        assert_eq!(
+            plan.regions(),
+            plan.blocks(),
+            "{name}: regions are off by default"
+        );
         validate_wgsl(
             &format!("{name} compiled"),
             compiled_wgsl(&layout, program.op_groups, &plan),
             capabilities,
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The same blocks joined into regions.
+        let regions = CompileBudget {
+            region_blocks: 32,
+            ..budget
+        };
+        let plan = CompilePlan::new(&program, &regions);
+        validate_wgsl(
+            &format!("{name} compiled in regions"),
+            compiled_wgsl(&layout, program.op_groups, &plan),
+            capabilities,
+        )
+        .unwrap_or_else(|e| panic!("{name} in regions: {e}"));
     }
 }
 
@@ -65,6 +82,7 @@ fn block_ids_mark_instruction_starts_and_the_budget_holds() {
         block_instructions: 8,
         instructions: 2_000,
         blocks: 1_000,
+        region_blocks: 32,
     };
     let plan = CompilePlan::new(&program, &budget);
     let (compiled, total) = plan.coverage();

@@ -3,7 +3,7 @@
 //! globals, agents moving between tiers between dispatches, and `auto` tiering up.
 
 use swarm_host::{
-    AgentId, Imports, Outcome, Swarm, SwarmConfig, Tier, TierStatus, TrapCode, Value,
+    AgentId, CompileBudget, Imports, Outcome, Swarm, SwarmConfig, Tier, TierStatus, TrapCode, Value,
 };
 
 use crate::differential::Rng;
@@ -147,6 +147,15 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
         .collect()
 }
 
+/// The default budget with regions of up to 8 blocks (these modules are small enough for
+/// lavapipe to build them quickly).
+fn regions() -> CompileBudget {
+    CompileBudget {
+        region_blocks: 8,
+        ..CompileBudget::default()
+    }
+}
+
 /// One agent's part of one dispatch.
 type Step = (Outcome, u64, u64);
 
@@ -173,6 +182,7 @@ fn run(
         value_stack_slots: 512,
         call_frames: 64,
         tier: tiers[0],
+        compile_budget: regions(),
         ..SwarmConfig::default()
     })
     .unwrap();
@@ -378,9 +388,9 @@ fn a_small_budget_compiles_the_code_that_runs_most() {
         cold = chain(6),
     );
     let wasm = wat::parse_str(&wat).unwrap();
-    let budget = swarm_host::CompileBudget {
+    let budget = CompileBudget {
         instructions: 50,
-        ..swarm_host::CompileBudget::default()
+        ..CompileBudget::default()
     };
     let mut swarm = Swarm::new(SwarmConfig {
         max_agents: 4,
@@ -403,6 +413,55 @@ fn a_small_budget_compiles_the_code_that_runs_most() {
         assert!(
             agent.compiled * 10 >= agent.instructions * 6,
             "{} of {} instructions ran compiled",
+            agent.compiled,
+            agent.instructions
+        );
+    }
+}
+
+#[test]
+fn a_region_looping_past_the_drivers_iteration_limit_leaves_the_interpreters_state() {
+    // The loop's body is four blocks (the head, both arms of the `if`, the back branch) that
+    // form one region. Each agent goes round it more than 65,535 times in one dispatch, so on
+    // llvmpipe, which cuts a SIMD group's loops after 65,535 iterations in all, the region's
+    // loop is cut between two of its blocks; the agents' counts differ, so it is cut at
+    // different blocks.
+    let wat = r#"(module
+      (func (export "walk") (param $x i32) (param $n i32) (result i64)
+        (local $i i32) (local $acc i64)
+        (local.set $x (i32.or (local.get $x) (i32.const 1)))
+        (loop $l
+          (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 13))))
+          (local.set $x (i32.xor (local.get $x) (i32.shr_u (local.get $x) (i32.const 17))))
+          (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 5))))
+          (if (i32.and (local.get $x) (i32.const 1))
+            (then (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $x)))))
+            (else (local.set $acc
+              (i64.xor (i64.rotl (local.get $acc) (i64.const 7)) (i64.extend_i32_s (local.get $x))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $acc)))"#;
+    let wasm = wat::parse_str(wat).unwrap();
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 8,
+        fuel_per_dispatch: 100_000_000,
+        tier: Tier::Compiled,
+        compile_budget: regions(),
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let args = |i: i32| vec![Value::I32(i * 7919 + 3), Value::I32(70_000 + i * 4_999)];
+    for i in 0..8 {
+        swarm.spawn("walk", &args(i)).unwrap();
+    }
+    let report = swarm.run().unwrap();
+    for (agent, i) in report.agents.iter().zip(0..) {
+        let want = reference(&wasm, "walk", &args(i)).unwrap();
+        assert_eq!(agent.outcome, Outcome::Finished(want), "agent {i}");
+        assert!(
+            agent.compiled * 10 >= agent.instructions * 9,
+            "agent {i}: {} of {} instructions ran compiled",
             agent.compiled,
             agent.instructions
         );

@@ -46,10 +46,17 @@ struct Member {
     loop_head: bool,
 }
 
-/// The WGSL function `cr_{id}(entry)` of a region whose blocks are `members` (in code
-/// order): it runs from block `entry`, and a branch from one member to another goes on inside
-/// it when the dispatch loop would run that block next (same work, lifetime and slice checks),
-/// with locals kept in registers. Every other exit writes the interpreter's state and returns.
+/// The WGSL function `cr_{id}(entry, charged)` of a region whose blocks are `members` (in code
+/// order): it runs from block `entry`, whose fuel (`charged`) the caller has taken, and a
+/// branch from one member to another goes on inside it when the dispatch loop would run that
+/// block next (same work, lifetime and slice checks), with locals kept in registers.
+///
+/// A looping region has one exit, after its loop: an exit inside sets `done` and the value to
+/// return, and the rest of its block is skipped (it sits in the `else` of the exit's test).
+/// The exit writes the locals back once. The loop also ends without `done` where the driver
+/// cuts long loops (llvmpipe, see `SwarmManager::work_limit`): then the block chosen next has
+/// been charged but not run, and the exit gives its fuel back, so the agent stops between two
+/// blocks, exactly.
 pub(super) fn region(id: u32, members: &[&Block]) -> String {
     let starts: BTreeMap<u32, Member> = members
         .iter()
@@ -83,6 +90,7 @@ pub(super) fn region(id: u32, members: &[&Block]) -> String {
         top: 0,
         written: BTreeSet::new(),
         first: false,
+        open: 0,
     };
     let spans: Vec<String> = members
         .iter()
@@ -90,7 +98,7 @@ pub(super) fn region(id: u32, members: &[&Block]) -> String {
         .collect();
     writeln!(
         e.out,
-        "// Region {id}: blocks at pc {}.\nfn cr_{id}(entry: u32) -> bool {{",
+        "// Region {id}: blocks at pc {}.\nfn cr_{id}(entry: u32, charged: u32) -> bool {{",
         spans.join(", ")
     )
     .expect("String");
@@ -102,7 +110,7 @@ pub(super) fn region(id: u32, members: &[&Block]) -> String {
         e.out.push_str("}\n\n");
         return e.out;
     }
-    // Every exit writes back every local the region writes: a block may leave before the one
+    // The exit writes back every local the region writes: a block may leave before the one
     // that wrote a local has run again.
     e.written = writes;
     // Whether a branch inside the region has been taken: then leaving at a block's first
@@ -111,6 +119,14 @@ pub(super) fn region(id: u32, members: &[&Block]) -> String {
     if e.switched {
         e.line("var blk = entry;");
     }
+    // `done`: an exit was taken, returning `progress`; `pending`: the fuel of the block the
+    // loop runs next, taken but not yet spent.
+    e.line("var done = false;");
+    e.line("var progress = true;");
+    e.line("var pending = charged;");
+    // The loop's first iteration is work too: where the driver counts every loop's iterations
+    // against one limit, `work` stays at or above the count.
+    e.line("work += 1u;");
     e.line("loop {");
     e.indent += 1;
     if e.switched {
@@ -128,10 +144,16 @@ pub(super) fn region(id: u32, members: &[&Block]) -> String {
     } else {
         e.block(members[0]);
     }
+    e.line("if done { break; }");
     e.indent -= 1;
     e.line("}");
-    // Every path in the loop returns or goes round.
-    e.line("return true;");
+    e.line("if !done {");
+    e.line("    // Cut by the driver between two blocks: the next one has not run.");
+    e.line("    fuel_left += pending; compiled_fuel -= pending;");
+    e.line("    progress = ran;");
+    e.line("}");
+    e.write_back();
+    e.line("return progress;");
     e.out.push_str("}\n\n");
     e.out
 }
@@ -154,6 +176,9 @@ struct Emitter<'b> {
     /// Whether the instruction being compiled is its block's first: leaving before it, when
     /// no branch inside the region has run, runs nothing.
     first: bool,
+    /// `else` branches opened by exits in the middle of the block (looping regions), closed
+    /// at its end.
+    open: usize,
 }
 
 impl Emitter<'_> {
@@ -179,6 +204,22 @@ impl Emitter<'_> {
             self.spill();
             let end = block.end();
             self.go(&format!("pc = {end}u;"), end);
+        }
+        while self.open > 0 {
+            self.open -= 1;
+            self.indent -= 1;
+            self.line("}");
+        }
+    }
+
+    /// Leaves the region, returning `progress`: in a looping region through its one exit
+    /// (which writes the locals back), else at once, writing back the locals written so far.
+    fn leave(&mut self, progress: &str) {
+        if self.inner {
+            self.line(&format!("done = true; progress = {progress};"));
+        } else {
+            self.write_back();
+            self.line(&format!("return {progress};"));
         }
     }
 
@@ -282,7 +323,6 @@ impl Emitter<'_> {
         let vals = self.vals.clone();
         self.spill();
         self.vals = vals;
-        self.write_back();
         if rest > 0 {
             self.line(&format!("fuel_left += {rest}u; compiled_fuel -= {rest}u;"));
         }
@@ -292,9 +332,16 @@ impl Emitter<'_> {
             (true, true) => "ran",
             (true, false) => "false",
         };
-        self.line(&format!("return {progress};"));
+        self.leave(progress);
         self.indent -= 1;
-        self.line("}");
+        if self.inner {
+            // The rest of the block runs only when it does not leave here.
+            self.line("} else {");
+            self.indent += 1;
+            self.open += 1;
+        } else {
+            self.line("}");
+        }
     }
 
     /// Goes on to `target` once `set_pc` has run (with the stack spilled): inside the region
@@ -307,9 +354,8 @@ impl Emitter<'_> {
             .filter(|_| self.inner)
             .map(|m| (m.index, m.cost, m.loop_head));
         let Some((index, cost, loop_head)) = member else {
-            self.write_back();
             self.line(set_pc);
-            self.line("return true;");
+            self.leave("true");
             return;
         };
         self.line(set_pc);
@@ -327,12 +373,12 @@ impl Emitter<'_> {
             String::new()
         };
         self.line(&format!(
-            "    work += 1u; fuel_left -= {cost}u; compiled_fuel += {cost}u; ran = true;{select}"
+            "    work += 1u; fuel_left -= {cost}u; compiled_fuel += {cost}u; ran = true; \
+             pending = {cost}u;{select}"
         ));
         self.line("} else {");
         self.indent += 1;
-        self.write_back();
-        self.line("return true;");
+        self.leave("true");
         self.indent -= 1;
         self.line("}");
     }
@@ -452,12 +498,11 @@ impl Emitter<'_> {
                     self.indent -= 1;
                     self.line("}");
                 } else {
-                    self.write_back();
                     self.line(&format!(
                         "if {} != 0u {{ {taken} }} else {{ {fall} }}",
                         test.expr
                     ));
-                    self.line("return true;");
+                    self.leave("true");
                 }
             }
             Op::BrAdjust => {

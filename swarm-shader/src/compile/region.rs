@@ -8,9 +8,6 @@ use std::fmt::Write;
 use super::Block;
 use super::emit;
 
-/// Most blocks in one region: each is a case of the region's `switch`.
-const MAX_REGION_BLOCKS: usize = 32;
-
 /// Most locals one region keeps in registers.
 const MAX_REGION_LOCALS: usize = 48;
 
@@ -19,9 +16,10 @@ const FANOUT: u32 = 16;
 
 /// The regions of `blocks` (each a list of indices into `blocks`, in code order): blocks of
 /// one function joined along the branches between them, as long as a region stays within
-/// [`MAX_REGION_BLOCKS`] blocks and [`MAX_REGION_LOCALS`] locals. A branch between two
+/// `most_blocks` blocks ([`swarm_core::CompileBudget::region_blocks`]) and
+/// [`MAX_REGION_LOCALS`] locals. A branch between two
 /// regions leaves one for the dispatch loop, which enters the other.
-pub(super) fn regions(blocks: &[Block]) -> Vec<Vec<usize>> {
+pub(super) fn regions(blocks: &[Block], most_blocks: usize) -> Vec<Vec<usize>> {
     let starts: HashMap<u32, usize> = blocks
         .iter()
         .enumerate()
@@ -43,7 +41,7 @@ pub(super) fn regions(blocks: &[Block]) -> Vec<Vec<usize>> {
                 continue;
             };
             let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-            if a == b || size[a] + size[b] > MAX_REGION_BLOCKS {
+            if a == b || size[a] + size[b] > most_blocks {
                 continue;
             }
             if locals[a].union(&locals[b]).count() > MAX_REGION_LOCALS {
@@ -83,7 +81,7 @@ pub(super) fn plan_wgsl(blocks: &[Block], regions: &[Vec<usize>]) -> String {
                 block.id,
                 format!(
                     "if fuel_left < {cost}u {{ return false; }} fuel_left -= {cost}u; \
-                     compiled_fuel += {cost}u; return cr_{id}({entry}u);"
+                     compiled_fuel += {cost}u; return cr_{id}({entry}u, {cost}u);"
                 ),
             ));
         }

@@ -123,6 +123,10 @@ struct RunArgs {
     /// Most blocks (straight runs of instructions) the compiled tier compiles.
     #[arg(long, value_name = "N", default_value_t = CompileBudget::default().blocks)]
     compile_blocks: u32,
+    /// Most compiled blocks joined into one region, which keeps locals in registers from
+    /// block to block; larger regions take the driver much longer to build.
+    #[arg(long, value_name = "N", default_value_t = CompileBudget::default().region_blocks)]
+    compile_region_blocks: u32,
     /// Fuel per agent per dispatch (instructions, plus function entries and bulk units):
     /// smaller slices keep each GPU submission short. By default about 2e10 over all agents.
     #[arg(long, value_name = "N")]
@@ -252,6 +256,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         compile_budget: CompileBudget {
             instructions: args.compile_instructions,
             blocks: args.compile_blocks,
+            region_blocks: args.compile_region_blocks,
             ..CompileBudget::default()
         },
     };
