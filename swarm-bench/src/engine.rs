@@ -168,15 +168,16 @@ impl SwarmRunner {
 
     /// Like [`new`](Self::new), with `workgroup_size` agents per GPU workgroup.
     pub fn with_workgroup_size(max_agents: u32, workgroup_size: u32) -> Result<Self> {
-        Self::with_settings(max_agents, workgroup_size, Interpreter::default())
+        Self::with_settings(max_agents, workgroup_size, Interpreter::default(), tier())
     }
 
     /// Like [`new`](Self::new), with `workgroup_size` agents per GPU workgroup and the
-    /// interpreter `interpreter`.
+    /// interpreter `interpreter`, on `tier`.
     pub fn with_settings(
         max_agents: u32,
         workgroup_size: u32,
         interpreter: Interpreter,
+        tier: Tier,
     ) -> Result<Self> {
         let swarm = Swarm::new(SwarmConfig {
             max_agents,
@@ -192,7 +193,7 @@ impl SwarmRunner {
             fuel_total: None,
             workgroup_size,
             specialize: interpreter.specialize,
-            tier: tier(),
+            tier,
             compile_budget: compile_budget(),
             ..SwarmConfig::default()
         })?;
@@ -241,6 +242,11 @@ impl SwarmRunner {
     /// The adapter the swarm runs on.
     pub fn adapter(&self) -> &AdapterReport {
         self.swarm.adapter()
+    }
+
+    /// The tier the swarm runs on.
+    pub fn tier(&self) -> Tier {
+        self.swarm.config().tier
     }
 
     /// Most agents one run may have.

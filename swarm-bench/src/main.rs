@@ -366,7 +366,14 @@ fn run() -> Result<()> {
         let most = options.workgroup_agents.iter().copied().max().unwrap_or(1);
         let default_size = swarm_host::SwarmConfig::default().workgroup_size;
         for interpreter in Interpreter::ALL {
-            let mut runner = SwarmRunner::with_settings(most, default_size, interpreter)?;
+            // On the interpreter tier whatever `--tier` says: the variants are the
+            // interpreter's own.
+            let mut runner = SwarmRunner::with_settings(
+                most,
+                default_size,
+                interpreter,
+                swarm_host::Tier::Interpreter,
+            )?;
             for workload in workloads(options.scale)
                 .iter()
                 .filter(|w| INTERPRETER_WORKLOADS.contains(&w.name))

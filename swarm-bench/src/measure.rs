@@ -169,7 +169,7 @@ pub fn point(
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
     let instructions = reference.instructions.unwrap_or_default();
-    let compiled = expect_compiled(workload, &reference)?;
+    let compiled = expect_compiled(runner.tier(), workload, &reference)?;
     let swarm = swarm_time(runner, workload, agents, repeat, &reference)?;
     let peer = |name: &str, go: &dyn Fn() -> Result<Run>| -> Result<EngineTime> {
         reference.check_same(workload, &go()?, name)?;
@@ -197,10 +197,10 @@ pub fn point(
 const ALL_COMPILED: &[&str] = &["xorshift"];
 
 /// The instructions of `run` that ran compiled, checked against [`ALL_COMPILED`].
-fn expect_compiled(workload: &Workload, run: &Run) -> Result<u64> {
+fn expect_compiled(tier: swarm_host::Tier, workload: &Workload, run: &Run) -> Result<u64> {
     let compiled = run.compiled.unwrap_or_default();
     let all = run.instructions.unwrap_or_default();
-    if crate::tier() == swarm_host::Tier::Compiled
+    if tier == swarm_host::Tier::Compiled
         && ALL_COMPILED.contains(&workload.name)
         && (compiled as f64) < 0.99 * all as f64
     {
@@ -220,7 +220,7 @@ pub fn swarm_point(
     repeat: Repeat,
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
-    let compiled = expect_compiled(workload, &reference)?;
+    let compiled = expect_compiled(runner.tier(), workload, &reference)?;
     let swarm = swarm_time(runner, workload, agents, repeat, &reference)?;
     Ok(Point {
         workload: workload.name,

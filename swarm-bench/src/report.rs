@@ -324,7 +324,7 @@ impl Report {
             let _ = writeln!(md, "\n## Interpreter variants\n");
             let _ = writeln!(
                 md,
-                "Swarm alone. *Groups*: the interpreter generated with only the instruction \
+                "Swarm alone, on the interpreter tier. *Groups*: the interpreter generated with only the instruction \
                  groups the module uses (`SwarmConfig::specialize`, the default), or the full \
                  one (`float+div64+bulk`); the Rust guests share one module that holds float \
                  code. *Stack*: value stacks copied into each invocation's private memory for a \
