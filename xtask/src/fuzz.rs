@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use swarm_host::{CompileBudget, Swarm, SwarmConfig, Tier, TrapCode};
+use swarm_host::{Swarm, SwarmConfig, Tier, TrapCode};
 
 use engines::{Call, End, Observed, Shape, Wasmtime};
 
@@ -91,12 +91,6 @@ fn config(agents: u32, fuel_per_dispatch: u64, fuel_total: Option<u64>, tier: Ti
         // each check reads without testing anything more.
         tile_agents: agents.next_power_of_two().min(256),
         tier,
-        // Regions of up to 8 blocks: generated functions are small enough for lavapipe to
-        // build them quickly, and regions are where compiled blocks meet most often.
-        compile_budget: CompileBudget {
-            region_blocks: 8,
-            ..CompileBudget::default()
-        },
         ..SwarmConfig::default()
     }
 }
