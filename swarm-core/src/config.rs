@@ -107,7 +107,7 @@ pub struct CompileBudget {
     /// Most blocks compiled.
     pub blocks: u32,
     /// Most blocks joined into one region (one WGSL function that keeps locals in registers
-    /// from block to block); 1, the default, runs every block on its own. A driver's build
+    /// from block to block); 1, the default (0 counts as 1), runs every block on its own. A driver's build
     /// time grows steeply with a region's size: lavapipe built polybench's jacobi-2d kernel in
     /// 9 s with 1, 47 s with 4, 95 s with 8 and did not finish in 10 minutes with 32, and the
     /// Rust guests' kernel in 76 s with 1 and 356 s with 4. Regions stay off by default until

@@ -17,8 +17,8 @@ const FANOUT: u32 = 16;
 /// The regions of `blocks` (each a list of indices into `blocks`, in code order): blocks of
 /// one function joined along the branches between them, as long as a region stays within
 /// `most_blocks` blocks ([`swarm_core::CompileBudget::region_blocks`]) and
-/// [`MAX_REGION_LOCALS`] locals. A branch between two
-/// regions leaves one for the dispatch loop, which enters the other.
+/// [`MAX_REGION_LOCALS`] locals. A branch between two regions leaves one for the dispatch
+/// loop, which enters the other.
 pub(super) fn regions(blocks: &[Block], most_blocks: usize) -> Vec<Vec<usize>> {
     let starts: HashMap<u32, usize> = blocks
         .iter()
