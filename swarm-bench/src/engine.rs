@@ -1,5 +1,6 @@
 //! The engines under test: swarm on the default adapter, and what every engine's run returns.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -103,6 +104,15 @@ pub fn compile_budget() -> CompileBudget {
     *COMPILE_BUDGET.get_or_init(CompileBudget::default)
 }
 
+/// Where every [`SwarmRunner`] keeps built pipelines (`swarm-bench --pipeline-cache`); none
+/// unless set.
+static PIPELINE_CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Keeps the pipelines of every runner made from now on in `dir` (once).
+pub fn set_pipeline_cache(dir: PathBuf) {
+    let _ = PIPELINE_CACHE.set(dir);
+}
+
 /// Which interpreter a [`SwarmRunner`] uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Interpreter {
@@ -195,6 +205,7 @@ impl SwarmRunner {
             specialize: interpreter.specialize,
             tier,
             compile_budget: compile_budget(),
+            pipeline_cache: PIPELINE_CACHE.get().cloned(),
             ..SwarmConfig::default()
         })?;
         Ok(Self {
@@ -218,6 +229,7 @@ impl SwarmRunner {
             fuel_per_dispatch: 1 << 40,
             tier: tier(),
             compile_budget: compile_budget(),
+            pipeline_cache: PIPELINE_CACHE.get().cloned(),
             ..SwarmConfig::default()
         })?;
         Ok(Self {

@@ -18,6 +18,7 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                    [--workloads NAMES] [--sections NAMES] [--programs NAMES]
                    [--program-agents LIST] [--tier TIER] [--compile-instructions N]
                    [--compile-blocks N] [--compile-region-blocks N]
+                   [--pipeline-cache DIR]
 
   --quick            a smoke test: a tenth of the work, small agent counts
   --out DIR          where report.md, throughput.svg and results.csv go
@@ -47,6 +48,10 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                      per module (default 1500 and 96)
   --compile-region-blocks N
                      most compiled blocks joined into one region (default 1: none)
+  --pipeline-cache DIR
+                     keep built pipelines in DIR and build from what is there (default:
+                     none, so the build column gives cold build times; the driver may
+                     still keep its own cache)
 ";
 
 const SECTIONS: [&str; 7] = [
@@ -145,6 +150,7 @@ fn options() -> Result<Options> {
             "--compile-region-blocks" => {
                 budget.region_blocks = value.parse().context("--compile-region-blocks: a count")?;
             }
+            "--pipeline-cache" => swarm_bench::set_pipeline_cache(PathBuf::from(value)),
             other => bail!("unknown option {other}\n\n{USAGE}"),
         }
     }

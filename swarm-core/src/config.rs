@@ -1,5 +1,7 @@
 //! `SwarmConfig`: the shape of a swarm (capacity, per-agent memory, stacks, output, fuel).
 
+use std::path::PathBuf;
+
 use crate::WASM_PAGE_BYTES;
 
 /// Agents per workgroup unless configured otherwise.
@@ -92,6 +94,12 @@ pub struct SwarmConfig {
     /// driver takes to build it. What is left out runs on the interpreter inside the same
     /// kernel.
     pub compile_budget: CompileBudget,
+    /// A directory that keeps the driver's built pipelines between runs, one file per adapter:
+    /// a module whose kernels were built before (by any process using the same directory)
+    /// builds from the file instead of compiling again. `None` (the default) keeps none; the
+    /// driver may still keep a cache of its own. A file that is damaged or from another
+    /// driver version is ignored and rewritten.
+    pub pipeline_cache: Option<PathBuf>,
 }
 
 /// Limits on what one module's compiled kernel holds ([`SwarmConfig::compile_budget`]).
@@ -194,6 +202,7 @@ impl Default for SwarmConfig {
             memory_granule_bytes: DEFAULT_MEMORY_GRANULE_BYTES,
             tier: Tier::Auto,
             compile_budget: CompileBudget::default(),
+            pipeline_cache: None,
         }
     }
 }

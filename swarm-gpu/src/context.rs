@@ -2,20 +2,23 @@
 //! real limits, and the error plumbing that turns wgpu's complaints into `GpuError`s.
 
 use std::fmt;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use swarm_core::DeviceLimits;
 use swarm_shader::ShaderCapabilities;
 
 use crate::buffer::Staging;
-use crate::{AdapterError, GpuError};
+use crate::cache::DiskPipelineCache;
+use crate::{AdapterError, GpuError, PipelineCacheReport};
 
 /// How long a wait polls the device before it blocks: about what a short dispatch takes.
 const SPIN_BEFORE_BLOCKING: std::time::Duration = std::time::Duration::from_micros(500);
 
 /// Optional features swarm uses when the adapter has them.
-const WANTED_FEATURES: wgpu::Features =
-    wgpu::Features::SHADER_INT64.union(wgpu::Features::TIMESTAMP_QUERY);
+const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
+    .union(wgpu::Features::TIMESTAMP_QUERY)
+    .union(wgpu::Features::PIPELINE_CACHE);
 
 /// Which adapter to open.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -196,8 +199,13 @@ pub struct GpuContext {
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
     report: AdapterReport,
+    info: wgpu::AdapterInfo,
     timestamps: bool,
     int64: bool,
+    /// Whether the device can keep pipeline caches.
+    caches: bool,
+    /// Where built pipelines are kept between runs, once opened.
+    pipeline_cache: Option<Arc<DiskPipelineCache>>,
     /// Set by the device-lost callback.
     lost: Arc<Mutex<Option<String>>>,
     /// Errors raised outside any error scope (on other threads, or by the driver later).
@@ -213,6 +221,7 @@ pub struct GpuContext {
 #[derive(Clone)]
 pub struct PipelineBuilder {
     pub(crate) device: wgpu::Device,
+    pub(crate) cache: Option<Arc<DiskPipelineCache>>,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Vec<wgpu::Error>>>,
 }
@@ -319,6 +328,7 @@ impl GpuContext {
         };
 
         let report = AdapterReport::new(&adapter);
+        let info = adapter.get_info();
         let features = adapter.features() & WANTED_FEATURES;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("swarm"),
@@ -347,8 +357,11 @@ impl GpuContext {
             device,
             queue,
             report,
+            info,
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             int64: features.contains(wgpu::Features::SHADER_INT64),
+            caches: features.contains(wgpu::Features::PIPELINE_CACHE),
+            pipeline_cache: None,
             lost,
             uncaptured,
             staging: Staging::default(),
@@ -369,6 +382,25 @@ impl GpuContext {
     /// What generated shaders may use on this device.
     pub fn capabilities(&self) -> ShaderCapabilities {
         ShaderCapabilities { int64: self.int64 }
+    }
+
+    /// Keeps the pipelines this device builds from now on in `dir` (created if needed), and
+    /// builds from what an earlier run kept there: see [`PipelineCacheReport`]. Does nothing
+    /// where the backend keeps no pipeline caches (wgpu has them on Vulkan only).
+    pub fn open_pipeline_cache(&mut self, dir: &Path) -> Result<(), GpuError> {
+        if !self.caches {
+            return Ok(());
+        }
+        let cache = self.scoped("opening the pipeline cache", || {
+            DiskPipelineCache::open(&self.device, &self.info, dir)
+        })??;
+        self.pipeline_cache = cache.map(Arc::new);
+        Ok(())
+    }
+
+    /// What the pipeline cache has done; `None` when none is open.
+    pub fn pipeline_cache(&self) -> Option<PipelineCacheReport> {
+        self.pipeline_cache.as_ref().map(|cache| cache.report())
     }
 
     /// Whether dispatches can be timed on the GPU.
@@ -395,6 +427,7 @@ impl GpuContext {
     pub fn pipeline_builder(&self) -> PipelineBuilder {
         PipelineBuilder {
             device: self.device.clone(),
+            cache: self.pipeline_cache.clone(),
             lost: self.lost.clone(),
             uncaptured: self.uncaptured.clone(),
         }

@@ -88,6 +88,18 @@ pub enum GpuError {
         /// The device's limit.
         limit: u64,
     },
+    /// The pipeline cache's directory cannot be created.
+    #[error(
+        "cannot keep pipelines in {}: {reason}; choose another directory (`pipeline_cache` of \
+         SwarmConfig, `--pipeline-cache` of `swarm run`) or none",
+        .dir.display()
+    )]
+    PipelineCacheDir {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// A kernel's bindings do not match the buffers given.
     #[error("kernel `{kernel}` takes {expected} bindings but {given} were given")]
     BindingCount {

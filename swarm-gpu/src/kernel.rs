@@ -91,10 +91,7 @@ impl GpuContext {
         entries: &[&str],
         bindings: &[BindingKind],
     ) -> Result<Vec<Kernel>, GpuError> {
-        self.scoped("building compute pipelines", || {
-            let layout = bind_group_layout(&self.device, wgsl.label(), bindings);
-            build_kernels(&self.device, wgsl, entries, &layout, bindings)
-        })
+        self.pipeline_builder().build(wgsl, entries, None, bindings)
     }
 }
 
@@ -108,9 +105,34 @@ impl crate::PipelineBuilder {
         entries: &[&str],
         like: &Kernel,
     ) -> Result<Vec<Kernel>, GpuError> {
-        self.scoped("building compute pipelines", || {
-            build_kernels(&self.device, wgsl, entries, &like.layout, &like.bindings)
-        })
+        self.build(wgsl, entries, Some(&like.layout), &like.bindings)
+    }
+
+    /// Builds the pipelines (with a new bind group layout unless `layout` is given) and
+    /// writes the pipeline cache, if one is open, when they have added to it.
+    fn build(
+        &self,
+        wgsl: &ValidatedWgsl,
+        entries: &[&str],
+        layout: Option<&wgpu::BindGroupLayout>,
+        bindings: &[BindingKind],
+    ) -> Result<Vec<Kernel>, GpuError> {
+        let kernels = self.scoped("building compute pipelines", || {
+            let made;
+            let layout = match layout {
+                Some(layout) => layout,
+                None => {
+                    made = bind_group_layout(&self.device, wgsl.label(), bindings);
+                    &made
+                }
+            };
+            let cache = self.cache.as_ref().map(|c| &c.cache);
+            build_kernels(&self.device, wgsl, entries, layout, bindings, cache)
+        })?;
+        if let Some(cache) = &self.cache {
+            cache.save();
+        }
+        Ok(kernels)
     }
 }
 
@@ -153,6 +175,7 @@ fn build_kernels(
     entries: &[&str],
     layout: &wgpu::BindGroupLayout,
     bindings: &[BindingKind],
+    cache: Option<&wgpu::PipelineCache>,
 ) -> Vec<Kernel> {
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(wgsl.label()),
@@ -173,7 +196,7 @@ fn build_kernels(
                 module: &module,
                 entry_point: Some(entry),
                 compilation_options: Default::default(),
-                cache: None,
+                cache,
             }),
             layout: layout.clone(),
             bindings: bindings.to_vec(),

@@ -4,16 +4,19 @@
 //! validation errors and device loss into typed errors, and offers the handful of operations
 //! the host needs: create and fill buffers, build compute kernels from validated WGSL, submit a
 //! batch of dispatches as one submission, and read back byte ranges.
-// One audited `unsafe` block reads the Vulkan memory heaps (`context::device_memory`), which
-// wgpu does not report; everything else is safe.
+// Two audited `unsafe` blocks: one reads the Vulkan memory heaps (`context::device_memory`),
+// which wgpu does not report, and one hands a cache file's checked bytes to the driver
+// (`cache::DiskPipelineCache::open`); everything else is safe.
 #![deny(unsafe_code)]
 
 mod buffer;
+mod cache;
 mod context;
 mod error;
 mod kernel;
 
 pub use buffer::{GpuBuffer, ReadRequest};
+pub use cache::PipelineCacheReport;
 pub use context::{AdapterReport, AdapterRequest, GpuContext, PipelineBuilder, list_adapters};
 pub use error::{AdapterError, GpuError};
 pub use kernel::{BindingKind, Dispatch, DispatchTiming, Kernel, KernelBindings};

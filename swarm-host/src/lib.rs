@@ -42,7 +42,9 @@ pub use swarm_core::{
     AgentId, CompileBudget, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, Tier,
     TrapCode,
 };
-pub use swarm_gpu::{AdapterError, AdapterReport, AdapterRequest, list_adapters};
+pub use swarm_gpu::{
+    AdapterError, AdapterReport, AdapterRequest, PipelineCacheReport, list_adapters,
+};
 pub use swarm_shader::isa::OpGroups;
 pub use swarm_shader::program::{Export, ValType};
 pub use swarm_shader::{ExternType, Import, InstanceInfo, Store};

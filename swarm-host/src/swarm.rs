@@ -12,7 +12,7 @@ use swarm_core::{
 };
 use swarm_gpu::{
     AdapterReport, AdapterRequest, BindingKind, Dispatch, GpuBuffer, GpuContext, Kernel,
-    KernelBindings,
+    KernelBindings, PipelineCacheReport,
 };
 use swarm_shader::image::{MemoryPlacement, TablePlacement};
 use swarm_shader::isa::OpGroups;
@@ -204,7 +204,10 @@ impl Swarm {
         request: &AdapterRequest,
     ) -> Result<Self, CreateError> {
         config.validate()?;
-        let gpu = GpuContext::new(request)?;
+        let mut gpu = GpuContext::new(request)?;
+        if let Some(dir) = &config.pipeline_cache {
+            gpu.open_pipeline_cache(dir)?;
+        }
         if !gpu.capabilities().int64 {
             return Err(CreateError::NoInt64 {
                 adapter: gpu.report().name.clone(),
@@ -232,6 +235,14 @@ impl Swarm {
     /// The adapter and what swarm requested of it.
     pub fn adapter(&self) -> &AdapterReport {
         self.gpu.report()
+    }
+
+    /// What the pipeline cache ([`SwarmConfig::pipeline_cache`]) has done: the file, the
+    /// bytes it gave the driver when the swarm was made and the bytes last written to it.
+    /// `None` without one, or where the backend keeps no pipeline caches (wgpu has them on
+    /// Vulkan only).
+    pub fn pipeline_cache(&self) -> Option<PipelineCacheReport> {
+        self.gpu.pipeline_cache()
     }
 
     /// The configuration.

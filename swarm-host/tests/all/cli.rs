@@ -268,3 +268,42 @@ fn ctrl_c_stops_the_run_and_reports_what_finished() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_run_keeps_its_pipelines_where_it_is_told() {
+    let dir = std::env::temp_dir().join(format!("swarm-cli-pipelines-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |extra: &str| {
+        let out = swarm_cli(&[
+            "run",
+            "examples/collatz.wat",
+            "--invoke",
+            "ratio",
+            "--agents",
+            "4",
+            "--args",
+            "{id}",
+            extra,
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("pipelines"))
+            .unwrap_or_else(|| panic!("no pipelines line in\n{stdout}"))
+            .to_owned()
+    };
+    let first = run("--pipeline-cache");
+    assert!(first.contains(dir.to_str().unwrap()), "{first}");
+    assert!(first.contains("0 bytes loaded"), "{first}");
+    let second = run("--pipeline-cache");
+    assert!(!second.contains(" 0 bytes loaded"), "{second}");
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "one file per adapter, no temporary left");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

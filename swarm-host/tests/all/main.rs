@@ -8,6 +8,7 @@ mod divergence;
 mod fuel;
 mod fuzz_cases;
 mod memory;
+mod pipeline_cache;
 mod reference;
 mod store;
 mod tiers;

@@ -37,7 +37,7 @@ enum Command {
     ///
     /// The adapter is the high-performance one, or the one WGPU_BACKEND and WGPU_ADAPTER_NAME
     /// select (see `swarm adapters`).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the GPU adapters swarm can use.
     Adapters,
 }
@@ -127,6 +127,14 @@ struct RunArgs {
     /// block to block; larger regions take the driver much longer to build.
     #[arg(long, value_name = "N", default_value_t = CompileBudget::default().region_blocks)]
     compile_region_blocks: u32,
+    /// Keep the driver's built pipelines in DIR between runs, so that a module's kernels are
+    /// compiled once [default: $XDG_CACHE_HOME/swarm/pipelines, else
+    /// ~/.cache/swarm/pipelines].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_pipeline_cache")]
+    pipeline_cache: Option<PathBuf>,
+    /// Keep no pipeline cache (the driver may still keep its own).
+    #[arg(long)]
+    no_pipeline_cache: bool,
     /// Fuel per agent per dispatch (instructions, plus function entries and bulk units):
     /// smaller slices keep each GPU submission short. By default about 2e10 over all agents.
     #[arg(long, value_name = "N")]
@@ -258,6 +266,11 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             blocks: args.compile_blocks,
             region_blocks: args.compile_region_blocks,
             ..CompileBudget::default()
+        },
+        pipeline_cache: if args.no_pipeline_cache {
+            None
+        } else {
+            args.pipeline_cache.clone().or_else(default_pipeline_cache)
         },
     };
     let results = type_list(&function.results);
@@ -407,6 +420,21 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         args.tier,
         100.0 * compiled as f64 / instructions.max(1) as f64
     )?;
+    if let Some(cache) = swarm.pipeline_cache() {
+        let mut line = format!(
+            "{}: {} bytes loaded, {} saved",
+            cache.file.display(),
+            group(cache.loaded_bytes),
+            group(cache.saved_bytes)
+        );
+        if let Some(why) = &cache.ignored {
+            line.push_str(&format!(" (the file there was ignored: {why})"));
+        }
+        if let Some(why) = &cache.save_error {
+            line.push_str(&format!(" (saving failed: {why})"));
+        }
+        writeln!(out, "  pipelines     {line}")?;
+    }
     match report.gpu_time {
         Some(gpu) => writeln!(
             out,
@@ -448,6 +476,15 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     interrupted_exit(running)
+}
+
+/// Where `swarm run` keeps pipelines unless told otherwise: the XDG cache directory.
+fn default_pipeline_cache() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    let base = var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("swarm").join("pipelines"))
 }
 
 /// The exit status of a run that Ctrl-C stopped with agents still running (128 + SIGINT).
