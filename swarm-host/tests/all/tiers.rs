@@ -11,8 +11,9 @@ use crate::reference::{reference, same};
 
 /// Loops with locals in registers, loads and stores of every width at data-dependent
 /// addresses, traps inside compiled loops (out of bounds, division), values kept across a
-/// branch, `select`, globals, recursion, and floats (left to the interpreter) in a module
-/// that uses only some float instructions.
+/// branch, `select`, globals, recursion (to the call stack's end), calls, returns,
+/// `br_table` (to its function's label too) and `call_indirect` (with every way it traps),
+/// and floats (left to the interpreter) in a module that uses only some float instructions.
 const MODULE: &str = r#"(module
   (memory 1)
   (global $g (export "g") (mut i32) (i32.const 0))
@@ -76,7 +77,46 @@ const MODULE: &str = r#"(module
       (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
                      (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
   (type $over-f64 (func (param f64) (result f64)))
-  (table funcref (elem $facf))
+  (type $i2i (func (param i32) (result i32)))
+  ;; Slot 0 has another type, 3 is null, 4 and beyond are out of bounds.
+  (table 4 funcref)
+  (elem (i32.const 0) $facf $id $twice)
+  (func $twice (param i32) (result i32) (i32.shl (local.get 0) (i32.const 1)))
+  ;; A `br_table` whose default is the function's label: a return.
+  (func $bump (param $k i32)
+    (block $a
+      (block $b
+        (br_table $a $b 2 (local.get $k)))
+      (global.set $g (i32.add (global.get $g) (i32.const 3)))
+      (return))
+    (global.set $g (i32.xor (global.get $g) (i32.const 0x55))))
+  (func (export "switch") (param $x i32) (param $n i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (block $other
+        (block $c
+          (block $b
+            (block $a
+              (br_table $a $b $c $other (i32.and (local.get $x) (i32.const 3))))
+            (local.set $x (i32.add (local.get $x) (i32.const 0x9e37)))
+            (br $other))
+          (local.set $x (i32.mul (local.get $x) (i32.const 7)))
+          (br $other))
+        (if (i32.gt_u (local.get $i) (i32.const 40)) (then (return (local.get $x))))
+        (local.set $x (i32.rotl (local.get $x) (i32.const 5))))
+      (call $bump (i32.and (local.get $i) (i32.const 3)))
+      (local.set $x (i32.xor (local.get $x) (i32.shr_u (local.get $x) (i32.const 7))))
+      (local.set $x (i32.add (local.get $x)
+        (call_indirect (type $i2i) (local.get $i) (i32.const 2))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $x))
+  (func (export "indirect") (param $i i32) (param $x i32) (result i32)
+    (call_indirect (type $i2i) (local.get $x) (local.get $i)))
+  (func $deep (export "deep") (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (i32.const 1))
+      (else (i32.add (local.get $n) (call $deep (i32.sub (local.get $n) (i32.const 1)))))))
   (func $facf (export "facf") (type $over-f64)
     (if (result f64) (f64.le (local.get 0) (f64.const 0.5))
       (then (f64.sqrt (f64.const 1.0)))
@@ -107,7 +147,7 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
     (0..count)
         .map(|i| {
             let r = rng.next();
-            match i % 9 {
+            match i % 12 {
                 0 => (
                     "mix",
                     vec![Value::I32(r as i32), Value::I32((r >> 40) as i32 % 60)],
@@ -134,6 +174,23 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
                         "after_call",
                         vec![Value::I32(a), Value::I32((r >> 20) as i32 % 8)],
                     )
+                }
+                8 => (
+                    "switch",
+                    vec![Value::I32(r as i32), Value::I32((r >> 40) as i32 % 60)],
+                ),
+                9 => (
+                    "indirect",
+                    vec![Value::I32((r % 6) as i32), Value::I32((r >> 8) as i32)],
+                ),
+                // Within 64 frames, or past every stack (wasmtime's included).
+                10 => {
+                    let n = if r.is_multiple_of(4) {
+                        1_000_000
+                    } else {
+                        r % 60
+                    };
+                    ("deep", vec![Value::I32(n as i32)])
                 }
                 _ => (
                     "float",
