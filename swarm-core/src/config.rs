@@ -115,11 +115,13 @@ pub struct CompileBudget {
     /// Most blocks compiled.
     pub blocks: u32,
     /// Most blocks joined into one region (one WGSL function that keeps locals in registers
-    /// from block to block); 1, the default (0 counts as 1), runs every block on its own. A driver's build
-    /// time grows steeply with a region's size: lavapipe built polybench's jacobi-2d kernel in
-    /// 9 s with 1, 47 s with 4, 95 s with 8 and did not finish in 10 minutes with 32, and the
-    /// Rust guests' kernel in 76 s with 1 and 356 s with 4. Regions stay off by default until
-    /// their gain on a real GPU has been measured against that cost.
+    /// from block to block); 1, the default (0 counts as 1), runs every block on its own.
+    /// Regions are slower where they have been measured: on an NVIDIA H100 (2026-12-06,
+    /// 65,536 agents) regions of 4 took CoreMark's GPU time from 33.9 s to 55.5 s and
+    /// heapsort's from 3.5 s to 6.5 s, and every other real program measured slowed too, while
+    /// builds took 4 to 7 times as long (CoreMark 5.7 s to 31.7 s). Lavapipe's build time grows
+    /// steeply too: polybench's jacobi-2d kernel took 9 s with 1, 47 s with 4, 95 s with 8 and
+    /// did not finish in 10 minutes with 32.
     pub region_blocks: u32,
 }
 
