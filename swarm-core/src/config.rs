@@ -98,7 +98,8 @@ pub struct SwarmConfig {
     /// a module whose kernels were built before (by any process using the same directory)
     /// builds from the file instead of compiling again. `None` (the default) keeps none; the
     /// driver may still keep a cache of its own. A file that is damaged or from another
-    /// driver version is ignored and rewritten.
+    /// driver version is ignored and rewritten, and one past 256 MiB is started afresh (a
+    /// cache only grows).
     pub pipeline_cache: Option<PathBuf>,
 }
 

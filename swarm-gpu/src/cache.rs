@@ -18,6 +18,10 @@ use crate::GpuError;
 const MAGIC: &[u8; 8] = b"swarmpc1";
 /// The magic, the length (u64, little-endian) and the hash (u64, little-endian).
 const HEADER_BYTES: usize = 24;
+/// The largest file read back. A cache only grows (the driver keeps every pipeline built
+/// through it, and there is no way to drop one), so a file past this starts a fresh cache,
+/// which the next write replaces it with: the disk a cache takes stays bounded.
+pub(crate) const MAX_FILE_BYTES: u64 = 256 << 20;
 
 /// What a swarm's pipeline cache has done.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -65,12 +69,12 @@ impl DiskPipelineCache {
             Err(err) if err.kind() == ErrorKind::NotFound => (None, None),
             Err(err) => (None, Some(format!("reading it failed: {err}"))),
         };
-        let (data, ignored) = match bytes.as_deref().map(decode) {
+        let (data, ignored) = match bytes.as_deref().map(usable) {
             Some(Ok(data)) => (Some(data), ignored),
-            Some(Err(why)) => (None, Some(why.to_owned())),
+            Some(Err(why)) => (None, Some(why)),
             None => (None, ignored),
         };
-        // SAFETY: `data` passed `decode`, so it is byte for byte what `get_data` of a cache
+        // SAFETY: `data` passed `decode` (in `usable`), so it is byte for byte what `get_data` of a cache
         // returned when the file was written (its length and hash match the ones written with
         // it). `fallback` makes a cache from another adapter or driver version start empty.
         let cache = unsafe {
@@ -132,6 +136,17 @@ impl DiskPipelineCache {
             }
         }
     }
+}
+
+/// The driver data of a cache file that is worth loading, or why it is not.
+fn usable(file: &[u8]) -> Result<&[u8], String> {
+    if file.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "it is larger than {} MiB, so the cache starts afresh",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    decode(file).map_err(str::to_owned)
 }
 
 /// A cache file holding `data`.
@@ -197,6 +212,16 @@ mod tests {
             decode(&flipped),
             Err("its contents do not match their checksum")
         );
+    }
+
+    #[test]
+    fn a_file_past_the_limit_starts_a_fresh_cache() {
+        let small = encode(b"pipelines");
+        assert_eq!(usable(&small), Ok(b"pipelines".as_slice()));
+        // The size is checked before anything is read.
+        let large = vec![0; MAX_FILE_BYTES as usize + 1];
+        let why = usable(&large).unwrap_err();
+        assert!(why.contains("starts afresh"), "{why}");
     }
 
     #[test]
