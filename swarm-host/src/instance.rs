@@ -17,6 +17,8 @@ pub struct Imports {
     globals: HashMap<(String, String), Value>,
     /// Functions answered by the host between dispatches.
     functions: HashMap<(String, String), HostFunction>,
+    /// Whether imported functions nobody provides answer with zeros.
+    zeros_for_unknown: bool,
 }
 
 impl Imports {
@@ -51,6 +53,27 @@ impl Imports {
         self
     }
 
+    /// Makes every imported function that is neither provided nor built in answer each call
+    /// with zeros, as wasmtime's `Linker::define_unknown_imports_as_default_values` does
+    /// (`swarm run --default-values-unknown-imports`): benchmark harnesses import
+    /// `bench.start` and `bench.end`, say. Such calls are answered on the GPU, without a host
+    /// call. Functions that return references are still refused: their default is null.
+    pub fn default_values_for_unknown(&mut self) -> &mut Self {
+        self.zeros_for_unknown = true;
+        self
+    }
+
+    /// Whether imported function `module.name` of type `results` answers with zeros: nobody
+    /// provides it and [`default_values_for_unknown`](Self::default_values_for_unknown) is on.
+    pub(crate) fn answers_with_zeros(&self, module: &str, name: &str, results: &[ValType]) -> bool {
+        self.zeros_for_unknown
+            && module != "swarm"
+            && self.function(module, name).is_none()
+            && results
+                .iter()
+                .all(|t| !matches!(t, ValType::FuncRef | ValType::ExternRef))
+    }
+
     /// The host function `module.name`, if one is provided.
     pub(crate) fn function(&self, module: &str, name: &str) -> Option<&HostFunction> {
         self.functions.get(&(module.to_owned(), name.to_owned()))
@@ -82,6 +105,7 @@ impl Imports {
                              agent_count() -> i32 and output(i32, i32)",
                         ));
                     }
+                } else if self.answers_with_zeros(module, name, &func.ty.results) {
                 } else if let Some(host) = self.function(module, name) {
                     if host.params != func.ty.params || host.results != func.ty.results {
                         return Err(Self::link_error(
@@ -94,13 +118,21 @@ impl Imports {
                             ),
                         ));
                     }
+                } else if self.zeros_for_unknown {
+                    return Err(Self::link_error(
+                        module,
+                        name,
+                        "it returns a reference, whose default value (null) swarm cannot \
+                         answer with; register it with `Imports::func`",
+                    ));
                 } else {
                     return Err(Self::link_error(
                         module,
                         name,
-                        "no such function is provided; register it with `Imports::func` \
-                         (swarm itself provides swarm.agent_id, swarm.agent_count and \
-                         swarm.output)",
+                        "no such function is provided; register it with `Imports::func`, or \
+                         answer unknown imports with zeros (`Imports::default_values_for_unknown`, \
+                         `swarm run --default-values-unknown-imports`); swarm itself provides \
+                         swarm.agent_id, swarm.agent_count and swarm.output",
                     ));
                 }
             }

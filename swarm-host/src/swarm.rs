@@ -311,7 +311,14 @@ impl Swarm {
             memory.min_pages = memory.min_pages.max(u64::from(pages));
         }
         imports.check(&program)?;
-        let image = CodeImage::build(&program, &self.config)?;
+        let mut image = CodeImage::build(&program, &self.config)?;
+        for (index, func) in program.funcs.iter().enumerate() {
+            if let FuncKind::Import { module, name } = &func.kind
+                && imports.answers_with_zeros(module, name, &func.ty.results)
+            {
+                image.answer_with_zeros(index as u32);
+            }
+        }
         let tier = CompiledTier::plan(&program, self.config.tier, &self.config.compile_budget);
         let op_groups = if self.config.specialize {
             program.op_groups

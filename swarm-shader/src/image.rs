@@ -86,6 +86,9 @@ pub const TABLE_ENTRY_WORDS: u32 = 4;
 pub const MEMORY_ENTRY_WORDS: u32 = 4;
 /// The entry word of an imported function (run by the host).
 pub const IMPORTED_ENTRY: u32 = u32::MAX;
+/// The entry word of an imported function that nobody provides and that answers every call
+/// with zeros, on the GPU ([`CodeImage::answer_with_zeros`]).
+pub const ZEROS_ENTRY: u32 = u32::MAX - 1;
 /// The bits of a null reference.
 pub const REF_NULL: u32 = u32::MAX;
 
@@ -163,6 +166,19 @@ pub struct CodeImage {
 }
 
 impl CodeImage {
+    /// Makes imported function `func` answer every call on the GPU, as wasmtime's
+    /// `define_unknown_imports_as_default_values` does: its arguments are dropped and each
+    /// result is zero, with the fuel and instruction count of a call to a host function. Its
+    /// results must be numbers (a reference's default is null, which is not zero bits).
+    pub fn answer_with_zeros(&mut self, func: u32) {
+        let entry = (self.words[header::FUNCS] + func * FUNC_ENTRY_WORDS) as usize;
+        assert_eq!(
+            self.words[entry], IMPORTED_ENTRY,
+            "function {func} is not an import"
+        );
+        self.words[entry] = ZEROS_ENTRY;
+    }
+
     /// Builds the image of `program` for agents shaped by `config`.
     pub fn build(program: &Program, config: &SwarmConfig) -> Result<Self, FitError> {
         let memories = place_memories(program, config.max_memory_pages)?;

@@ -14,7 +14,8 @@ use swarm_core::{
 
 use crate::compile::CompilePlan;
 use crate::image::{
-    FUNC_ENTRY_WORDS, IMPORTED_ENTRY, MEMORY_ENTRY_WORDS, REF_NULL, TABLE_ENTRY_WORDS, header,
+    FUNC_ENTRY_WORDS, IMPORTED_ENTRY, MEMORY_ENTRY_WORDS, REF_NULL, TABLE_ENTRY_WORDS, ZEROS_ENTRY,
+    header,
 };
 use crate::isa::{
     BLOCK_SHIFT, DEFERRED_FUEL, FUEL_SHIFT, LOOP_HEAD, OPCODE_MASK, OPS, OpGroups, access_bytes,
@@ -151,6 +152,7 @@ fn kernel_wgsl(layout: &Layout, op_groups: OpGroups, plan: Option<&CompilePlan>)
     constant("FUNC_WORDS", FUNC_ENTRY_WORDS);
     constant("TABLE_WORDS", TABLE_ENTRY_WORDS);
     constant("IMPORTED", IMPORTED_ENTRY);
+    constant("ZEROS", ZEROS_ENTRY);
     constant("REF_NULL", REF_NULL);
     constant("RETURN_TARGET", RETURN_TARGET);
     constant("OPCODE_MASK", OPCODE_MASK);

@@ -532,3 +532,89 @@ fn snapshots_hold_32_bit_globals_without_stale_high_words() {
     assert_eq!(state.global_bits(1), Some(u64::from(2.0_f32.to_bits())));
     assert_eq!(swarm.global(id, "g").unwrap(), Value::I32(7));
 }
+
+/// Calls in a loop to imports nobody provides: no results, and four of every number type
+/// (more than the two stack slots a call moves at once).
+const UNKNOWN_IMPORTS: &str = r#"(module
+  (import "bench" "start" (func $start))
+  (import "bench" "end" (func $end))
+  (import "env" "many" (func $many (param i32 i64 f64) (result i64 f32 i32 f64)))
+  (func (export "run") (param $n i32) (result i64)
+    (local $acc i64) (local $i i32)
+    (call $start)
+    (loop $l
+      (call $many (local.get $i) (i64.const 5) (f64.const 2.5))
+      i32.trunc_f64_s
+      i32.add
+      i64.extend_i32_u
+      local.get $acc
+      i64.add
+      local.set $acc
+      i32.reinterpret_f32
+      i64.extend_i32_u
+      i64.add
+      i64.const 7
+      i64.add
+      local.get $i
+      i64.extend_i32_u
+      i64.xor
+      local.get $acc
+      i64.add
+      local.set $acc
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (call $end)
+    (local.get $acc)))"#;
+
+#[test]
+fn unknown_imports_answer_with_zeros_as_wasmtimes_default_values_do() {
+    let wasm = wat::parse_str(UNKNOWN_IMPORTS).unwrap();
+    let mut swarm = swarm(16);
+    let err = swarm.load_module(&wasm, &Imports::new()).unwrap_err();
+    assert!(
+        err.to_string().contains("default_values_for_unknown"),
+        "{err}"
+    );
+    let mut imports = Imports::new();
+    imports.default_values_for_unknown();
+    swarm.load_module(&wasm, &imports).unwrap();
+    let args = |i: i32| [Value::I32(i * 3)];
+    swarm.spawn_many("run", (0..16).map(args)).unwrap();
+    let report = swarm.run().unwrap();
+
+    let mut config = wasmtime::Config::new();
+    config.consume_fuel(true);
+    let engine = wasmtime::Engine::new(&config).unwrap();
+    let module = wasmtime::Module::new(&engine, &wasm).unwrap();
+    for (agent, i) in report.agents.iter().zip(0..) {
+        let mut store = wasmtime::Store::new(&engine, ());
+        store.set_fuel(u64::MAX).unwrap();
+        let mut linker = wasmtime::Linker::new(&engine);
+        linker
+            .define_unknown_imports_as_default_values(&mut store, &module)
+            .unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let run = instance
+            .get_typed_func::<i32, i64>(&mut store, "run")
+            .unwrap();
+        let want = run.call(&mut store, i * 3).unwrap();
+        let fuel = u64::MAX - store.get_fuel().unwrap();
+        assert_eq!(finished(&agent.outcome), [Value::I64(want)], "agent {i}");
+        assert_eq!(agent.fuel, fuel, "agent {i}: fuel");
+    }
+}
+
+#[test]
+fn an_unknown_import_returning_a_reference_is_still_refused() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "env" "table_entry" (func $f (result funcref)))
+          (func (export "run") (result i32) (ref.is_null (call $f))))"#,
+    )
+    .unwrap();
+    let mut imports = Imports::new();
+    imports.default_values_for_unknown();
+    let err = swarm(1).load_module(&wasm, &imports).unwrap_err();
+    assert!(matches!(err, LoadError::Link { .. }), "{err:?}");
+    assert!(err.to_string().contains("reference"), "{err}");
+}

@@ -307,3 +307,51 @@ fn a_run_keeps_its_pipelines_where_it_is_told() {
     assert_eq!(files.len(), 1, "one file per adapter, no temporary left");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn unknown_imports_are_refused_unless_answered_with_zeros() {
+    let dir = std::env::temp_dir().join(format!("swarm-cli-unknown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let module = dir.join("harness.wat");
+    std::fs::write(
+        &module,
+        r#"(module
+          (import "bench" "start" (func $start))
+          (import "bench" "now" (func $now (result i64)))
+          (func (export "run") (param i32) (result i64)
+            (call $start)
+            (i64.add (call $now) (i64.extend_i32_u (local.get 0)))))"#,
+    )
+    .unwrap();
+    let path = module.to_str().unwrap();
+    let args = [
+        "run", path, "--invoke", "run", "--agents", "3", "--args", "{id}", "--json",
+    ];
+    let refused = swarm_cli(&args);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--default-values-unknown-imports"),
+        "{stderr}"
+    );
+    let answered = swarm_cli(&[&args[..], &["--default-values-unknown-imports"]].concat());
+    assert!(
+        answered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&answered.stderr)
+    );
+    let stdout = String::from_utf8(answered.stdout).unwrap();
+    let results: Vec<&str> = stdout
+        .lines()
+        .map(|l| {
+            l.split("\"results\":")
+                .nth(1)
+                .unwrap()
+                .split(']')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(results, ["[0", "[1", "[2"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -139,6 +139,10 @@ struct RunArgs {
     /// smaller slices keep each GPU submission short. By default about 2e10 over all agents.
     #[arg(long, value_name = "N")]
     slice: Option<u64>,
+    /// Answer every imported function that swarm does not provide with zeros, as wasmtime's
+    /// flag of the same name does (benchmark harnesses import bench.start and bench.end).
+    #[arg(long)]
+    default_values_unknown_imports: bool,
     /// Print one JSON line per agent, in agent order, instead of the summary.
     #[arg(long)]
     json: bool,
@@ -277,7 +281,11 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let mut swarm = Swarm::new(config)?;
-    swarm.load_module(&bytes, &Imports::new())?;
+    let mut imports = Imports::new();
+    if args.default_values_unknown_imports {
+        imports.default_values_for_unknown();
+    }
+    swarm.load_module(&bytes, &imports)?;
     let calls: Vec<_> = (0..args.agents).map(|i| template.for_agent(i)).collect();
     let spawn_started = Instant::now();
     let ids = swarm.spawn_many(&args.invoke, &calls)?;
