@@ -87,8 +87,13 @@ pub const MEMORY_ENTRY_WORDS: u32 = 4;
 /// The entry word of an imported function (run by the host).
 pub const IMPORTED_ENTRY: u32 = u32::MAX;
 /// The entry word of an imported function that nobody provides and that answers every call
-/// with zeros, on the GPU ([`CodeImage::answer_with_zeros`]).
+/// with zeros, on the GPU ([`CodeImage::answer_with_zeros`]). The interpreter tells imports
+/// from defined functions by their entry words being the two highest.
 pub const ZEROS_ENTRY: u32 = u32::MAX - 1;
+const _: () = assert!(
+    ZEROS_ENTRY < IMPORTED_ENTRY,
+    "the interpreter tests `entry >= ZEROS`"
+);
 /// The bits of a null reference.
 pub const REF_NULL: u32 = u32::MAX;
 

@@ -389,21 +389,23 @@ fn func_memory(f: u32) -> u32 {
 // Calls. A frame record holds the caller's pc, frame pointer and function.
 fn enter(f: u32) {
     let e = code[H_FUNCS] + f * FUNC_WORDS;
-    if code[e] == ZEROS {
-        // An import nobody provides, answered with zeros (`CodeImage::answer_with_zeros`):
-        // the arguments give way to zeroed results, as a host function's call would leave
-        // them, with no entry fuel.
+    // Imports have the two highest entry words (`ZEROS` < `IMPORTED`), so a defined function
+    // costs one comparison.
+    if code[e] >= ZEROS {
+        if code[e] == IMPORTED {
+            // The host runs imported functions between dispatches; the agent resumes after it.
+            host_import = f;
+            next_state = ST_HOSTCALL;
+            halt = true;
+            return;
+        }
+        // An import nobody provides, answered with zeros (`CodeImage::answer_with_zeros`): the
+        // arguments give way to zeroed results, as a host function's call would leave them,
+        // with no entry fuel.
         let nr = code[e + 3u];
         sp -= code[e + 1u];
         zero_slots(sp, nr);
         sp += nr;
-        return;
-    }
-    if code[e] == IMPORTED {
-        // The host runs imported functions between dispatches; the agent resumes after it.
-        host_import = f;
-        next_state = ST_HOSTCALL;
-        halt = true;
         return;
     }
     if depth >= CALL_FRAMES {
