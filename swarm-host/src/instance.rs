@@ -105,7 +105,6 @@ impl Imports {
                              agent_count() -> i32 and output(i32, i32)",
                         ));
                     }
-                } else if self.answers_with_zeros(module, name, &func.ty.results) {
                 } else if let Some(host) = self.function(module, name) {
                     if host.params != func.ty.params || host.results != func.ty.results {
                         return Err(Self::link_error(
@@ -119,12 +118,16 @@ impl Imports {
                         ));
                     }
                 } else if self.zeros_for_unknown {
-                    return Err(Self::link_error(
-                        module,
-                        name,
-                        "it returns a reference, whose default value (null) swarm cannot \
-                         answer with; register it with `Imports::func`",
-                    ));
+                    // Answered on the GPU (`CodeImage::answer_with_zeros`), unless it returns
+                    // a reference.
+                    if !self.answers_with_zeros(module, name, &func.ty.results) {
+                        return Err(Self::link_error(
+                            module,
+                            name,
+                            "it returns a reference, whose default value (null) swarm cannot \
+                             answer with; register it with `Imports::func`",
+                        ));
+                    }
                 } else {
                     return Err(Self::link_error(
                         module,
