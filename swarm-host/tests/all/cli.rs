@@ -14,6 +14,17 @@ fn swarm_cli(args: &[&str]) -> std::process::Output {
         .expect("the swarm binary runs")
 }
 
+/// A directory of the test `name`'s own holding `file` with the text `wat`: the directory and
+/// the file's path.
+fn module_file(name: &str, file: &str, wat: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("swarm-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let module = dir.join(file);
+    std::fs::write(&module, wat).unwrap();
+    let path = module.to_str().unwrap().to_owned();
+    (dir, path)
+}
+
 #[test]
 fn json_lines_match_wasmtime_including_traps() {
     let out = swarm_cli(&[
@@ -162,22 +173,19 @@ fn bad_input_is_a_one_line_error() {
 /// Every limit of `SwarmConfig` has a flag, and an error about a limit names the flag.
 #[test]
 fn limits_are_flags_and_errors_name_them() {
-    let dir = std::env::temp_dir().join(format!("swarm-cli-limits-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     // 200 globals and a table of 5,000 elements: more than the defaults hold.
     let globals: String = (0..200)
         .map(|i| format!("(global (mut i32) (i32.const {i}))"))
         .collect();
-    let module = dir.join("big.wat");
-    std::fs::write(
-        &module,
-        format!(
+    let (dir, module) = module_file(
+        "limits",
+        "big.wat",
+        &format!(
             "(module {globals} (table 5000 funcref)
                (func (export \"f\") (result i32) (i32.add (global.get 199) (table.size 0))))"
         ),
-    )
-    .unwrap();
-    let module = module.to_str().unwrap();
+    );
+    let module = module.as_str();
     let run =
         |extra: &[&str]| swarm_cli(&[&["run", module, "--invoke", "f", "--json"], extra].concat());
 
@@ -213,21 +221,18 @@ fn limits_are_flags_and_errors_name_them() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_the_run_and_reports_what_finished() {
-    let dir = std::env::temp_dir().join(format!("swarm-cli-ctrl-c-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let module = dir.join("forever.wat");
     // Agent 0 returns at once; agent 1 never does.
-    std::fs::write(
-        &module,
+    let (dir, module) = module_file(
+        "ctrl-c",
+        "forever.wat",
         r#"(module (func (export "run") (param i32) (result i32)
              (if (local.get 0) (then (loop $l (br $l))))
              (i32.const 7)))"#,
-    )
-    .unwrap();
+    );
     let child = Command::new(env!("CARGO_BIN_EXE_swarm"))
         .args([
             "run",
-            module.to_str().unwrap(),
+            module.as_str(),
             "--invoke",
             "run",
             "--agents",
@@ -267,13 +272,14 @@ fn ctrl_c_stops_the_run_and_reports_what_finished() {
             && lines[1].ends_with(r#","running":true}"#),
         "{stdout}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_run_keeps_its_pipelines_where_it_is_told() {
     let dir = std::env::temp_dir().join(format!("swarm-cli-pipelines-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let run = |extra: &str| {
+    let run = || {
         let out = swarm_cli(&[
             "run",
             "examples/collatz.wat",
@@ -283,7 +289,7 @@ fn a_run_keeps_its_pipelines_where_it_is_told() {
             "4",
             "--args",
             "{id}",
-            extra,
+            "--pipeline-cache",
             dir.to_str().unwrap(),
         ]);
         assert!(
@@ -298,11 +304,11 @@ fn a_run_keeps_its_pipelines_where_it_is_told() {
             .unwrap_or_else(|| panic!("no pipelines line in\n{stdout}"))
             .to_owned()
     };
-    let first = run("--pipeline-cache");
+    let first = run();
     assert!(first.contains(dir.to_str().unwrap()), "{first}");
-    assert!(first.contains("0 bytes loaded"), "{first}");
-    let second = run("--pipeline-cache");
-    assert!(!second.contains(" 0 bytes loaded"), "{second}");
+    assert!(first.contains(": 0 bytes loaded"), "{first}");
+    let second = run();
+    assert!(!second.contains(": 0 bytes loaded"), "{second}");
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(files.len(), 1, "one file per adapter, no temporary left");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -310,20 +316,17 @@ fn a_run_keeps_its_pipelines_where_it_is_told() {
 
 #[test]
 fn unknown_imports_are_refused_unless_answered_with_zeros() {
-    let dir = std::env::temp_dir().join(format!("swarm-cli-unknown-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let module = dir.join("harness.wat");
-    std::fs::write(
-        &module,
+    let (dir, path) = module_file(
+        "unknown",
+        "harness.wat",
         r#"(module
           (import "bench" "start" (func $start))
           (import "bench" "now" (func $now (result i64)))
           (func (export "run") (param i32) (result i64)
             (call $start)
             (i64.add (call $now) (i64.extend_i32_u (local.get 0)))))"#,
-    )
-    .unwrap();
-    let path = module.to_str().unwrap();
+    );
+    let path = path.as_str();
     let args = [
         "run", path, "--invoke", "run", "--agents", "3", "--args", "{id}", "--json",
     ];
