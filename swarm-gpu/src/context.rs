@@ -18,7 +18,8 @@ const SPIN_BEFORE_BLOCKING: std::time::Duration = std::time::Duration::from_micr
 /// Optional features swarm uses when the adapter has them.
 const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
     .union(wgpu::Features::TIMESTAMP_QUERY)
-    .union(wgpu::Features::PIPELINE_CACHE);
+    .union(wgpu::Features::PIPELINE_CACHE)
+    .union(wgpu::Features::SUBGROUP);
 
 /// Which adapter to open.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -202,6 +203,7 @@ pub struct GpuContext {
     info: wgpu::AdapterInfo,
     timestamps: bool,
     int64: bool,
+    subgroups: bool,
     /// Whether the device can keep pipeline caches.
     caches: bool,
     /// Where built pipelines are kept between runs, once opened.
@@ -360,6 +362,7 @@ impl GpuContext {
             info,
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             int64: features.contains(wgpu::Features::SHADER_INT64),
+            subgroups: features.contains(wgpu::Features::SUBGROUP),
             caches: features.contains(wgpu::Features::PIPELINE_CACHE),
             pipeline_cache: None,
             lost,
@@ -381,7 +384,10 @@ impl GpuContext {
 
     /// What generated shaders may use on this device.
     pub fn capabilities(&self) -> ShaderCapabilities {
-        ShaderCapabilities { int64: self.int64 }
+        ShaderCapabilities {
+            int64: self.int64,
+            subgroups: self.subgroups,
+        }
     }
 
     /// Keeps the pipelines this device builds from now on in `dir` (created if needed), and

@@ -197,7 +197,15 @@ fn an_adapter_name_that_matches_nothing_is_a_typed_error() {
 fn int64_is_reported_consistently() {
     let gpu = context();
     let source = "@compute @workgroup_size(1) fn main() { let x: u64 = 1lu; }".to_owned();
-    let validated = validate_wgsl("int64", source, ShaderCapabilities { int64: true }).unwrap();
+    let validated = validate_wgsl(
+        "int64",
+        source,
+        ShaderCapabilities {
+            int64: true,
+            subgroups: true,
+        },
+    )
+    .unwrap();
     let result = gpu.create_kernel(&validated, "main", &[]);
     assert_eq!(result.is_ok(), gpu.capabilities().int64, "{result:?}");
 }

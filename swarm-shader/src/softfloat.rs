@@ -81,7 +81,10 @@ mod tests {
         validate_wgsl(
             "softfloat",
             SOFTFLOAT_WGSL.to_owned(),
-            ShaderCapabilities { int64: true },
+            ShaderCapabilities {
+                int64: true,
+                subgroups: true,
+            },
         )
         .unwrap_or_else(|err| panic!("{err}"))
         .module()
@@ -100,7 +103,10 @@ mod tests {
         let err = validate_wgsl(
             "softfloat",
             SOFTFLOAT_WGSL.to_owned(),
-            ShaderCapabilities { int64: false },
+            ShaderCapabilities {
+                int64: false,
+                subgroups: false,
+            },
         );
         assert!(err.is_err());
     }

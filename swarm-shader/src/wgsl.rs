@@ -1,19 +1,33 @@
 //! naga validation of WGSL: nothing reaches the GPU without passing through here.
 
-use naga::valid::{Capabilities, ValidationFlags, Validator};
+use naga::valid::{Capabilities, ShaderStages, SubgroupOperationSet, ValidationFlags, Validator};
 
 /// Optional shader capabilities a device may have.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ShaderCapabilities {
     /// 64-bit integers (`i64`, `u64`).
     pub int64: bool,
+    /// Subgroup operations in compute shaders (`subgroupMin` and the rest of WGSL's subgroup
+    /// builtins).
+    pub subgroups: bool,
 }
 
 impl ShaderCapabilities {
     fn naga(self) -> Capabilities {
         let mut capabilities = Capabilities::empty();
         capabilities.set(Capabilities::SHADER_INT64, self.int64);
+        capabilities.set(Capabilities::SUBGROUP, self.subgroups);
         capabilities
+    }
+
+    fn validator(self) -> Validator {
+        let mut validator = Validator::new(ValidationFlags::all(), self.naga());
+        if self.subgroups {
+            validator
+                .subgroup_stages(ShaderStages::COMPUTE)
+                .subgroup_operations(SubgroupOperationSet::all());
+        }
+        validator
     }
 }
 
@@ -77,7 +91,8 @@ pub fn validate_wgsl(
         label: label.to_owned(),
         diagnostic: err.emit_to_string_with_path(&source, label),
     })?;
-    Validator::new(ValidationFlags::all(), capabilities.naga())
+    capabilities
+        .validator()
         .validate(&module)
         .map_err(|err| WgslError::Invalid {
             label: label.to_owned(),
@@ -121,6 +136,14 @@ mod tests {
     fn int64_needs_the_capability() {
         let source = "fn f(x: u64) -> u64 { return x + 1lu; }".to_owned();
         assert!(validate_wgsl("a", source.clone(), ShaderCapabilities::default()).is_err());
-        validate_wgsl("a", source, ShaderCapabilities { int64: true }).unwrap();
+        validate_wgsl(
+            "a",
+            source,
+            ShaderCapabilities {
+                int64: true,
+                subgroups: true,
+            },
+        )
+        .unwrap();
     }
 }
