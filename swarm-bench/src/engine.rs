@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use swarm_host::{
-    AdapterReport, Arg, CompileBudget, Imports, Outcome, Swarm, SwarmConfig, Tier, TierStatus,
-    ValType, Value,
+    AdapterReport, Arg, CompileBudget, Imports, Outcome, Reconverge, Swarm, SwarmConfig, Tier,
+    TierStatus, ValType, Value,
 };
 
 use crate::Workload;
@@ -102,6 +102,20 @@ pub fn set_compile_budget(budget: CompileBudget) {
 /// The compile budget runners use.
 pub fn compile_budget() -> CompileBudget {
     *COMPILE_BUDGET.get_or_init(CompileBudget::default)
+}
+
+/// Which kernels of every [`SwarmRunner`] keep a subgroup's agents together
+/// (`swarm-bench --reconverge`).
+static RECONVERGE: std::sync::OnceLock<Reconverge> = std::sync::OnceLock::new();
+
+/// Sets the reconvergence of every runner made from now on (once; the default if never set).
+pub fn set_reconverge(reconverge: Reconverge) {
+    let _ = RECONVERGE.set(reconverge);
+}
+
+/// The reconvergence runners use.
+pub fn reconverge() -> Reconverge {
+    *RECONVERGE.get_or_init(Reconverge::default)
 }
 
 /// Where every [`SwarmRunner`] keeps built pipelines (`swarm-bench --pipeline-cache`); none
@@ -204,6 +218,7 @@ impl SwarmRunner {
             workgroup_size,
             specialize: interpreter.specialize,
             tier,
+            reconverge: reconverge(),
             compile_budget: compile_budget(),
             pipeline_cache: PIPELINE_CACHE.get().cloned(),
             ..SwarmConfig::default()
@@ -228,6 +243,7 @@ impl SwarmRunner {
             max_results: 1,
             fuel_per_dispatch: 1 << 40,
             tier: tier(),
+            reconverge: reconverge(),
             compile_budget: compile_budget(),
             pipeline_cache: PIPELINE_CACHE.get().cloned(),
             ..SwarmConfig::default()

@@ -16,8 +16,8 @@ pub mod report;
 mod workload;
 
 pub use engine::{
-    Interpreter, Phases, Run, SwarmRunner, compile_budget, set_compile_budget, set_pipeline_cache,
-    set_tier, tier,
+    Interpreter, Phases, Run, SwarmRunner, compile_budget, reconverge, set_compile_budget,
+    set_pipeline_cache, set_reconverge, set_tier, tier,
 };
 pub use workload::{GUESTS_WASM, Scale, Workload, XORSHIFT_WAT, workloads, xorshift};
 

@@ -18,7 +18,7 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                    [--workloads NAMES] [--sections NAMES] [--programs NAMES]
                    [--program-agents LIST] [--tier TIER] [--compile-instructions N]
                    [--compile-blocks N] [--compile-region-blocks N]
-                   [--pipeline-cache DIR]
+                   [--reconverge KERNELS] [--pipeline-cache DIR]
 
   --quick            a smoke test: a tenth of the work, small agent counts
   --out DIR          where report.md, throughput.svg and results.csv go
@@ -48,6 +48,9 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                      per module (default 1500 and 96)
   --compile-region-blocks N
                      most compiled blocks joined into one region (default 1: none)
+  --reconverge KERNELS
+                     which kernels keep a subgroup's agents together: compiled (default),
+                     all (the interpreter too) or off
   --pipeline-cache DIR
                      keep built pipelines in DIR and build from what is there (default:
                      none, so the build column gives cold build times; the driver may
@@ -140,6 +143,11 @@ fn options() -> Result<Options> {
                 value
                     .parse()
                     .map_err(|e: String| anyhow::anyhow!("--tier: {e}"))?,
+            ),
+            "--reconverge" => swarm_bench::set_reconverge(
+                value
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--reconverge: {e}"))?,
             ),
             "--compile-instructions" => {
                 budget.instructions = value.parse().context("--compile-instructions: a count")?;

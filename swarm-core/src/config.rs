@@ -94,6 +94,13 @@ pub struct SwarmConfig {
     /// driver takes to build it. What is left out runs on the interpreter inside the same
     /// kernel.
     pub compile_budget: CompileBudget,
+    /// Which kernels keep the agents of a subgroup together: each step runs only the agents at
+    /// the lowest code position among them, and the others wait, so agents whose branches
+    /// went different ways meet again where the paths join and run the rest as one. Results,
+    /// traps, fuel and state are the same either way. Needs an adapter with subgroup
+    /// operations; without them no kernel does it ([`Reconverge`] says what each choice
+    /// measured).
+    pub reconverge: Reconverge,
     /// A directory that keeps the driver's built pipelines between runs, one file per adapter:
     /// a module whose kernels were built before (by any process using the same directory)
     /// builds from the file instead of compiling again. `None` (the default) keeps none; the
@@ -136,6 +143,68 @@ impl Default for CompileBudget {
             blocks: 96,
             region_blocks: 1,
         }
+    }
+}
+
+/// Which kernels keep a subgroup's agents together ([`SwarmConfig::reconverge`]).
+///
+/// Measured on an NVIDIA H100 (65,536 agents of eleven real C programs, 2026-12-06):
+/// - On the compiled tier, programs whose agents branch apart ran 2.9 to 3.6 times as fast.
+///   CoreMark's GPU time went from 34.2 s to 11.7 s, heapsort's from 3.5 s to 1.0 s and
+///   Floyd–Warshall's from 870 to 289 ms.
+/// - Programs whose agents never branch apart took 1.12 to 1.48 times as long.
+/// - The geometric mean over the eleven programs is 1.13 times as fast.
+/// - On the interpreter, heapsort ran 3.7 times as fast. CoreMark took 5% longer, and base64
+///   and Jacobi-2D took 1.4 to 1.5 times as long.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Reconverge {
+    /// No kernel: every agent runs its next step at every step of the dispatch loop.
+    Off,
+    /// The compiled tier's kernels.
+    #[default]
+    Compiled,
+    /// The compiled tier's kernels and the interpreter.
+    All,
+}
+
+impl Reconverge {
+    /// Every choice, in the order of its names.
+    pub const ALL: [Self; 3] = [Self::Off, Self::Compiled, Self::All];
+
+    /// Its name, as `swarm run --reconverge` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Compiled => "compiled",
+            Self::All => "all",
+        }
+    }
+
+    /// Whether the interpreter's kernel (`false`) or a compiled kernel (`true`) keeps its
+    /// agents together.
+    pub fn applies_to(self, compiled: bool) -> bool {
+        match self {
+            Self::Off => false,
+            Self::Compiled => compiled,
+            Self::All => true,
+        }
+    }
+}
+
+impl std::fmt::Display for Reconverge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Reconverge {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|choice| choice.name() == name)
+            .ok_or_else(|| format!("unknown choice `{name}`: use off, compiled or all"))
     }
 }
 
@@ -204,6 +273,7 @@ impl Default for SwarmConfig {
             tile_agents: DEFAULT_TILE_AGENTS,
             memory_granule_bytes: DEFAULT_MEMORY_GRANULE_BYTES,
             tier: Tier::Auto,
+            reconverge: Reconverge::Compiled,
             compile_budget: CompileBudget::default(),
             pipeline_cache: None,
         }

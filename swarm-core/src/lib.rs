@@ -18,7 +18,7 @@ mod records;
 
 pub use config::{
     CompileBudget, ConfigError, DEFAULT_MEMORY_GRANULE_BYTES, DEFAULT_PRIVATE_STACK_SLOTS,
-    DEFAULT_TILE_AGENTS, DEFAULT_WORKGROUP_SIZE, SwarmConfig, Tier,
+    DEFAULT_TILE_AGENTS, DEFAULT_WORKGROUP_SIZE, Reconverge, SwarmConfig, Tier,
 };
 pub use dispatch::{DispatchGrid, GridError};
 pub use gpu_struct::{GpuStruct, WgslField, WgslType};

@@ -39,8 +39,8 @@ pub use swarm::{
     DispatchPhases, DispatchReport, Outcome, Swarm, TierStatus,
 };
 pub use swarm_core::{
-    AgentId, CompileBudget, ConfigError, DeviceLimits, LayoutError, PoolError, SwarmConfig, Tier,
-    TrapCode,
+    AgentId, CompileBudget, ConfigError, DeviceLimits, LayoutError, PoolError, Reconverge,
+    SwarmConfig, Tier, TrapCode,
 };
 pub use swarm_gpu::{
     AdapterError, AdapterReport, AdapterRequest, PipelineCacheReport, list_adapters,

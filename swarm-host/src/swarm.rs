@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use swarm_core::{
     AgentId, AgentStatus, BufferKind, ChunkLayout, DispatchGrid, DispatchParams, GpuStruct, Layout,
-    RegionKind, SlotPool, SpawnHeader, SwarmConfig, TrapCode,
+    Reconverge, RegionKind, SlotPool, SpawnHeader, SwarmConfig, TrapCode,
 };
 use swarm_gpu::{
     AdapterReport, AdapterRequest, BindingKind, Dispatch, GpuBuffer, GpuContext, Kernel,
@@ -18,8 +18,8 @@ use swarm_shader::image::{MemoryPlacement, TablePlacement};
 use swarm_shader::isa::OpGroups;
 use swarm_shader::program::{FuncKind, Program};
 use swarm_shader::{
-    BindingAccess, CodeImage, InterpBinding, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, Store,
-    interpreter_wgsl, validate_wgsl,
+    BindingAccess, CodeImage, InterpBinding, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY,
+    Scheduling, Store, interpreter_wgsl, validate_wgsl,
 };
 
 use crate::host::HostFunction;
@@ -158,10 +158,15 @@ struct Kernels {
 impl Kernels {
     /// Generates the interpreter for `groups`, validates it with naga and builds its
     /// pipelines.
-    fn build(gpu: &GpuContext, layout: &Layout, groups: OpGroups) -> Result<Self, LoadError> {
+    fn build(
+        gpu: &GpuContext,
+        layout: &Layout,
+        groups: OpGroups,
+        scheduling: Scheduling,
+    ) -> Result<Self, LoadError> {
         let wgsl = validate_wgsl(
             &format!("swarm interpreter ({})", groups.name()),
-            interpreter_wgsl(layout, groups),
+            interpreter_wgsl(layout, groups, scheduling),
             gpu.capabilities(),
         )?;
         let mut kernels = gpu.create_kernels(
@@ -245,6 +250,26 @@ impl Swarm {
         self.gpu.pipeline_cache()
     }
 
+    /// What [`SwarmConfig::reconverge`] does on this adapter: the setting, or
+    /// [`Reconverge::Off`] where the adapter has no subgroup operations.
+    pub fn reconverge(&self) -> Reconverge {
+        if self.gpu.capabilities().subgroups {
+            self.config.reconverge
+        } else {
+            Reconverge::Off
+        }
+    }
+
+    /// How the interpreter's kernel (`compiled == false`) or a compiled kernel orders the
+    /// agents of a subgroup.
+    fn scheduling(&self, compiled: bool) -> Scheduling {
+        if self.reconverge().applies_to(compiled) {
+            Scheduling::LowestPcFirst
+        } else {
+            Scheduling::Free
+        }
+    }
+
     /// The configuration.
     pub fn config(&self) -> &SwarmConfig {
         &self.config
@@ -326,7 +351,8 @@ impl Swarm {
             OpGroups::ALL
         };
         if !self.kernels.contains_key(&op_groups) {
-            let kernels = Kernels::build(&self.gpu, &self.layout, op_groups)?;
+            let scheduling = self.scheduling(false);
+            let kernels = Kernels::build(&self.gpu, &self.layout, op_groups, scheduling)?;
             self.kernels.insert(op_groups, kernels);
         }
         let template = Template::new(&state, &image, trap);

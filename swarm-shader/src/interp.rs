@@ -52,8 +52,8 @@ fn field_index(fields: &[WgslField], name: &str) -> u32 {
 /// [`OpGroups::ALL`] for an interpreter that runs any module). An instruction of a group left
 /// out traps with `unreachable`; a module's code holds none, since lowering records every
 /// group it emits.
-pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
-    kernel_wgsl(layout, op_groups, None)
+pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups, scheduling: Scheduling) -> String {
+    kernel_wgsl(layout, op_groups, None, scheduling)
 }
 
 /// The compiled tier's WGSL (see [`crate::compile`]): the interpreter of [`interpreter_wgsl`],
@@ -61,11 +61,41 @@ pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups) -> String {
 /// its dispatch loop. It runs the module whose code
 /// image `plan` marked; the interpreter runs that image as well, so agents move between the
 /// two kernels at any dispatch.
-pub fn compiled_wgsl(layout: &Layout, op_groups: OpGroups, plan: &CompilePlan) -> String {
-    kernel_wgsl(layout, op_groups, Some(plan))
+pub fn compiled_wgsl(
+    layout: &Layout,
+    op_groups: OpGroups,
+    plan: &CompilePlan,
+    scheduling: Scheduling,
+) -> String {
+    kernel_wgsl(layout, op_groups, Some(plan), scheduling)
 }
 
-fn kernel_wgsl(layout: &Layout, op_groups: OpGroups, plan: Option<&CompilePlan>) -> String {
+/// How the dispatch loop orders the agents of one subgroup.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Scheduling {
+    /// Every agent runs its next step at every iteration.
+    #[default]
+    Free,
+    /// At each iteration only the agents at the lowest `pc` of the subgroup run their step;
+    /// the others wait. Agents that branched apart meet again where the paths join (a
+    /// forward branch's target lies above both paths, a loop's body below its exit), and a
+    /// GPU runs each step once for all of them instead of once per path. The kernel needs
+    /// subgroup operations ([`ShaderCapabilities::subgroups`](crate::ShaderCapabilities)).
+    LowestPcFirst,
+}
+
+/// `converged()` of [`Scheduling::LowestPcFirst`]. The minimum is over the invocations that
+/// reach it, so an agent busy with a job, or one that has left the loop, holds nobody back,
+/// and the agent at the minimum always runs: every iteration makes progress. A waiting
+/// agent's iteration counts as work, as the driver's loop limit counts it.
+const LOWEST_PC_FIRST: &str = "fn converged() -> bool {\n    return pc == subgroupMin(pc);\n}\n";
+
+fn kernel_wgsl(
+    layout: &Layout,
+    op_groups: OpGroups,
+    plan: Option<&CompilePlan>,
+    scheduling: Scheduling,
+) -> String {
     let words = |bytes: u64| (bytes / 4) as u32;
     let region = |kind| layout.region(kind);
     let mut constants = String::new();
@@ -277,6 +307,10 @@ fn kernel_wgsl(layout: &Layout, op_groups: OpGroups, plan: Option<&CompilePlan>)
                 .to_owned(),
         ),
     };
+    let converge = match scheduling {
+        Scheduling::Free => "fn converged() -> bool {\n    return true;\n}\n",
+        Scheduling::LowestPcFirst => LOWEST_PC_FIRST,
+    };
     format!(
         "// swarm {kind} ({op_groups}): generated from the instruction table; do not edit.\n\
          {records}\n{constants}\n{bindings}\n{runtime}\n{fuel}\n{stack}\n{jobs}\n\
@@ -286,7 +320,7 @@ fn kernel_wgsl(layout: &Layout, op_groups: OpGroups, plan: Option<&CompilePlan>)
          \x20   let op = word & OPCODE_MASK;\n\
          {float_step}\
          {arms}\
-         }}\n\n{blocks}\n{main}\n{spawn}",
+         }}\n\n{blocks}\n{converge}\n{main}\n{spawn}",
         op_groups = op_groups.name(),
         records = records_wgsl(),
         bindings = bindings_wgsl(),
@@ -364,3 +398,34 @@ const FLOAT_WGSL: &str = include_str!("interp/float.wgsl");
 const MAIN_WGSL: &str = include_str!("interp/main.wgsl");
 /// The spawn entry point: copy the module's starting state into new agents' slots.
 const SPAWN_WGSL: &str = include_str!("interp/spawn.wgsl");
+
+#[cfg(test)]
+mod tests {
+    use swarm_core::{DeviceLimits, SwarmConfig};
+
+    use super::*;
+    use crate::{ShaderCapabilities, validate_wgsl};
+
+    #[test]
+    fn lowest_pc_first_gates_the_dispatch_loop_and_needs_subgroups() {
+        let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
+        let free = interpreter_wgsl(&layout, OpGroups::ALL, Scheduling::Free);
+        let gated = interpreter_wgsl(&layout, OpGroups::ALL, Scheduling::LowestPcFirst);
+        assert!(!free.contains("subgroup"));
+        assert!(gated.contains("return pc == subgroupMin(pc);"));
+        // The loop asks before every step that is not a job's.
+        let loop_body = &gated[gated.find("if !converged()").expect("the gate")..];
+        assert!(loop_body.find("continue").unwrap() < loop_body.find("code[pc]").unwrap());
+        let without = ShaderCapabilities {
+            int64: true,
+            subgroups: false,
+        };
+        validate_wgsl("free", free, without).unwrap();
+        assert!(validate_wgsl("gated", gated.clone(), without).is_err());
+        let with = ShaderCapabilities {
+            subgroups: true,
+            ..without
+        };
+        validate_wgsl("gated", gated, with).unwrap();
+    }
+}

@@ -20,7 +20,7 @@ pub use compile::{CompileBudget, CompilePlan};
 pub use image::{CodeImage, FitError};
 pub use interp::{
     BindingAccess, InterpBinding, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, SPAWN_PIECE_WORDS,
-    compiled_wgsl, interpreter_wgsl,
+    Scheduling, compiled_wgsl, interpreter_wgsl,
 };
 pub use link::{ExternType, Import, InstanceInfo, Store};
 pub use lower::{CODE_BASE, LoadError, RETURN_TARGET, lower, supported_features};

@@ -3,7 +3,8 @@
 
 use swarm_core::{DeviceLimits, Layout, SwarmConfig};
 use swarm_shader::{
-    CompileBudget, CompilePlan, ShaderCapabilities, compiled_wgsl, disasm, lower, validate_wgsl,
+    CompileBudget, CompilePlan, Scheduling, ShaderCapabilities, compiled_wgsl, disasm, lower,
+    validate_wgsl,
 };
 
 fn modules() -> Vec<(String, Vec<u8>)> {
@@ -29,7 +30,10 @@ fn modules() -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn real_modules_compile_to_valid_wgsl() {
-    let capabilities = ShaderCapabilities { int64: true };
+    let capabilities = ShaderCapabilities {
+        int64: true,
+        subgroups: true,
+    };
     let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).expect("layout");
     for (name, bytes) in modules() {
         let program = lower(&bytes).expect("the module lowers");
@@ -51,7 +55,7 @@ fn real_modules_compile_to_valid_wgsl() {
         );
         validate_wgsl(
             &format!("{name} compiled"),
-            compiled_wgsl(&layout, program.op_groups, &plan),
+            compiled_wgsl(&layout, program.op_groups, &plan, Scheduling::Free),
             capabilities,
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -63,7 +67,7 @@ fn real_modules_compile_to_valid_wgsl() {
         let plan = CompilePlan::new(&program, &regions);
         validate_wgsl(
             &format!("{name} compiled in regions"),
-            compiled_wgsl(&layout, program.op_groups, &plan),
+            compiled_wgsl(&layout, program.op_groups, &plan, Scheduling::LowestPcFirst),
             capabilities,
         )
         .unwrap_or_else(|e| panic!("{name} in regions: {e}"));

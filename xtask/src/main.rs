@@ -234,7 +234,10 @@ fn guests() -> Result<()> {
 
 fn shaders() -> Result<()> {
     use swarm_core::{DeviceLimits, Layout, SwarmConfig};
-    let capabilities = swarm_shader::ShaderCapabilities { int64: true };
+    let capabilities = swarm_shader::ShaderCapabilities {
+        int64: true,
+        subgroups: true,
+    };
     swarm_shader::validate_wgsl("records", swarm_shader::records_wgsl(), capabilities)?;
     for (name, limits) in [
         ("lavapipe", DeviceLimits::LAVAPIPE),
@@ -253,17 +256,25 @@ fn shaders() -> Result<()> {
                 "stack in place"
             };
             for groups in swarm_shader::isa::OpGroups::every() {
-                swarm_shader::validate_wgsl(
-                    &format!("interpreter ({name} layout, {stack}, {})", groups.name()),
-                    swarm_shader::interpreter_wgsl(&layout, groups),
-                    capabilities,
-                )?;
+                for scheduling in [
+                    swarm_shader::Scheduling::Free,
+                    swarm_shader::Scheduling::LowestPcFirst,
+                ] {
+                    swarm_shader::validate_wgsl(
+                        &format!(
+                            "interpreter ({name} layout, {stack}, {}, {scheduling:?})",
+                            groups.name()
+                        ),
+                        swarm_shader::interpreter_wgsl(&layout, groups, scheduling),
+                        capabilities,
+                    )?;
+                }
             }
         }
     }
     println!(
-        "xtask: generated WGSL (records, the interpreter with either stack and every set of \
-         instruction groups) validates with naga"
+        "xtask: generated WGSL (records, the interpreter with either stack, every set of \
+         instruction groups and either scheduling) validates with naga"
     );
     Ok(())
 }

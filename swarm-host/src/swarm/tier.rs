@@ -13,7 +13,8 @@ use swarm_core::{Layout, Tier};
 use swarm_gpu::{Kernel, PipelineBuilder};
 use swarm_shader::isa::OpGroups;
 use swarm_shader::{
-    CompileBudget, CompilePlan, RUN_ENTRY, ShaderCapabilities, compiled_wgsl, validate_wgsl,
+    CompileBudget, CompilePlan, RUN_ENTRY, Scheduling, ShaderCapabilities, compiled_wgsl,
+    validate_wgsl,
 };
 
 use super::Swarm;
@@ -101,6 +102,7 @@ struct Job {
     layout: Layout,
     groups: OpGroups,
     plan: CompilePlan,
+    scheduling: Scheduling,
     like: Kernel,
 }
 
@@ -109,7 +111,7 @@ impl Job {
         let started = Instant::now();
         let wgsl = validate_wgsl(
             &format!("swarm compiled kernel ({})", self.groups.name()),
-            compiled_wgsl(&self.layout, self.groups, &self.plan),
+            compiled_wgsl(&self.layout, self.groups, &self.plan, self.scheduling),
             self.capabilities,
         )?;
         let mut kernels = self
@@ -164,6 +166,7 @@ impl Swarm {
             layout: self.layout.clone(),
             groups,
             plan: plan.clone(),
+            scheduling: self.scheduling(true),
             like: self.kernels_of(groups).run.clone(),
         }
     }

@@ -84,6 +84,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
             run_job();
             continue;
         }
+        // The kernel's `Scheduling`: an agent told to wait spends this iteration.
+        if !converged() {
+            continue;
+        }
         let word = code[pc];
         if (word & LOOP_HEAD) != 0u && !fuel_check() {
             break;

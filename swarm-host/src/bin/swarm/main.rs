@@ -14,8 +14,8 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use swarm_host::{
-    AdapterRequest, CompileBudget, Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier,
-    TierStatus, list_adapters,
+    AdapterRequest, CompileBudget, Imports, ModuleInfo, Outcome, Reconverge, Swarm, SwarmConfig,
+    Tier, TierStatus, list_adapters,
 };
 
 use crate::args::{ArgTemplate, type_list};
@@ -116,6 +116,12 @@ struct RunArgs {
     /// meanwhile.
     #[arg(long, value_name = "TIER", default_value_t = Tier::Auto)]
     tier: Tier,
+    /// Which kernels keep the agents of a subgroup together (each step runs the agents at the
+    /// lowest code position; the others wait): `compiled`, the compiled tier's; `all`, the
+    /// interpreter's too; or `off`. It pays where agents branch apart and costs where they
+    /// do not; needs an adapter with subgroup operations.
+    #[arg(long, value_name = "KERNELS", default_value_t = Reconverge::Compiled)]
+    reconverge: Reconverge,
     /// Most instructions the compiled tier compiles: more compiles more of a large module,
     /// and the driver takes longer to build the kernel.
     #[arg(long, value_name = "N", default_value_t = CompileBudget::default().instructions)]
@@ -265,6 +271,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         tile_agents: args.tile_agents,
         memory_granule_bytes: args.memory_granule,
         tier: args.tier,
+        reconverge: args.reconverge,
         compile_budget: CompileBudget {
             instructions: args.compile_instructions,
             blocks: args.compile_blocks,
@@ -428,6 +435,15 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         args.tier,
         100.0 * compiled as f64 / instructions.max(1) as f64
     )?;
+    let reconverge = match swarm.reconverge() {
+        Reconverge::Off if args.reconverge != Reconverge::Off => {
+            "off (the adapter has no subgroup operations)"
+        }
+        Reconverge::Off => "off",
+        Reconverge::Compiled => "compiled kernels",
+        Reconverge::All => "compiled kernels and the interpreter",
+    };
+    writeln!(out, "  reconverge    {reconverge}")?;
     if let Some(cache) = swarm.pipeline_cache() {
         let mut line = format!(
             "{}: {} bytes loaded, {} saved",
