@@ -3,7 +3,7 @@
 //! each checked against wasmtime. On lavapipe, whose loop limiter counts the loops of a whole
 //! SIMD group, this is where a loop cut inside an instruction would show as a wrong answer.
 
-use swarm_host::{Imports, Outcome, Swarm, SwarmConfig, Value};
+use swarm_host::{Imports, Outcome, Reconverge, Swarm, SwarmConfig, Tier, Value};
 
 use crate::reference::assert_agents_match;
 
@@ -107,17 +107,22 @@ const DIVERGE: &str = r#"(module
   (i64.add (local.get $acc) (call $memsum))))"#;
 
 /// 64 agents: every SIMD group of up to 32 lanes holds every behaviour several times.
-#[test]
-fn diverging_long_operations_in_one_simd_group_match_wasmtime() {
+/// Runs `DIVERGE` on 64 agents on `tier`, checks every agent against wasmtime and gives each
+/// agent's instruction count.
+fn diverge(tier: Tier, reconverge: Reconverge) -> Vec<u64> {
     let wasm = wat::parse_str(DIVERGE).unwrap();
     let mut swarm = Swarm::new(SwarmConfig {
         max_agents: 64,
         max_table_elements: 70_100,
         value_stack_slots: 1_024,
         call_frames: 16,
+        tier,
+        reconverge,
         ..SwarmConfig::default()
     })
     .unwrap();
+    // Lavapipe has subgroup operations, so a test asking for reconvergence gets it.
+    assert_eq!(swarm.reconverge(), reconverge);
     swarm.load_module(&wasm, &Imports::new()).unwrap();
     let args: Vec<[Value; 1]> = (0..64).map(|i| [Value::I32(i)]).collect();
     swarm.spawn_many("run", &args).unwrap();
@@ -129,6 +134,27 @@ fn diverging_long_operations_in_one_simd_group_match_wasmtime() {
             .all(|a| matches!(a.outcome, Outcome::Finished(_)))
     );
     assert_agents_match(&wasm, "run", &report.agents, &args);
+    if tier == Tier::Compiled {
+        assert!(
+            report.agents.iter().any(|a| a.compiled > 0),
+            "nothing ran compiled"
+        );
+    }
+    report.agents.iter().map(|a| a.instructions).collect()
+}
+
+#[test]
+fn diverging_long_operations_in_one_simd_group_match_wasmtime() {
+    diverge(Tier::Interpreter, Reconverge::Off);
+}
+
+/// The lowest-pc-first schedule holds agents back while others of their subgroup run: each
+/// agent must still do exactly its own work, on both tiers.
+#[test]
+fn reconverging_agents_match_wasmtime_on_both_tiers() {
+    let free = diverge(Tier::Compiled, Reconverge::Off);
+    assert_eq!(diverge(Tier::Interpreter, Reconverge::All), free);
+    assert_eq!(diverge(Tier::Compiled, Reconverge::Compiled), free);
 }
 
 /// The shared reproducer: zlib's compress/uncompress round trip, four seeds per call, where
