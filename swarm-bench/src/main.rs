@@ -218,6 +218,13 @@ fn run() -> Result<()> {
                 .is_none_or(|names| names.iter().any(|n| n == w.name))
         })
         .collect();
+    if cfg!(debug_assertions) && !quick {
+        eprintln!(
+            "swarm-bench: warning: a debug build: wasmtime and wasmi run with debug assertions \
+             and can take several times as long as in a release build, so ratios against them \
+             are not comparable (build with `--release`, as `cargo xtask bench` does)"
+        );
+    }
     let baseline_agents = if quick { 32 } else { 1_024 };
     let latency_agents = 1_024;
     let capacity = [
@@ -251,7 +258,8 @@ fn run() -> Result<()> {
             cpu: report::cpu_model(),
             threads,
             profile: if cfg!(debug_assertions) {
-                "debug (unoptimized swarm crates)"
+                "debug (unoptimized swarm crates; wasmtime and wasmi with debug assertions, \
+                 so their times are not a release build's)"
             } else {
                 "release"
             },
