@@ -6,6 +6,31 @@ use swarm_shader::{FitError, LoadError as ShaderLoadError, WgslError};
 
 use crate::{ValType, Value};
 
+/// A host function's access to a caller's memory ([`HostMemory`](crate::HostMemory)) failed.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostMemoryError {
+    /// The agent did not make one of the batch's calls.
+    #[error(
+        "agent {0} did not make one of this batch's calls: a host function reaches only the \
+         memories of the agents it answers"
+    )]
+    NotCaller(AgentId),
+    /// The range is outside the agent's memory.
+    #[error("{len} bytes at offset {offset} are outside the agent's {size}-byte memory")]
+    OutOfBounds {
+        /// Offset.
+        offset: u64,
+        /// Bytes.
+        len: u64,
+        /// The memory's size in bytes.
+        size: u64,
+    },
+    /// Reading the memory back from the GPU failed.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
 /// Creating a swarm failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -1,5 +1,5 @@
 //! Host functions: imports answered by Rust code between dispatches, one batched call per
-//! import for every agent waiting on it.
+//! import for every agent waiting on it, with the callers' memories at hand.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use swarm_core::{AgentId, TrapCode};
 use swarm_shader::program::ValType;
 
-use crate::Value;
+use crate::{HostMemory, Value};
 
 /// One agent's call to a host function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub struct HostCall {
 /// What a host function answers one call: its results, or a trap that ends the agent's call.
 pub type HostResult = Result<Vec<Value>, TrapCode>;
 
-type Callback = dyn Fn(&[HostCall]) -> Vec<HostResult> + Send + Sync;
+type Callback = dyn Fn(&[HostCall], &mut HostMemory<'_>) -> Vec<HostResult> + Send + Sync;
 
 /// A host function: its signature and the Rust code that answers a batch of calls.
 #[derive(Clone)]
@@ -35,7 +35,7 @@ impl HostFunction {
     pub(crate) fn new(
         params: &[ValType],
         results: &[ValType],
-        callback: impl Fn(&[HostCall]) -> Vec<HostResult> + Send + Sync + 'static,
+        callback: impl Fn(&[HostCall], &mut HostMemory<'_>) -> Vec<HostResult> + Send + Sync + 'static,
     ) -> Self {
         Self {
             params: params.to_vec(),
@@ -45,8 +45,12 @@ impl HostFunction {
     }
 
     /// Runs the batch and checks that every answer fits the signature.
-    pub(crate) fn call(&self, calls: &[HostCall]) -> Result<Vec<HostResult>, String> {
-        let answers = (self.callback)(calls);
+    pub(crate) fn call(
+        &self,
+        calls: &[HostCall],
+        memory: &mut HostMemory<'_>,
+    ) -> Result<Vec<HostResult>, String> {
+        let answers = (self.callback)(calls, memory);
         if answers.len() != calls.len() {
             return Err(format!(
                 "it answered {} of a batch of {} calls",

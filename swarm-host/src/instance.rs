@@ -9,7 +9,7 @@ use swarm_shader::program::{ConstExpr, FuncKind, GlobalInit, Program, ValType};
 use swarm_shader::{CodeImage, InstanceInfo, Store};
 
 use crate::host::{HostCall, HostFunction, HostResult};
-use crate::{LoadError, Value};
+use crate::{HostMemory, LoadError, Value};
 
 /// Values and functions a module may import, beyond the built-in `swarm` module.
 #[derive(Clone, Debug, Default)]
@@ -45,6 +45,23 @@ impl Imports {
         params: &[ValType],
         results: &[ValType],
         callback: impl Fn(&[HostCall]) -> Vec<HostResult> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.func_with_memory(module, name, params, results, move |calls, _| {
+            callback(calls)
+        })
+    }
+
+    /// Provides an imported function, answered on the host as [`func`](Self::func) is, whose
+    /// `callback` also reads and writes the callers' linear memories through [`HostMemory`]:
+    /// a pointer argument names bytes of the calling agent's memory 0, as it does for a
+    /// wasmtime host function given its caller's memory.
+    pub fn func_with_memory(
+        &mut self,
+        module: &str,
+        name: &str,
+        params: &[ValType],
+        results: &[ValType],
+        callback: impl Fn(&[HostCall], &mut HostMemory<'_>) -> Vec<HostResult> + Send + Sync + 'static,
     ) -> &mut Self {
         self.functions.insert(
             (module.to_owned(), name.to_owned()),

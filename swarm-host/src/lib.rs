@@ -30,13 +30,13 @@ mod swarm;
 mod text;
 mod value;
 
-pub use error::{AccessError, CreateError, DispatchError, LoadError, SpawnError};
+pub use error::{AccessError, CreateError, DispatchError, HostMemoryError, LoadError, SpawnError};
 pub use host::{HostCall, HostResult};
 pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::{Imports, StoreState};
 pub use swarm::{
     AUTO_COMPILE_AFTER, AgentReport, Arg, Batch, BatchOutcome, BatchReport, CompileReport,
-    DispatchPhases, DispatchReport, Outcome, Swarm, TierStatus,
+    DispatchPhases, DispatchReport, HostMemory, Outcome, Swarm, TierStatus,
 };
 pub use swarm_core::{
     AgentId, CompileBudget, ConfigError, DeviceLimits, LayoutError, PoolError, Reconverge,

@@ -39,6 +39,7 @@ use tier::CompiledTier;
 pub use tier::{AUTO_COMPILE_AFTER, CompileReport, TierStatus};
 
 pub use batch::{Arg, Batch, BatchOutcome, BatchReport};
+pub use memory::HostMemory;
 pub use report::{AgentReport, DispatchPhases, DispatchReport, Outcome};
 
 struct Chunk {

@@ -10,6 +10,7 @@ use swarm_core::{
 };
 use swarm_gpu::{Dispatch, ReadRequest};
 
+use crate::HostMemory;
 use crate::host::{HostCall, HostResult};
 use crate::stack::StackWindow;
 use crate::{DispatchError, Value};
@@ -332,14 +333,20 @@ impl Swarm {
             calls.push(HostCall { agent, args });
         }
         let mut answers: Vec<(u32, u32, HostResult)> = Vec::new();
+        // What host functions wrote into their callers' memories, in order.
+        let mut writes = Vec::new();
         for (func, (slots, requests)) in by_func {
             let results = match module.host.get(&func) {
                 Some((name, host)) => {
-                    host.call(&requests)
-                        .map_err(|why| DispatchError::HostFunction {
+                    let mut memory = HostMemory::new(self, &requests);
+                    let results = host.call(&requests, &mut memory).map_err(|why| {
+                        DispatchError::HostFunction {
                             name: name.clone(),
                             why,
-                        })?
+                        }
+                    })?;
+                    writes.extend(memory.into_writes());
+                    results
                 }
                 // The spec suite's print functions do nothing.
                 None => requests.iter().map(|_| Ok(Vec::new())).collect(),
@@ -351,6 +358,7 @@ impl Swarm {
                     .map(|(slot, result)| (slot, func, result)),
             );
         }
+        self.write_memory_regions(&writes)?;
         for (slot, func, answer) in answers {
             let params = self.module.as_ref().expect("loaded").program.funcs[func as usize]
                 .ty

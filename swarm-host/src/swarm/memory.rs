@@ -2,13 +2,14 @@
 //! (`Layout::memory_byte`): a read or write moves the whole rows of the agent's tile that hold
 //! its bytes, and picks or patches the agent's granules in them.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use swarm_core::AgentId;
 use swarm_gpu::ReadRequest;
 
 use super::Swarm;
-use crate::AccessError;
+use crate::{AccessError, HostCall, HostMemoryError};
 
 impl Swarm {
     /// Reads `len` bytes of an agent's linear memory at `offset`.
@@ -59,18 +60,37 @@ impl Swarm {
         slot: u32,
         bytes: Range<u64>,
     ) -> Result<Vec<u8>, swarm_gpu::GpuError> {
-        let mut out = vec![0; (bytes.end - bytes.start) as usize];
-        if bytes.is_empty() {
-            return Ok(out);
-        }
-        let local = self.layout.locate(slot).local;
-        let (_, data) = self.read_rows(slot, bytes.clone())?;
-        self.layout
-            .memory_pieces(local, bytes.clone(), |at, addr, len| {
-                let to = (addr - bytes.start) as usize;
-                out[to..to + len].copy_from_slice(&data[at..at + len]);
-            });
-        Ok(out)
+        Ok(self
+            .read_memory_regions(&[(slot, bytes)])?
+            .pop()
+            .expect("one region"))
+    }
+
+    /// Bytes of several slots' memory regions, in one readback: the rows of the tiles that
+    /// hold them, each row read once however many of the regions lie in it.
+    pub(super) fn read_memory_regions(
+        &self,
+        regions: &[(u32, Range<u64>)],
+    ) -> Result<Vec<Vec<u8>>, swarm_gpu::GpuError> {
+        let spans = self.row_spans(regions.iter().map(|(slot, bytes)| (*slot, bytes.clone())));
+        let data = spans.read(self)?;
+        Ok(regions
+            .iter()
+            .zip(&spans.places)
+            .map(|((slot, bytes), place)| {
+                let mut out = vec![0; (bytes.end - bytes.start) as usize];
+                if let Some((span, base)) = place {
+                    let local = self.layout.locate(*slot).local;
+                    let rows = &data[*span];
+                    self.layout
+                        .memory_pieces(local, bytes.clone(), |at, addr, len| {
+                            let to = (addr - bytes.start) as usize;
+                            out[to..to + len].copy_from_slice(&rows[base + at..base + at + len]);
+                        });
+                }
+                out
+            })
+            .collect())
     }
 
     /// Writes `bytes` at `addr` of `slot`'s memory region: reads the rows of its tile that
@@ -82,41 +102,217 @@ impl Swarm {
         addr: u64,
         bytes: &[u8],
     ) -> Result<(), swarm_gpu::GpuError> {
-        if bytes.is_empty() {
-            return Ok(());
+        self.write_memory_regions(&[(slot, addr, bytes)])
+    }
+
+    /// Several writes of [`write_memory_region`](Self::write_memory_region), in order, with one
+    /// readback of the rows they touch and one write of each run of rows.
+    pub(super) fn write_memory_regions(
+        &mut self,
+        writes: &[(u32, u64, impl AsRef<[u8]>)],
+    ) -> Result<(), swarm_gpu::GpuError> {
+        let spans = self.row_spans(
+            writes
+                .iter()
+                .map(|(slot, addr, bytes)| (*slot, *addr..*addr + bytes.as_ref().len() as u64)),
+        );
+        let mut data = spans.read(self)?;
+        for ((slot, addr, bytes), place) in writes.iter().zip(&spans.places) {
+            let Some((span, base)) = place else { continue };
+            let bytes = bytes.as_ref();
+            let local = self.layout.locate(*slot).local;
+            let rows = &mut data[*span];
+            let range = *addr..*addr + bytes.len() as u64;
+            self.layout
+                .memory_pieces(local, range.clone(), |at, piece, len| {
+                    let from = (piece - addr) as usize;
+                    rows[base + at..base + at + len].copy_from_slice(&bytes[from..from + len]);
+                });
+            let touched = &mut self.slots[*slot as usize].touched;
+            *touched = (*touched).max(range.end.div_ceil(4) as u32);
         }
-        let location = self.layout.locate(slot);
-        let range = addr..addr + bytes.len() as u64;
-        let (rows, mut data) = self.read_rows(slot, range.clone())?;
-        self.layout
-            .memory_pieces(location.local, range.clone(), |at, piece, len| {
-                let from = (piece - addr) as usize;
-                data[at..at + len].copy_from_slice(&bytes[from..from + len]);
-            });
-        let buffer = &self.chunks[location.chunk as usize].memory;
-        self.gpu.write_buffer(buffer, rows.start, &data)?;
-        let touched = &mut self.slots[slot as usize].touched;
-        *touched = (*touched).max(range.end.div_ceil(4) as u32);
+        for ((chunk, rows), data) in spans.spans.iter().zip(&data) {
+            let buffer = &self.chunks[*chunk as usize].memory;
+            self.gpu.write_buffer(buffer, rows.start, data)?;
+        }
         Ok(())
     }
 
-    /// The rows of `slot`'s tile that hold bytes `bytes` (non-empty) of its memory region:
-    /// where they lie in the chunk's memory buffer, and their contents.
-    fn read_rows(
-        &self,
-        slot: u32,
-        bytes: Range<u64>,
-    ) -> Result<(Range<u64>, Vec<u8>), swarm_gpu::GpuError> {
-        let location = self.layout.locate(slot);
-        let rows = self.layout.memory_rows(location.local, bytes);
-        let data = self
-            .gpu
-            .read_buffers(&[ReadRequest {
-                buffer: &self.chunks[location.chunk as usize].memory,
+    /// The runs of memory rows that hold `regions` (slots and byte ranges of their memory
+    /// regions): overlapping rows of one chunk join into one run, and each non-empty region
+    /// gets its run and where its rows start in it.
+    fn row_spans(&self, regions: impl Iterator<Item = (u32, Range<u64>)>) -> RowSpans {
+        let rows: Vec<Option<(u32, Range<u64>)>> = regions
+            .map(|(slot, bytes)| {
+                (!bytes.is_empty()).then(|| {
+                    let location = self.layout.locate(slot);
+                    (
+                        location.chunk,
+                        self.layout.memory_rows(location.local, bytes),
+                    )
+                })
+            })
+            .collect();
+        let mut order: Vec<&(u32, Range<u64>)> = rows.iter().flatten().collect();
+        order.sort_by_key(|(chunk, rows)| (*chunk, rows.start));
+        let mut spans: Vec<(u32, Range<u64>)> = Vec::new();
+        for (chunk, rows) in order {
+            match spans.last_mut() {
+                Some((last, span)) if last == chunk && rows.start <= span.end => {
+                    span.end = span.end.max(rows.end);
+                }
+                _ => spans.push((*chunk, rows.clone())),
+            }
+        }
+        let places = rows
+            .iter()
+            .map(|region| {
+                let (chunk, rows) = region.as_ref()?;
+                // The last span of this chunk that starts at or before these rows holds them.
+                let span =
+                    spans.partition_point(|(c, s)| (*c, s.start) <= (*chunk, rows.start)) - 1;
+                Some((span, (rows.start - spans[span].1.start) as usize))
+            })
+            .collect();
+        RowSpans { spans, places }
+    }
+}
+
+/// Runs of memory rows to read or write together ([`Swarm::row_spans`]).
+struct RowSpans {
+    /// Each run: its chunk and its bytes in the chunk's memory buffer.
+    spans: Vec<(u32, Range<u64>)>,
+    /// Per region: its run, and the offset of its rows in the run (`None` for no bytes).
+    places: Vec<Option<(usize, usize)>>,
+}
+
+impl RowSpans {
+    /// Every run's bytes, in one readback.
+    fn read(&self, swarm: &Swarm) -> Result<Vec<Vec<u8>>, swarm_gpu::GpuError> {
+        if self.spans.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reads: Vec<ReadRequest<'_>> = self
+            .spans
+            .iter()
+            .map(|(chunk, rows)| ReadRequest {
+                buffer: &swarm.chunks[*chunk as usize].memory,
                 offset: rows.start,
                 size: rows.end - rows.start,
-            }])?
-            .remove(0);
-        Ok((rows, data))
+            })
+            .collect();
+        swarm.gpu.read_buffers(&reads)
+    }
+}
+
+/// The linear memories of the agents in one batch of host calls, for a host function given
+/// with [`Imports::func_with_memory`](crate::Imports::func_with_memory): memory 0 of each agent
+/// the batch answers, and of no other.
+///
+/// Reads see each memory as its agent left it when it made the call, not the writes of this
+/// batch. Writes are kept and land in the order made before the agents resume, also where the
+/// call is answered with a trap (a wasmtime host function's writes stay too). Reads and writes
+/// of many agents at once cost one readback of the rows they touch
+/// ([`read_many`](Self::read_many)), so a batch should read through one call, not one per
+/// agent.
+pub struct HostMemory<'a> {
+    swarm: &'a Swarm,
+    callers: HashSet<AgentId>,
+    writes: Vec<(u32, u64, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for HostMemory<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostMemory")
+            .field("callers", &self.callers.len())
+            .field("writes", &self.writes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> HostMemory<'a> {
+    pub(super) fn new(swarm: &'a Swarm, calls: &[HostCall]) -> Self {
+        Self {
+            swarm,
+            callers: calls.iter().map(|c| c.agent).collect(),
+            writes: Vec::new(),
+        }
+    }
+
+    fn slot(&self, agent: AgentId) -> Result<u32, HostMemoryError> {
+        if !self.callers.contains(&agent) {
+            return Err(HostMemoryError::NotCaller(agent));
+        }
+        Ok(self.swarm.pool.slot(agent).expect("a caller is live"))
+    }
+
+    /// The agent's memory 0 size in bytes (0 for a module without memory).
+    pub fn size(&self, agent: AgentId) -> Result<u64, HostMemoryError> {
+        Ok(self.swarm.memory_size(self.slot(agent)?))
+    }
+
+    /// The slot and bytes of `len` bytes at `offset` of the agent's memory, if they lie in it.
+    fn range(
+        &self,
+        agent: AgentId,
+        offset: u64,
+        len: u64,
+    ) -> Result<(u32, Range<u64>), HostMemoryError> {
+        let slot = self.slot(agent)?;
+        let size = self.swarm.memory_size(slot);
+        match offset.checked_add(len) {
+            Some(end) if end <= size => Ok((slot, offset..end)),
+            _ => Err(HostMemoryError::OutOfBounds { offset, len, size }),
+        }
+    }
+
+    /// Reads `len` bytes of the agent's memory at `offset`.
+    pub fn read(&self, agent: AgentId, offset: u64, len: u64) -> Result<Vec<u8>, HostMemoryError> {
+        self.read_many(&[(agent, offset, len)])
+            .pop()
+            .expect("one read")
+    }
+
+    /// Reads each `(agent, offset, len)` of `reads`, in one readback; each read fails or
+    /// succeeds on its own.
+    pub fn read_many(
+        &self,
+        reads: &[(AgentId, u64, u64)],
+    ) -> Vec<Result<Vec<u8>, HostMemoryError>> {
+        let checked: Vec<_> = reads
+            .iter()
+            .map(|&(agent, offset, len)| self.range(agent, offset, len))
+            .collect();
+        let regions: Vec<(u32, Range<u64>)> = checked.iter().flatten().cloned().collect();
+        match self.swarm.read_memory_regions(&regions) {
+            Ok(data) => {
+                let mut data = data.into_iter();
+                checked
+                    .into_iter()
+                    .map(|c| c.map(|_| data.next().expect("one per region")))
+                    .collect()
+            }
+            Err(error) => checked
+                .into_iter()
+                .map(|c| c.and_then(|_| Err(HostMemoryError::Gpu(error.clone()))))
+                .collect(),
+        }
+    }
+
+    /// Writes `bytes` into the agent's memory at `offset` before it resumes.
+    pub fn write(
+        &mut self,
+        agent: AgentId,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<(), HostMemoryError> {
+        let (slot, _) = self.range(agent, offset, bytes.len() as u64)?;
+        self.writes.push((slot, offset, bytes.to_vec()));
+        Ok(())
+    }
+
+    /// The writes made, in order.
+    pub(super) fn into_writes(self) -> Vec<(u32, u64, Vec<u8>)> {
+        self.writes
     }
 }

@@ -7,6 +7,7 @@ mod differential;
 mod divergence;
 mod fuel;
 mod fuzz_cases;
+mod host_memory;
 mod memory;
 mod pipeline_cache;
 mod reference;
