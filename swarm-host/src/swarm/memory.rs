@@ -21,7 +21,7 @@ impl Swarm {
     ) -> Result<Vec<u8>, AccessError> {
         let slot = self.pool.slot(id)?;
         let size = self.memory_size(slot);
-        if offset + len > size {
+        if offset.checked_add(len).is_none_or(|end| end > size) {
             return Err(AccessError::OutOfBounds { offset, len, size });
         }
         self.flush()?;
@@ -37,7 +37,10 @@ impl Swarm {
     ) -> Result<(), AccessError> {
         let slot = self.pool.slot(id)?;
         let size = self.memory_size(slot);
-        if offset + bytes.len() as u64 > size {
+        if offset
+            .checked_add(bytes.len() as u64)
+            .is_none_or(|end| end > size)
+        {
             return Err(AccessError::OutOfBounds {
                 offset,
                 len: bytes.len() as u64,
@@ -178,6 +181,11 @@ impl Swarm {
     }
 }
 
+/// Most bytes of memory rows one readback moves: a batch touching more reads them in several,
+/// so its staging buffer stays far below any device's buffer size limit (a single run larger
+/// than this, one agent's rows, is read alone).
+const READBACK_BYTES: u64 = 1 << 28;
+
 /// Runs of memory rows to read or write together ([`Swarm::row_spans`]).
 struct RowSpans {
     /// Each run: its chunk and its bytes in the chunk's memory buffer.
@@ -187,21 +195,29 @@ struct RowSpans {
 }
 
 impl RowSpans {
-    /// Every run's bytes, in one readback.
+    /// Every run's bytes: one readback, or one per [`READBACK_BYTES`] of runs.
     fn read(&self, swarm: &Swarm) -> Result<Vec<Vec<u8>>, swarm_gpu::GpuError> {
-        if self.spans.is_empty() {
-            return Ok(Vec::new());
-        }
-        let reads: Vec<ReadRequest<'_>> = self
-            .spans
-            .iter()
-            .map(|(chunk, rows)| ReadRequest {
+        let mut out = Vec::with_capacity(self.spans.len());
+        let mut reads: Vec<ReadRequest<'_>> = Vec::new();
+        let mut bytes = 0;
+        for (chunk, rows) in &self.spans {
+            let size = rows.end - rows.start;
+            if !reads.is_empty() && bytes + size > READBACK_BYTES {
+                out.extend(swarm.gpu.read_buffers(&reads)?);
+                reads.clear();
+                bytes = 0;
+            }
+            reads.push(ReadRequest {
                 buffer: &swarm.chunks[*chunk as usize].memory,
                 offset: rows.start,
-                size: rows.end - rows.start,
-            })
-            .collect();
-        swarm.gpu.read_buffers(&reads)
+                size,
+            });
+            bytes += size;
+        }
+        if !reads.is_empty() {
+            out.extend(swarm.gpu.read_buffers(&reads)?);
+        }
+        Ok(out)
     }
 }
 

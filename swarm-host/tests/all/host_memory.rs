@@ -1,5 +1,6 @@
 //! Host functions that read and write their callers' memories (`Imports::func_with_memory`):
-//! forty agents of one tile write strings at different places and extents, a host function
+//! forty agents in two chunks (on lavapipe) write strings at overlapping places and of
+//! different extents, a host function
 //! upper-cases each agent's string in place and another fills a long unaligned run, and
 //! every agent's results, traps and whole memory must be wasmtime's, whose host functions do
 //! the same through their caller's memory. The agent reads the host's writes back itself
@@ -9,8 +10,8 @@
 use std::sync::{Arc, Mutex};
 
 use swarm_host::{
-    AgentId, HostCall, HostMemory, HostMemoryError, Imports, Outcome, Swarm, SwarmConfig, TrapCode,
-    ValType, Value,
+    AgentId, DeviceLimits, HostCall, HostMemory, HostMemoryError, Imports, Outcome, Swarm,
+    SwarmConfig, TrapCode, ValType, Value,
 };
 
 const MODULE: &str = r#"(module
@@ -34,8 +35,9 @@ const MODULE: &str = r#"(module
     (local $q i32) (local $m i32)
     (if (i32.eqz (i32.rem_u (local.get $seed) (i32.const 3)))
       (then (drop (memory.grow (i32.const 1)))))
-    ;; A string of 1 to 300 bytes from 0x5b to 0x82 (letters and others) at an odd place.
-    (local.set $p (i32.add (i32.const 1001) (i32.mul (local.get $seed) (i32.const 977))))
+    ;; A string of 1 to 300 bytes from 0x5b to 0x82 (letters and others) at an odd place,
+    ;; 13 bytes after the last seed's: the agents' strings share rows of their tile.
+    (local.set $p (i32.add (i32.const 1001) (i32.mul (local.get $seed) (i32.const 13))))
     (local.set $n (i32.add (i32.const 1)
       (i32.rem_u (i32.mul (local.get $seed) (i32.const 37)) (i32.const 300))))
     (local.set $x (i32.or (local.get $seed) (i32.const 1)))
@@ -189,12 +191,15 @@ fn reference(module: &wasmtime::Module, seed: i32) -> (Option<i64>, Vec<u8>) {
 fn host_functions_read_and_write_their_callers_memories_as_wasmtimes_do() {
     let wasm = wat::parse_str(MODULE).unwrap();
     let idle = Arc::new(Mutex::new(None));
-    let mut swarm = Swarm::new(SwarmConfig {
+    // 4 MiB of memory an agent: lavapipe's 128 MiB bindings hold 32 agents a chunk.
+    let config = SwarmConfig {
         max_agents: AGENTS as u32 + 1,
-        max_memory_pages: 4,
+        max_memory_pages: 64,
         ..SwarmConfig::default()
-    })
-    .unwrap();
+    };
+    let layout = swarm_core::Layout::new(&config, &DeviceLimits::LAVAPIPE).unwrap();
+    assert_eq!(layout.chunk_count(), 2);
+    let mut swarm = Swarm::new(config).unwrap();
     swarm
         .load_module(&wasm, &imports(Arc::clone(&idle)))
         .unwrap();
@@ -234,4 +239,17 @@ fn host_functions_read_and_write_their_callers_memories_as_wasmtimes_do() {
             .count(),
         trapped
     );
+
+    // The host's writes count as the agents' own: the slots' next tenants start from the
+    // module's memory (two pages of zeros), the filled runs the agents never stored included.
+    let everyone: Vec<AgentId> = report.agents.iter().map(|a| a.id).collect();
+    swarm.kill_many(&everyone).unwrap();
+    let fresh = swarm
+        .spawn_many("idle", (0..=AGENTS).map(|_| [] as [Value; 0]))
+        .unwrap();
+    swarm.run().unwrap();
+    for id in fresh {
+        let memory = swarm.read_memory(id, 0, 2 * 65_536).unwrap();
+        assert_eq!(memory.iter().position(|&b| b != 0), None, "{id}");
+    }
 }
