@@ -29,6 +29,7 @@ use crate::{CreateError, DispatchError, LoadError, Value};
 mod access;
 mod batch;
 mod dispatch;
+mod host_memory;
 mod memory;
 mod parallel;
 mod report;
@@ -39,7 +40,7 @@ use tier::CompiledTier;
 pub use tier::{AUTO_COMPILE_AFTER, CompileReport, TierStatus};
 
 pub use batch::{Arg, Batch, BatchOutcome, BatchReport};
-pub use memory::HostMemory;
+pub use host_memory::HostMemory;
 pub use report::{AgentReport, DispatchPhases, DispatchReport, Outcome};
 
 struct Chunk {
