@@ -10,7 +10,8 @@ gpu_struct! {
     pub struct AgentStatus {
         /// An [`AgentState`] code.
         pub state: u32,
-        /// A [`TrapCode`] when `state` is `Trapped`, else 0.
+        /// A [`TrapCode`] when `state` is `Trapped`; the exit code (an `i32`'s bits) when it is
+        /// `Exited`; else 0.
         pub trap: u32,
         /// Index of the function the agent is executing.
         pub func: u32,
@@ -255,17 +256,21 @@ pub enum AgentState {
     Finished = 4,
     /// The call trapped.
     Trapped = 5,
+    /// A host function ended the agent with an exit code (WASI's `proc_exit`), which is not
+    /// a trap; the code is in [`AgentStatus::trap`].
+    Exited = 6,
 }
 
 impl AgentState {
     /// Every state, in code order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Empty,
         Self::Ready,
         Self::Suspended,
         Self::HostCall,
         Self::Finished,
         Self::Trapped,
+        Self::Exited,
     ];
 
     /// The state with this code.
@@ -276,6 +281,12 @@ impl AgentState {
     /// Whether the agent still has work to do in a dispatch.
     pub fn is_runnable(self) -> bool {
         matches!(self, Self::Ready | Self::Suspended)
+    }
+
+    /// Whether the agent's call has ended (returned, trapped or exited), so it can make
+    /// another.
+    pub fn is_done(self) -> bool {
+        matches!(self, Self::Finished | Self::Trapped | Self::Exited)
     }
 }
 
@@ -306,11 +317,14 @@ pub enum TrapCode {
     OutOfFuel = 10,
     /// The agent wrote more output than its output slice holds.
     OutputOverflow = 11,
+    /// A host function refused its arguments: a value its interface does not define (a WASI
+    /// clock id, whence or exit status out of range, say), as wasmtime-wasi refuses them.
+    BadHostCall = 12,
 }
 
 impl TrapCode {
     /// Every trap code, in code order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Unreachable,
         Self::MemoryOutOfBounds,
         Self::TableOutOfBounds,
@@ -322,6 +336,7 @@ impl TrapCode {
         Self::CallStackExhausted,
         Self::OutOfFuel,
         Self::OutputOverflow,
+        Self::BadHostCall,
     ];
 
     /// The trap with this code (0 is "no trap").
@@ -348,6 +363,7 @@ impl TrapCode {
             Self::CallStackExhausted => "call_stack_exhausted",
             Self::OutOfFuel => "out_of_fuel",
             Self::OutputOverflow => "output_overflow",
+            Self::BadHostCall => "bad_host_call",
         }
     }
 }
@@ -366,6 +382,7 @@ impl std::fmt::Display for TrapCode {
             Self::CallStackExhausted => "call stack exhausted",
             Self::OutOfFuel => "all fuel consumed",
             Self::OutputOverflow => "output slice overflow",
+            Self::BadHostCall => "a host function refused its arguments",
         })
     }
 }

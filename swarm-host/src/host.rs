@@ -18,8 +18,25 @@ pub struct HostCall {
     pub args: Vec<Value>,
 }
 
-/// What a host function answers one call: its results, or a trap that ends the agent's call.
-pub type HostResult = Result<Vec<Value>, TrapCode>;
+/// How a host function ends its caller's call instead of returning to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HostStop {
+    /// The call traps.
+    Trap(TrapCode),
+    /// The agent exits with this code (WASI's `proc_exit`): its call ends without results and
+    /// without a trap ([`Outcome::Exited`](crate::Outcome::Exited)).
+    Exit(i32),
+}
+
+impl From<TrapCode> for HostStop {
+    fn from(trap: TrapCode) -> Self {
+        Self::Trap(trap)
+    }
+}
+
+/// What a host function answers one call: its results, or how the agent's call ends instead
+/// (`Err(TrapCode::Unreachable.into())` traps).
+pub type HostResult = Result<Vec<Value>, HostStop>;
 
 type Callback = dyn Fn(&[HostCall], &mut HostMemory<'_>) -> Vec<HostResult> + Send + Sync;
 

@@ -1,6 +1,6 @@
 //! `ModuleInfo`: what a module asks of a swarm, read before one is created.
 
-use swarm_shader::program::{Export, Program, ValType};
+use swarm_shader::program::{Export, FuncKind, Program, ValType};
 
 use crate::LoadError;
 
@@ -13,6 +13,8 @@ pub struct ModuleInfo {
     pub memory_max_pages: Option<u64>,
     /// Exported functions by name, with their parameter and result types, sorted by name.
     pub functions: Vec<ExportedFunction>,
+    /// Imported functions, as `(module, name)`, in import order.
+    pub function_imports: Vec<(String, String)>,
 }
 
 /// An exported function's name and signature.
@@ -55,7 +57,21 @@ impl ModuleInfo {
             memory_pages: program.memories.first().map_or(0, |m| m.min_pages),
             memory_max_pages: program.memories.first().and_then(|m| m.max_pages),
             functions,
+            function_imports: program
+                .funcs
+                .iter()
+                .filter_map(|f| match &f.kind {
+                    FuncKind::Import { module, name } => Some((module.clone(), name.clone())),
+                    _ => None,
+                })
+                .collect(),
         }
+    }
+
+    /// Whether the module imports a function from module `module` (`wasi_snapshot_preview1`,
+    /// say).
+    pub fn imports_from(&self, module: &str) -> bool {
+        self.function_imports.iter().any(|(m, _)| m == module)
     }
 
     /// The exported function `name`.

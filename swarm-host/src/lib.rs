@@ -29,9 +29,10 @@ mod stack;
 mod swarm;
 mod text;
 mod value;
+pub mod wasi;
 
 pub use error::{AccessError, CreateError, DispatchError, HostMemoryError, LoadError, SpawnError};
-pub use host::{HostCall, HostResult};
+pub use host::{HostCall, HostResult, HostStop};
 pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::{Imports, StoreState};
 pub use swarm::{

@@ -40,6 +40,9 @@ commands:
              rebuild the real-program modules swarm-bench/programs/*/*.wasm from their C
              sources (Debian's clang-14, lld-14, wasi-libc, libclang-rt-14-dev-wasm32) and
              check them against checksums.tsv on wasmtime
+  wasi-guests
+             rebuild the WASI test programs swarm-host/tests/wasi/*.wasm from their C
+             sources (the same packages)
 ";
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("guests") => guests(),
         Some("programs") => programs::run(&args[1..]),
+        Some("wasi-guests") => programs::wasi_guests(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");

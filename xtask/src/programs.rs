@@ -103,3 +103,33 @@ fn check(name: &str, wasm: &Path, checksums: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// `cargo xtask wasi-guests`: rebuilds the WASI test programs (`swarm-host/tests/wasi/*.c`,
+/// each into the `.wasm` beside it) with clang-14 and wasi-libc, as ordinary WASI commands.
+pub(crate) fn wasi_guests() -> Result<()> {
+    if Command::new(CLANG).arg("--version").output().is_err() {
+        bail!("{CLANG} is not installed; on Debian: apt-get install {PACKAGES}");
+    }
+    let dir = crate::root().join("swarm-host/tests/wasi");
+    let mut sources: Vec<_> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    sources.retain(|path| path.extension().is_some_and(|e| e == "c"));
+    sources.sort();
+    for source in sources {
+        let wasm = source.with_extension("wasm");
+        crate::step(&format!("building {}", wasm.display()), {
+            let mut command = Command::new(CLANG);
+            command
+                .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Werror"])
+                .arg("-Wl,--strip-debug")
+                .arg("-o")
+                .arg(&wasm)
+                .arg(&source);
+            command
+        })
+        .with_context(|| format!("is wasi-libc installed? (apt-get install {PACKAGES})"))?;
+    }
+    Ok(())
+}

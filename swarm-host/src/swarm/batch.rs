@@ -128,6 +128,8 @@ pub enum BatchOutcome {
     Finished,
     /// The call trapped.
     Trapped(TrapCode),
+    /// A host function ended the agent with this exit code (WASI's `proc_exit`).
+    Exited(i32),
     /// Has work left: its call has not started, or ran out of fuel for the dispatch; it
     /// continues in the next.
     Suspended,
@@ -450,6 +452,7 @@ impl Swarm {
                 Some(AgentState::Trapped) => BatchOutcome::Trapped(
                     TrapCode::from_code(status.trap).unwrap_or(TrapCode::Unreachable),
                 ),
+                Some(AgentState::Exited) => BatchOutcome::Exited(status.trap as i32),
                 Some(AgentState::HostCall) => BatchOutcome::HostCall,
                 _ => BatchOutcome::Suspended,
             };

@@ -11,7 +11,7 @@ use swarm_core::{
 use swarm_gpu::{Dispatch, ReadRequest};
 
 use crate::HostMemory;
-use crate::host::{HostCall, HostResult};
+use crate::host::{HostCall, HostResult, HostStop};
 use crate::stack::StackWindow;
 use crate::{DispatchError, Value};
 
@@ -367,9 +367,14 @@ impl Swarm {
             let mut status = self.slots[slot as usize].status;
             let mut results = Vec::new();
             match answer {
-                Err(trap) => {
+                Err(HostStop::Trap(trap)) => {
                     status.state = AgentState::Trapped as u32;
                     status.trap = trap.code();
+                }
+                Err(HostStop::Exit(code)) => {
+                    status.state = AgentState::Exited as u32;
+                    status.trap = code as u32;
+                    status.result_count = 0;
                 }
                 Ok(values) if status.depth == 0 => {
                     // The entry call was the import itself: it has returned.
@@ -441,6 +446,7 @@ impl Swarm {
             Some(AgentState::Trapped) => {
                 Outcome::Trapped(TrapCode::from_code(status.trap).unwrap_or(TrapCode::Unreachable))
             }
+            Some(AgentState::Exited) => Outcome::Exited(status.trap as i32),
             Some(AgentState::HostCall) => Outcome::HostCall,
             _ => Outcome::Suspended,
         };

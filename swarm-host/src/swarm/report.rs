@@ -14,6 +14,8 @@ pub enum Outcome {
     Finished(Vec<Value>),
     /// It trapped.
     Trapped(TrapCode),
+    /// A host function ended it with this exit code (WASI's `proc_exit`).
+    Exited(i32),
     /// It ran out of this dispatch's fuel slice and resumes in the next dispatch.
     Suspended,
     /// It is waiting at a call to an imported function.

@@ -497,9 +497,8 @@ impl Swarm {
             });
         }
         let previous = self.slots[slot as usize].status;
-        match AgentState::from_code(previous.state) {
-            Some(AgentState::Finished | AgentState::Trapped) => {}
-            _ => return Err(SpawnError::Busy(id)),
+        if !AgentState::from_code(previous.state).is_some_and(AgentState::is_done) {
+            return Err(SpawnError::Busy(id));
         }
         self.flush()?;
         self.begin_call(slot, func, args, previous)?;

@@ -329,7 +329,10 @@ fn host_imports_are_answered_in_one_batch_per_dispatch() {
             },
         )
         .func("env", "fail", &[ValType::I32], &[], |calls| {
-            calls.iter().map(|_| Err(TrapCode::Unreachable)).collect()
+            calls
+                .iter()
+                .map(|_| Err(TrapCode::Unreachable.into()))
+                .collect()
         });
     let mut swarm = swarm(20);
     swarm.load_module(&wasm, &imports).unwrap();

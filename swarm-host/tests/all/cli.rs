@@ -161,6 +161,14 @@ fn bad_input_is_a_one_line_error() {
             vec!["run", "Cargo.toml", "--invoke", "f"],
             "is not a module swarm can run",
         ),
+        (
+            vec!["run", "examples/collatz.wat"],
+            "exports no `_start`, so name the function each agent calls with --invoke NAME",
+        ),
+        (
+            vec!["run", "swarm-host/tests/wasi/hello.wasm", "--env", "SEED"],
+            "--env \"SEED\" is not NAME=VALUE",
+        ),
     ] {
         let out = swarm_cli(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -357,4 +365,70 @@ fn unknown_imports_are_refused_unless_answered_with_zeros() {
         .collect();
     assert_eq!(results, ["[0", "[1", "[2"]);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A WASI command runs its `_start` without `--invoke`; each agent gets its own arguments and
+/// environment, and its JSON line its exit code, stdout and stderr.
+#[test]
+fn wasi_commands_run_per_agent_with_exit_codes_and_streams() {
+    let out = swarm_cli(&[
+        "run",
+        "swarm-host/tests/wasi/hello.wasm",
+        "--agents",
+        "3",
+        "--arg",
+        "-v",
+        "--arg",
+        "agent {id}",
+        "--env",
+        "SEED={id}",
+        "--tier",
+        "interpreter",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3);
+    // Seed 0 returns from main, seed 1 calls exit(1), seed 2 returns 3 from main.
+    for (line, exit_code) in lines.iter().zip(["null", "1", "3"]) {
+        assert!(
+            line.contains(&format!(r#""trap":null,"#))
+                && line.contains(&format!(r#","exit_code":{exit_code},"#)),
+            "{line}"
+        );
+    }
+    assert!(lines[1].contains(
+        r#""stdout":"argc=3\nargv[0]=swarm-host/tests/wasi/hello.wasm (32 bytes)\nargv[1]=-v (2 bytes)\nargv[2]=agent 1 (7 bytes)\nenv SEED=1\n"#
+    ), "{}", lines[1]);
+    assert!(
+        lines[2].ends_with(r#""stderr":"agent 2 says hello on stderr\n"}"#),
+        "{}",
+        lines[2]
+    );
+
+    // The summary counts the exits.
+    let out = swarm_cli(&[
+        "run",
+        "swarm-host/tests/wasi/hello.wasm",
+        "--agents",
+        "3",
+        "--env",
+        "SEED={id}",
+        "--tier",
+        "interpreter",
+        "--show",
+        "1",
+    ]);
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(summary.contains("  finished      1\n"), "{summary}");
+    assert!(
+        summary.contains("  exited        2 (code 1 1, code 3 1)\n"),
+        "{summary}"
+    );
+    assert!(summary.contains("    stdout  env SEED=0\n"), "{summary}");
 }

@@ -111,7 +111,7 @@ fn imports(idle: Arc<Mutex<Option<AgentId>>>) -> Imports {
                             Ok(vec![Value::I32(sum)])
                         }
                         Err(HostMemoryError::OutOfBounds { .. }) => {
-                            Err(TrapCode::MemoryOutOfBounds)
+                            Err(TrapCode::MemoryOutOfBounds.into())
                         }
                         Err(other) => panic!("{other}"),
                     })

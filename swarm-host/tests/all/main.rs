@@ -13,3 +13,4 @@ mod pipeline_cache;
 mod reference;
 mod store;
 mod tiers;
+mod wasi;

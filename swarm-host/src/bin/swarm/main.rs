@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiOutput};
 use swarm_host::{
     AdapterRequest, CompileBudget, Imports, ModuleInfo, Outcome, Reconverge, Swarm, SwarmConfig,
     Tier, TierStatus, list_adapters,
@@ -46,9 +47,10 @@ enum Command {
 struct RunArgs {
     /// The module: binary `.wasm` or WAT text.
     module: PathBuf,
-    /// The exported function each agent calls.
+    /// The exported function each agent calls [default: `_start`, a WASI command's entry,
+    /// when the module exports it].
     #[arg(long, value_name = "NAME")]
-    invoke: String,
+    invoke: Option<String>,
     /// How many agents to run.
     #[arg(long, value_name = "N", default_value_t = 1)]
     agents: u32,
@@ -145,6 +147,27 @@ struct RunArgs {
     /// smaller slices keep each GPU submission short. By default about 2e10 over all agents.
     #[arg(long, value_name = "N")]
     slice: Option<u64>,
+    /// A WASI argument, after argv[0] (the module's path); repeat for more. `{id}` stands for
+    /// the agent's index.
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    wasi_args: Vec<String>,
+    /// A WASI environment variable, `NAME=VALUE`; repeat for more. `{id}` in the value stands
+    /// for the agent's index.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    wasi_env: Vec<String>,
+    /// Bytes of WASI stdout, and of stderr, kept per agent; a write beyond them keeps what
+    /// fits (a short count, then ENOSPC), and the run reports the agents cut short (`--json`:
+    /// "stdout_truncated", "stderr_truncated").
+    #[arg(long, value_name = "BYTES", default_value_t = WasiConfig::default().output_bytes)]
+    stdout_bytes: usize,
+    /// How WASI's clocks read: `host`, the host's clocks; or `deterministic`, a counter per
+    /// agent that starts at the Unix epoch and advances 1 ms per reading, the same in every
+    /// run.
+    #[arg(long, value_name = "CLOCK", default_value = "host")]
+    clock: ClockArg,
+    /// The seed of WASI's random_get: each agent reads its own deterministic stream of it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    random_seed: u64,
     /// Answer every imported function that swarm does not provide with zeros, as wasmtime's
     /// flag of the same name does (benchmark harnesses import bench.start and bench.end).
     #[arg(long)]
@@ -155,6 +178,13 @@ struct RunArgs {
     /// Agents whose results the summary shows.
     #[arg(long, value_name = "N", default_value_t = 8)]
     show: u32,
+}
+
+/// `--clock`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ClockArg {
+    Host,
+    Deterministic,
 }
 
 fn main() -> ExitCode {
@@ -229,21 +259,52 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.module.display()))?;
     let info = ModuleInfo::parse(&bytes)
         .with_context(|| format!("{} is not a module swarm can run", args.module.display()))?;
-    let Some(function) = info.function(&args.invoke) else {
-        let names: Vec<&str> = info.functions.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = info.functions.iter().map(|f| f.name.as_str()).collect();
+    let exported = if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    };
+    let invoke = match &args.invoke {
+        Some(name) => name.clone(),
+        None if info.function("_start").is_some() => "_start".to_owned(),
+        None => bail!(
+            "{} exports no `_start`, so name the function each agent calls with --invoke NAME \
+             (it exports: {exported})",
+            args.module.display()
+        ),
+    };
+    let Some(function) = info.function(&invoke) else {
         bail!(
-            "{} exports no function named {:?} (it exports: {})",
+            "{} exports no function named {invoke:?} (it exports: {exported})",
             args.module.display(),
-            args.invoke,
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
         );
     };
     let template = ArgTemplate::parse(&args.args, &function.params)
-        .with_context(|| format!("bad --args for {}", args.invoke))?;
+        .with_context(|| format!("bad --args for {invoke}"))?;
+    let uses_wasi = info.imports_from(wasi::MODULE);
+    let wasi = Wasi::new(WasiConfig {
+        args: std::iter::once(args.module.display().to_string())
+            .chain(args.wasi_args.iter().cloned())
+            .collect(),
+        env: args
+            .wasi_env
+            .iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+                _ => bail!("--env {pair:?} is not NAME=VALUE"),
+            })
+            .collect::<anyhow::Result<_>>()?,
+        clock: match args.clock {
+            ClockArg::Host => WasiClock::Host,
+            ClockArg::Deterministic => WasiClock::Deterministic {
+                realtime: Duration::ZERO,
+                step: Duration::from_millis(1),
+            },
+        },
+        random_seed: args.random_seed,
+        output_bytes: args.stdout_bytes,
+    });
     if args.agents == 0 {
         bail!("--agents must be at least 1");
     }
@@ -289,13 +350,14 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut swarm = Swarm::new(config)?;
     let mut imports = Imports::new();
+    wasi.add_to(&mut imports);
     if args.default_values_unknown_imports {
         imports.default_values_for_unknown();
     }
     swarm.load_module(&bytes, &imports)?;
     let calls: Vec<_> = (0..args.agents).map(|i| template.for_agent(i)).collect();
     let spawn_started = Instant::now();
-    let ids = swarm.spawn_many(&args.invoke, &calls)?;
+    let ids = swarm.spawn_many(&invoke, &calls)?;
     drop(calls);
     // Spawn time includes the GPU copying the module's starting state into every slot.
     swarm.sync()?;
@@ -339,6 +401,9 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
     }
 
+    // Each agent's WASI stdout and stderr; `{id}` was its slot, which is its index here.
+    let streams: Vec<WasiOutput> = ids.iter().map(|id| wasi.take_output(*id)).collect();
+
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     // Spawned agents fill slots in order, so report order is agent order.
@@ -347,13 +412,14 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "{}",
-                json::agent_line(
-                    index as u32,
-                    &agent.outcome,
-                    agent.instructions,
-                    agent.fuel,
-                    &output_of[index]
-                )
+                json::agent_line(&json::AgentLine {
+                    index: index as u32,
+                    outcome: &agent.outcome,
+                    instructions: agent.instructions,
+                    fuel: agent.fuel,
+                    output: &output_of[index],
+                    wasi: uses_wasi.then_some(&streams[index]),
+                })
             )?;
         }
         out.flush()?;
@@ -374,6 +440,16 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let mut exits: Vec<(i32, usize)> = Vec::new();
+    for agent in &report.agents {
+        if let Outcome::Exited(code) = agent.outcome {
+            match exits.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, count)) => *count += 1,
+                None => exits.push((code, 1)),
+            }
+        }
+    }
+    exits.sort();
     let instructions: u64 = report.agents.iter().map(|a| a.instructions).sum();
     let fuel: u64 = report.agents.iter().map(|a| a.fuel).sum();
     writeln!(
@@ -381,7 +457,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         "swarm: {} agents of {} calling {}({}) -> ({results})",
         group(args.agents.into()),
         args.module.display(),
-        args.invoke,
+        invoke,
         type_list(&function.params)
     )?;
     writeln!(out, "  adapter       {}", swarm.adapter().name)?;
@@ -407,6 +483,38 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             group(trapped as u64),
             detail.join(", ")
         )?;
+    }
+    if !exits.is_empty() {
+        let detail: Vec<String> = exits
+            .iter()
+            .map(|(code, n)| format!("code {code} {}", group(*n as u64)))
+            .collect();
+        let exited: usize = exits.iter().map(|(_, n)| n).sum();
+        writeln!(
+            out,
+            "  exited        {} ({})",
+            group(exited as u64),
+            detail.join(", ")
+        )?;
+    }
+    if uses_wasi {
+        let total = |f: fn(&WasiOutput) -> u64| streams.iter().map(f).sum::<u64>();
+        let mut line = format!(
+            "stdout {} bytes, stderr {} bytes",
+            group(total(|s| s.stdout.len() as u64)),
+            group(total(|s| s.stderr.len() as u64))
+        );
+        let cut = streams
+            .iter()
+            .filter(|s| s.stdout_truncated || s.stderr_truncated)
+            .count();
+        if cut > 0 {
+            line.push_str(&format!(
+                "; {} agent(s) wrote more than --stdout-bytes, which was cut",
+                group(cut as u64)
+            ));
+        }
+        writeln!(out, "  wasi          {line}")?;
     }
     writeln!(out, "  instructions  {}", group(instructions))?;
     writeln!(out, "  fuel          {}", group(fuel))?;
@@ -489,6 +597,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
                 format!("[{}]", values.join(", "))
             }
             Outcome::Trapped(trap) => format!("trap {}", trap.name()),
+            Outcome::Exited(code) => format!("exit {code}"),
             Outcome::Suspended | Outcome::HostCall => "running".to_owned(),
         };
         writeln!(
@@ -497,10 +606,30 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             group(agent.instructions),
             group(agent.fuel)
         )?;
+        for (name, bytes) in [
+            ("stdout", &streams[index].stdout),
+            ("stderr", &streams[index].stderr),
+        ] {
+            let text = String::from_utf8_lossy(bytes);
+            let lines: Vec<&str> = text.lines().collect();
+            for line in lines.iter().take(SHOWN_LINES) {
+                writeln!(out, "    {name}  {line}")?;
+            }
+            if lines.len() > SHOWN_LINES {
+                writeln!(
+                    out,
+                    "    {name}  … {} more line(s); --json gives them all",
+                    lines.len() - SHOWN_LINES
+                )?;
+            }
+        }
     }
     out.flush()?;
     interrupted_exit(running)
 }
+
+/// Lines of each shown agent's stdout and stderr that the summary prints.
+const SHOWN_LINES: usize = 10;
 
 /// Where `swarm run` keeps pipelines unless told otherwise: the XDG cache directory.
 fn default_pipeline_cache() -> Option<PathBuf> {

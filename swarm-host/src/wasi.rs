@@ -1,0 +1,244 @@
+//! WASI preview 1 (`wasi_snapshot_preview1`) for swarm's agents, as host functions a user adds
+//! to the imports, as wasmtime-wasi is added to a linker: per-agent arguments and environment
+//! (`{id}` stands for the agent's slot), stdout and stderr kept per agent within a budget,
+//! clocks read from the host or per agent from a deterministic counter, a deterministic random
+//! stream per agent, and `proc_exit` ending an agent with an exit code.
+//!
+//! ```no_run
+//! use swarm_host::wasi::{Wasi, WasiConfig};
+//! use swarm_host::{Imports, Swarm, SwarmConfig};
+//!
+//! # let wasm: Vec<u8> = Vec::new();
+//! let wasi = Wasi::new(WasiConfig {
+//!     args: vec!["program".into(), "--seed".into(), "{id}".into()],
+//!     ..WasiConfig::default()
+//! });
+//! let mut imports = Imports::new();
+//! wasi.add_to(&mut imports);
+//! let mut swarm = Swarm::new(SwarmConfig { max_agents: 1_024, ..SwarmConfig::default() })?;
+//! swarm.load_module(&wasm, &imports)?;
+//! let agents: Vec<_> = (0..1_024).map(|_| swarm.spawn("_start", &[])).collect::<Result<_, _>>()?;
+//! let report = swarm.run()?;
+//! for agent in &agents {
+//!     let output = wasi.take_output(*agent);
+//!     print!("{}", String::from_utf8_lossy(&output.stdout));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! No directory is preopened and stdin is empty, so a program sees no files: file and
+//! socket functions answer the errno wasmtime-wasi gives without preopens (`EBADF` for a
+//! descriptor that is not open), never a trap. A pointer outside the caller's memory is
+//! `EFAULT`.
+
+mod abi;
+mod calls;
+mod state;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use swarm_core::AgentId;
+
+pub use abi::MODULE;
+
+use crate::Imports;
+use state::AgentState;
+
+/// How WASI's clocks read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WasiClock {
+    /// The host's clocks: realtime is the host's time of day, monotonic counts from the
+    /// [`Wasi`]'s creation. Readings differ between runs.
+    #[default]
+    Host,
+    /// A counter per agent and clock: an agent's `n`-th reading (from 0) of the realtime
+    /// clock is `realtime + n * step`, of the monotonic clock `n * step`. Every run, and every
+    /// agent, reads the same times; `poll_oneoff` does not wait.
+    Deterministic {
+        /// The realtime clock's first reading, since the Unix epoch.
+        realtime: Duration,
+        /// How far each reading advances its clock.
+        step: Duration,
+    },
+}
+
+/// What WASI gives the agents.
+#[derive(Clone, Debug)]
+pub struct WasiConfig {
+    /// Every agent's arguments, `argv[0]` first; `{id}` stands for the agent's slot.
+    pub args: Vec<String>,
+    /// Every agent's environment variables; `{id}` in a value stands for the agent's slot.
+    pub env: Vec<(String, String)>,
+    /// How the clocks read.
+    pub clock: WasiClock,
+    /// The seed of `random_get`: agent slot `s` reads bytes `0, 1, 2, …` of
+    /// [`random_bytes`]`(seed, s, …)`, whatever sizes its calls ask for.
+    pub random_seed: u64,
+    /// Bytes of stdout, and of stderr, kept per agent. A write beyond them keeps what fits and
+    /// answers with the count kept (`ENOSPC` when nothing fits), and [`WasiOutput`] says the
+    /// stream was cut short.
+    pub output_bytes: usize,
+}
+
+impl Default for WasiConfig {
+    fn default() -> Self {
+        Self {
+            args: Vec::new(),
+            env: Vec::new(),
+            clock: WasiClock::Host,
+            random_seed: 0,
+            output_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// What an agent wrote to stdout and stderr.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WasiOutput {
+    /// Its stdout, up to [`WasiConfig::output_bytes`].
+    pub stdout: Vec<u8>,
+    /// Its stderr, up to [`WasiConfig::output_bytes`].
+    pub stderr: Vec<u8>,
+    /// Whether it wrote more to stdout than [`WasiConfig::output_bytes`]: what did not fit was
+    /// refused.
+    pub stdout_truncated: bool,
+    /// Whether it wrote more to stderr than [`WasiConfig::output_bytes`].
+    pub stderr_truncated: bool,
+}
+
+/// WASI preview 1 for the agents of swarms whose imports it was added to. Clones share the
+/// agents' state.
+#[derive(Clone, Debug)]
+pub struct Wasi {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    config: WasiConfig,
+    /// Where the host's monotonic clock counts from.
+    epoch: Instant,
+    agents: Mutex<HashMap<AgentId, AgentState>>,
+}
+
+impl Shared {
+    fn agents(&self) -> MutexGuard<'_, HashMap<AgentId, AgentState>> {
+        self.agents.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Wasi {
+    /// WASI with this configuration.
+    pub fn new(config: WasiConfig) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                config,
+                epoch: Instant::now(),
+                agents: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WasiConfig {
+        &self.shared.config
+    }
+
+    /// Provides every `wasi_snapshot_preview1` function in `imports`.
+    pub fn add_to(&self, imports: &mut Imports) {
+        for (func, name, params, results) in abi::FUNCS {
+            let shared = Arc::clone(&self.shared);
+            imports.func_with_memory(MODULE, name, params, results, move |batch, memory| {
+                calls::answer(func, &shared, batch, memory)
+            });
+        }
+    }
+
+    /// Gives `agent` these arguments instead of [`WasiConfig::args`] (no `{id}` replaced).
+    pub fn set_args(&self, agent: AgentId, args: &[String]) {
+        self.shared
+            .agents()
+            .entry(agent)
+            .or_default()
+            .set_args(args);
+    }
+
+    /// Gives `agent` this environment instead of [`WasiConfig::env`] (no `{id}` replaced).
+    pub fn set_env(&self, agent: AgentId, env: &[(String, String)]) {
+        self.shared.agents().entry(agent).or_default().set_env(env);
+    }
+
+    /// What `agent` has written to stdout and stderr so far.
+    pub fn output(&self, agent: AgentId) -> WasiOutput {
+        self.shared
+            .agents()
+            .get(&agent)
+            .map(|a| a.output.clone())
+            .unwrap_or_default()
+    }
+
+    /// What `agent` wrote to stdout and stderr, and forgets the agent: take each agent's
+    /// output once it is done, so the host keeps nothing of agents long gone.
+    pub fn take_output(&self, agent: AgentId) -> WasiOutput {
+        self.shared
+            .agents()
+            .remove(&agent)
+            .map(|a| a.output)
+            .unwrap_or_default()
+    }
+}
+
+/// Bytes `offset..offset + out.len()` of the random stream of agent slot `slot` under `seed`:
+/// what `random_get` gives, so a test or a replay can reproduce it. Each 8-byte block is
+/// SplitMix64's output for a counter made of the seed, the slot and the block's index.
+pub fn random_bytes(seed: u64, slot: u32, offset: u64, out: &mut [u8]) {
+    let mut position = offset;
+    let mut written = 0;
+    while written < out.len() {
+        let block = position / 8;
+        let within = (position % 8) as usize;
+        let word = splitmix64(
+            seed ^ splitmix64(u64::from(slot) ^ 0x5157_4152_4d00_0000)
+                .wrapping_add(block.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        )
+        .to_le_bytes();
+        let n = (8 - within).min(out.len() - written);
+        out[written..written + n].copy_from_slice(&word[within..within + n]);
+        written += n;
+        position += n as u64;
+    }
+}
+
+/// SplitMix64's output function.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_streams_do_not_depend_on_how_they_are_read() {
+        let mut whole = [0u8; 64];
+        random_bytes(7, 3, 0, &mut whole);
+        let mut pieces = [0u8; 64];
+        let mut at = 0;
+        for n in [1, 7, 3, 16, 0, 37] {
+            random_bytes(7, 3, at as u64, &mut pieces[at..at + n]);
+            at += n;
+        }
+        assert_eq!(whole, pieces);
+        let mut other_slot = [0u8; 64];
+        random_bytes(7, 4, 0, &mut other_slot);
+        assert_ne!(whole, other_slot);
+        let mut other_seed = [0u8; 64];
+        random_bytes(8, 3, 0, &mut other_seed);
+        assert_ne!(whole, other_seed);
+    }
+}

@@ -1,0 +1,160 @@
+//! Each agent's WASI state on the host: its arguments and environment, its clocks' readings,
+//! its place in its random stream, its open standard streams and what it wrote to them.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use swarm_core::AgentId;
+
+use super::{WasiClock, WasiConfig, WasiOutput};
+
+/// One agent's state.
+#[derive(Debug)]
+pub(crate) struct AgentState {
+    /// Its arguments and environment (`K=V`), each with its terminating NUL.
+    args: Option<Vec<Vec<u8>>>,
+    env: Option<Vec<Vec<u8>>>,
+    /// Clock reads so far, for the deterministic clock: realtime, monotonic.
+    reads: [u64; 2],
+    /// Bytes of its random stream used so far.
+    random_used: u64,
+    /// What descriptors 0, 1 and 2 are (stdin, stdout and stderr until closed or renumbered);
+    /// no other descriptor is ever open.
+    fds: [Option<Stream>; 3],
+    pub(crate) output: WasiOutput,
+}
+
+/// A standard stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+impl Default for AgentState {
+    fn default() -> Self {
+        Self {
+            args: None,
+            env: None,
+            reads: [0; 2],
+            random_used: 0,
+            fds: [
+                Some(Stream::Stdin),
+                Some(Stream::Stdout),
+                Some(Stream::Stderr),
+            ],
+            output: WasiOutput::default(),
+        }
+    }
+}
+
+impl AgentState {
+    /// The agent's arguments, NUL-terminated (`{id}` replaced by its slot).
+    pub(crate) fn args(&mut self, agent: AgentId, config: &WasiConfig) -> &[Vec<u8>] {
+        self.args.get_or_insert_with(|| {
+            config
+                .args
+                .iter()
+                .map(|a| terminated(&substitute(a, agent)))
+                .collect()
+        })
+    }
+
+    /// The agent's environment as `K=V`, NUL-terminated.
+    pub(crate) fn env(&mut self, agent: AgentId, config: &WasiConfig) -> &[Vec<u8>] {
+        self.env.get_or_insert_with(|| {
+            config
+                .env
+                .iter()
+                .map(|(k, v)| terminated(&format!("{k}={}", substitute(v, agent))))
+                .collect()
+        })
+    }
+
+    pub(crate) fn set_args(&mut self, args: &[String]) {
+        self.args = Some(args.iter().map(|a| terminated(a)).collect());
+    }
+
+    pub(crate) fn set_env(&mut self, env: &[(String, String)]) {
+        self.env = Some(
+            env.iter()
+                .map(|(k, v)| terminated(&format!("{k}={v}")))
+                .collect(),
+        );
+    }
+
+    /// Reads clock `id` (realtime or monotonic) as nanoseconds.
+    pub(crate) fn read_clock(&mut self, id: u32, clock: &WasiClock, epoch: Instant) -> u64 {
+        let index = (id as usize).min(1);
+        let n = self.reads[index];
+        self.reads[index] += 1;
+        match *clock {
+            WasiClock::Host if id == super::abi::clock::REALTIME => SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, nanos),
+            WasiClock::Host => nanos(epoch.elapsed()),
+            WasiClock::Deterministic { realtime, step } => {
+                let start = if id == super::abi::clock::REALTIME {
+                    nanos(realtime)
+                } else {
+                    0
+                };
+                start.wrapping_add(n.wrapping_mul(nanos(step)))
+            }
+        }
+    }
+
+    /// The next `len` bytes of the agent's random stream.
+    pub(crate) fn random(&mut self, agent: AgentId, seed: u64, len: usize) -> Vec<u8> {
+        let mut bytes = vec![0; len];
+        super::random_bytes(seed, agent.slot(), self.random_used, &mut bytes);
+        self.random_used += len as u64;
+        bytes
+    }
+
+    /// The stream descriptor `fd` names, if it is open.
+    pub(crate) fn stream(&self, fd: u32) -> Option<Stream> {
+        self.fds.get(fd as usize).copied().flatten()
+    }
+
+    /// Closes `fd`, which is open.
+    pub(crate) fn close(&mut self, fd: u32) {
+        self.fds[fd as usize] = None;
+    }
+
+    /// Moves open descriptor `from` to open descriptor `to`, closing what `to` was.
+    pub(crate) fn renumber(&mut self, from: u32, to: u32) {
+        if from != to {
+            self.fds[to as usize] = self.fds[from as usize].take();
+        }
+    }
+
+    /// Appends what fits of `bytes` to `stream` (stdout or stderr) within `budget` bytes,
+    /// marking the stream cut short if not all fits. Returns the bytes taken.
+    pub(crate) fn write(&mut self, stream: Stream, bytes: &[u8], budget: usize) -> usize {
+        let (stream, truncated) = if stream == Stream::Stdout {
+            (&mut self.output.stdout, &mut self.output.stdout_truncated)
+        } else {
+            (&mut self.output.stderr, &mut self.output.stderr_truncated)
+        };
+        let taken = bytes.len().min(budget.saturating_sub(stream.len()));
+        stream.extend_from_slice(&bytes[..taken]);
+        *truncated |= taken < bytes.len();
+        taken
+    }
+}
+
+/// `{id}` in `text` replaced by the agent's slot.
+fn substitute(text: &str, agent: AgentId) -> String {
+    text.replace("{id}", &agent.slot().to_string())
+}
+
+fn terminated(text: &str) -> Vec<u8> {
+    let mut bytes = text.as_bytes().to_vec();
+    bytes.push(0);
+    bytes
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,275 @@
+//! WASI preview 1 against wasmtime-wasi: C programs built with clang and wasi-libc
+//! (`tests/wasi/*.c`, rebuilt by `cargo xtask wasi-guests`) run as many agents, each with its
+//! own arguments and environment, and every agent's stdout, stderr and end (returned, exit
+//! code, trap) must be what wasmtime-wasi gives the same program with the same arguments,
+//! clocks and random stream.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiOutput};
+use swarm_host::{Imports, Outcome, Swarm, SwarmConfig, Tier};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+/// How an agent's `_start` ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum End {
+    Returned,
+    Exit(i32),
+    Trapped,
+}
+
+/// One test program and how its agents are started.
+struct Program {
+    name: &'static str,
+    wasm: &'static [u8],
+    agents: u32,
+    /// Arguments after argv[0]; `{id}` stands for the agent's index.
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+}
+
+const REALTIME: Duration = Duration::from_secs(1_700_000_000);
+const STEP: Duration = Duration::from_micros(1_250);
+const SEED: u64 = 0x5eed;
+
+fn config(program: &Program, output_bytes: usize) -> WasiConfig {
+    WasiConfig {
+        args: std::iter::once(program.name)
+            .chain(program.args.iter().copied())
+            .map(str::to_owned)
+            .collect(),
+        env: program
+            .env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        clock: WasiClock::Deterministic {
+            realtime: REALTIME,
+            step: STEP,
+        },
+        random_seed: SEED,
+        output_bytes,
+    }
+}
+
+/// Runs every agent of `program` on swarm (interpreter tier: host calls are the same on both).
+fn run_swarm(program: &Program, output_bytes: usize) -> Vec<(End, WasiOutput)> {
+    let wasi = Wasi::new(config(program, output_bytes));
+    let mut imports = Imports::new();
+    wasi.add_to(&mut imports);
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: program.agents,
+        max_memory_pages: 8,
+        tier: Tier::Interpreter,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(program.wasm, &imports).unwrap();
+    let ids = swarm
+        .spawn_many("_start", (0..program.agents).map(|_| []))
+        .unwrap();
+    let report = swarm.run().unwrap();
+    ids.iter()
+        .map(|id| {
+            let agent = report.agents.iter().find(|a| a.id == *id).unwrap();
+            let end = match &agent.outcome {
+                Outcome::Finished(_) => End::Returned,
+                Outcome::Exited(code) => End::Exit(*code),
+                Outcome::Trapped(_) => End::Trapped,
+                other => panic!("{id} did not finish: {other:?}"),
+            };
+            (end, wasi.take_output(*id))
+        })
+        .collect()
+}
+
+/// The deterministic wall clock of [`WasiClock::Deterministic`], for wasmtime-wasi.
+struct Wall(AtomicU64);
+
+impl wasmtime_wasi::HostWallClock for Wall {
+    fn resolution(&self) -> Duration {
+        STEP
+    }
+    fn now(&self) -> Duration {
+        REALTIME + STEP * self.0.fetch_add(1, Ordering::Relaxed) as u32
+    }
+}
+
+/// The deterministic monotonic clock, for wasmtime-wasi.
+struct Monotonic(AtomicU64);
+
+impl wasmtime_wasi::HostMonotonicClock for Monotonic {
+    fn resolution(&self) -> u64 {
+        STEP.as_nanos() as u64
+    }
+    fn now(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::Relaxed) * STEP.as_nanos() as u64
+    }
+}
+
+/// Agent `slot`'s random stream ([`wasi::random_bytes`]), a byte per `next_u32`, which is how
+/// wasmtime-wasi's `random_get` draws bytes.
+struct RandomStream {
+    slot: u32,
+    used: u64,
+}
+
+impl RandomStream {
+    fn byte(&mut self) -> u8 {
+        let mut byte = [0];
+        wasi::random_bytes(SEED, self.slot, self.used, &mut byte);
+        self.used += 1;
+        byte[0]
+    }
+}
+
+impl rand_core::TryRng for RandomStream {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(u32::from(self.byte()))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(u64::from(self.byte()))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        dst.iter_mut().for_each(|b| *b = self.byte());
+        Ok(())
+    }
+}
+
+/// wasmtime-wasi's run of agent `index` of `program`.
+fn run_wasmtime(program: &Program, module: &wasmtime::Module, index: u32) -> (End, WasiOutput) {
+    let id = index.to_string();
+    let stdout = MemoryOutputPipe::new(1 << 20);
+    let stderr = MemoryOutputPipe::new(1 << 20);
+    let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
+    builder
+        .arg(program.name)
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .wall_clock(Wall(AtomicU64::new(0)))
+        .monotonic_clock(Monotonic(AtomicU64::new(0)))
+        .secure_random(RandomStream {
+            slot: index,
+            used: 0,
+        });
+    for arg in program.args {
+        builder.arg(arg.replace("{id}", &id));
+    }
+    for (k, v) in program.env {
+        builder.env(k, v.replace("{id}", &id));
+    }
+    let mut linker = wasmtime::Linker::new(module.engine());
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx).unwrap();
+    let mut store = wasmtime::Store::new(module.engine(), builder.build_p1());
+    let instance = linker.instantiate(&mut store, module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    let end = match start.call(&mut store, ()) {
+        Ok(()) => End::Returned,
+        Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => End::Exit(exit.0),
+            None => End::Trapped,
+        },
+    };
+    let output = WasiOutput {
+        stdout: stdout.contents().to_vec(),
+        stderr: stderr.contents().to_vec(),
+        ..WasiOutput::default()
+    };
+    (end, output)
+}
+
+/// Checks every agent of `program` against wasmtime-wasi and returns how they ended.
+fn check(program: &Program) -> Vec<End> {
+    let ours = run_swarm(program, 1 << 20);
+    let module = wasmtime::Module::new(&wasmtime::Engine::default(), program.wasm).unwrap();
+    for (index, (end, output)) in ours.iter().enumerate() {
+        let (expected_end, expected) = run_wasmtime(program, &module, index as u32);
+        for (stream, ours, theirs) in [
+            ("stdout", &output.stdout, &expected.stdout),
+            ("stderr", &output.stderr, &expected.stderr),
+        ] {
+            if ours != theirs {
+                let (ours, theirs) = (
+                    String::from_utf8_lossy(ours),
+                    String::from_utf8_lossy(theirs),
+                );
+                let line = ours.lines().zip(theirs.lines()).position(|(a, b)| a != b);
+                let at = line.unwrap_or(ours.lines().count().min(theirs.lines().count()));
+                panic!(
+                    "{} agent {index}: {stream} differs from line {}: swarm {:?}, wasmtime {:?}",
+                    program.name,
+                    at + 1,
+                    ours.lines().nth(at),
+                    theirs.lines().nth(at)
+                );
+            }
+        }
+        assert_eq!(*end, expected_end, "{} agent {index}: end", program.name);
+        assert!(!output.stdout_truncated && !output.stderr_truncated);
+    }
+    ours.into_iter().map(|(end, _)| end).collect()
+}
+
+const HELLO: Program = Program {
+    name: "hello.wasm",
+    wasm: include_bytes!("../wasi/hello.wasm"),
+    agents: 12,
+    args: &["hi there", "{id}", "--flag=x"],
+    env: &[("SEED", "{id}"), ("LANG", "C.UTF-8"), ("EMPTY", "")],
+};
+
+#[test]
+fn hello_prints_and_exits_as_under_wasmtime() {
+    let ends = check(&HELLO);
+    // All three ways to end: main returning 0, exit(n) (n = 0 included), main returning n.
+    assert!(ends.contains(&End::Returned));
+    assert!(ends.contains(&End::Exit(0)));
+    assert!(ends.iter().filter(|e| matches!(e, End::Exit(1..))).count() >= 4);
+}
+
+#[test]
+fn every_errno_and_bad_pointer_as_under_wasmtime() {
+    // Agent 0 runs the table of calls; agent k runs probe k, which may trap.
+    let ends = check(&Program {
+        name: "calls.wasm",
+        wasm: include_bytes!("../wasi/calls.wasm"),
+        agents: 21,
+        args: &["{id}"],
+        env: &[],
+    });
+    assert_eq!(ends[0], End::Returned);
+    assert!(ends.iter().filter(|e| **e == End::Trapped).count() >= 10);
+    assert!(ends.contains(&End::Exit(5)));
+}
+
+#[test]
+fn clocks_sleeps_and_random_as_under_wasmtime() {
+    check(&Program {
+        name: "clocks.wasm",
+        wasm: include_bytes!("../wasi/clocks.wasm"),
+        agents: 4,
+        args: &[],
+        env: &[],
+    });
+}
+
+#[test]
+fn output_beyond_the_budget_is_cut_and_reported() {
+    let budget = 150;
+    let ours = run_swarm(&HELLO, budget);
+    let module = wasmtime::Module::new(&wasmtime::Engine::default(), HELLO.wasm).unwrap();
+    for (index, (_, output)) in ours.iter().enumerate() {
+        let (_, expected) = run_wasmtime(&HELLO, &module, index as u32);
+        let kept = expected.stdout.len().min(budget);
+        assert_eq!(output.stdout, expected.stdout[..kept], "agent {index}");
+        assert_eq!(output.stdout_truncated, expected.stdout.len() > budget);
+        assert_eq!(output.stderr, expected.stderr, "agent {index}");
+        assert!(!output.stderr_truncated);
+    }
+    assert!(ours.iter().any(|(_, o)| o.stdout_truncated));
+}
