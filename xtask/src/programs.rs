@@ -104,8 +104,9 @@ fn check(name: &str, wasm: &Path, checksums: &str) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask wasi-guests`: rebuilds the WASI test programs (`swarm-host/tests/wasi/*.c`,
-/// each into the `.wasm` beside it) with clang-14 and wasi-libc, as ordinary WASI commands.
+/// `cargo xtask wasi-guests`: rebuilds the WASI test programs, as ordinary WASI commands:
+/// `swarm-host/tests/wasi/*.c`, each into the `.wasm` beside it, with clang-14 and wasi-libc,
+/// and the Rust program in `rust/` into `rust.wasm` for wasm32-wasip1.
 pub(crate) fn wasi_guests() -> Result<()> {
     if Command::new(CLANG).arg("--version").output().is_err() {
         bail!("{CLANG} is not installed; on Debian: apt-get install {PACKAGES}");
@@ -131,5 +132,20 @@ pub(crate) fn wasi_guests() -> Result<()> {
         })
         .with_context(|| format!("is wasi-libc installed? (apt-get install {PACKAGES})"))?;
     }
+    const TARGET: &str = "wasm32-wasip1";
+    let rust = dir.join("rust");
+    crate::step("adding the wasm32-wasip1 target", {
+        let mut command = Command::new("rustup");
+        command.current_dir(&rust).args(["target", "add", TARGET]);
+        command
+    })?;
+    crate::step("building rust.wasm", {
+        let mut command = crate::cargo(&["build", "--release", "--target", TARGET]);
+        command.current_dir(&rust);
+        command
+    })?;
+    let built = rust.join(format!("target/{TARGET}/release/rust.wasm"));
+    std::fs::copy(&built, dir.join("rust.wasm"))
+        .with_context(|| format!("copying {}", built.display()))?;
     Ok(())
 }

@@ -397,7 +397,7 @@ fn wasi_commands_run_per_agent_with_exit_codes_and_streams() {
     // Seed 0 returns from main, seed 1 calls exit(1), seed 2 returns 3 from main.
     for (line, exit_code) in lines.iter().zip(["null", "1", "3"]) {
         assert!(
-            line.contains(&format!(r#""trap":null,"#))
+            line.contains(r#""trap":null,"#)
                 && line.contains(&format!(r#","exit_code":{exit_code},"#)),
             "{line}"
         );

@@ -1,5 +1,6 @@
 //! WASI preview 1 against wasmtime-wasi: C programs built with clang and wasi-libc
-//! (`tests/wasi/*.c`, rebuilt by `cargo xtask wasi-guests`) run as many agents, each with its
+//! (`tests/wasi/*.c`) and a Rust program built for wasm32-wasip1 (`tests/wasi/rust`), all
+//! rebuilt by `cargo xtask wasi-guests`, run as many agents, each with its
 //! own arguments and environment, and every agent's stdout, stderr and end (returned, exit
 //! code, trap) must be what wasmtime-wasi gives the same program with the same arguments,
 //! clocks and random stream.
@@ -9,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiOutput};
-use swarm_host::{Imports, Outcome, Swarm, SwarmConfig, Tier};
+use swarm_host::{Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 /// How an agent's `_start` ended.
@@ -61,7 +62,8 @@ fn run_swarm(program: &Program, output_bytes: usize) -> Vec<(End, WasiOutput)> {
     wasi.add_to(&mut imports);
     let mut swarm = Swarm::new(SwarmConfig {
         max_agents: program.agents,
-        max_memory_pages: 8,
+        // Room to grow a little beyond the module's memory.
+        max_memory_pages: ModuleInfo::parse(program.wasm).unwrap().memory_pages as u32 + 4,
         tier: Tier::Interpreter,
         ..SwarmConfig::default()
     })
@@ -256,6 +258,19 @@ fn clocks_sleeps_and_random_as_under_wasmtime() {
         args: &[],
         env: &[],
     });
+}
+
+#[test]
+fn rust_std_as_under_wasmtime() {
+    let ends = check(&Program {
+        name: "rust.wasm",
+        wasm: include_bytes!("../wasi/rust.wasm"),
+        agents: 6,
+        args: &["{id}"],
+        env: &[("HOME", "/agents/{id}"), ("RUST_BACKTRACE", "0")],
+    });
+    assert_eq!(ends[0], End::Returned);
+    assert_eq!(ends[3], End::Exit(3));
 }
 
 #[test]
