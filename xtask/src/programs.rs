@@ -104,9 +104,10 @@ fn check(name: &str, wasm: &Path, checksums: &str) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask wasi-guests`: rebuilds the WASI test programs, as ordinary WASI commands:
-/// `swarm-host/tests/wasi/*.c`, each into the `.wasm` beside it, with clang-14 and wasi-libc,
-/// and the Rust program in `rust/` into `rust.wasm` for wasm32-wasip1.
+/// `cargo xtask wasi-guests`: rebuilds the WASI programs, as ordinary WASI commands: the test
+/// programs `swarm-host/tests/wasi/*.c`, each into the `.wasm` beside it, with clang-14 and
+/// wasi-libc, and the Rust one in `rust/` into `rust.wasm` for wasm32-wasip1; and the WASI
+/// benchmark programs, `swarm-bench/wasi/*/NAME.args` (clang's arguments) into `NAME.wasm`.
 pub(crate) fn wasi_guests() -> Result<()> {
     if Command::new(CLANG).arg("--version").output().is_err() {
         bail!("{CLANG} is not installed; on Debian: apt-get install {PACKAGES}");
@@ -147,5 +148,29 @@ pub(crate) fn wasi_guests() -> Result<()> {
     let built = rust.join(format!("target/{TARGET}/release/rust.wasm"));
     std::fs::copy(&built, dir.join("rust.wasm"))
         .with_context(|| format!("copying {}", built.display()))?;
+
+    let bench = crate::root().join("swarm-bench/wasi");
+    for program in std::fs::read_dir(&bench)? {
+        let program = program?.path();
+        if !program.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&program)? {
+            let args = entry?.path();
+            if args.extension().is_none_or(|e| e != "args") {
+                continue;
+            }
+            let wasm = args.with_extension("wasm");
+            crate::step(&format!("building {}", wasm.display()), {
+                let mut command = Command::new(CLANG);
+                command
+                    .current_dir(&program)
+                    .args(["--target=wasm32-wasi", "-Wl,--strip-debug", "-o"])
+                    .arg(&wasm)
+                    .arg(format!("@{}", args.display()));
+                command
+            })?;
+        }
+    }
     Ok(())
 }
