@@ -398,10 +398,11 @@ mod tests {
             assert_eq!(TrapCode::from_code(trap.code()), Some(trap));
         }
         assert_eq!(TrapCode::from_code(0), None);
-        assert_eq!(TrapCode::from_code(12), None);
+        assert_eq!(TrapCode::from_code(TrapCode::ALL.len() as u32 + 1), None);
         for state in AgentState::ALL {
             assert_eq!(AgentState::from_code(state as u32), Some(state));
         }
+        assert_eq!(AgentState::from_code(AgentState::ALL.len() as u32), None);
     }
 
     #[test]

@@ -37,7 +37,7 @@ impl Imports {
     /// Provides an imported function, answered on the host. An agent that calls it stops at
     /// the call; before the next dispatch, `callback` receives the calls of every agent waiting
     /// on this import at once and returns one answer per call, in order. The agents resume with
-    /// the results (or trap, for an `Err`).
+    /// the results, or end as an `Err` says ([`HostStop`](crate::HostStop): a trap or an exit).
     pub fn func(
         &mut self,
         module: &str,

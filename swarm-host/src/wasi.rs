@@ -28,8 +28,13 @@
 //!
 //! No directory is preopened and stdin is empty, so a program sees no files: file and
 //! socket functions answer the errno wasmtime-wasi gives without preopens (`EBADF` for a
-//! descriptor that is not open), never a trap. A pointer outside the caller's memory is
-//! `EFAULT`.
+//! descriptor that is not open). Where wasmtime-wasi traps, the agent traps: a pointer outside
+//! its memory (`memory_out_of_bounds`), a misaligned pointer or a value preview 1 does not
+//! define (`bad_host_call`). `calls.rs` lists where swarm's answers may differ.
+//!
+//! Every WASI call is a host call: the agent stops at it, and the next dispatch answers it
+//! with the batch of agents waiting there. A `poll_oneoff` on the host clock makes the whole
+//! batch wait for its longest sleep.
 
 mod abi;
 mod calls;
@@ -108,8 +113,9 @@ pub struct WasiOutput {
     pub stderr_truncated: bool,
 }
 
-/// WASI preview 1 for the agents of swarms whose imports it was added to. Clones share the
-/// agents' state.
+/// WASI preview 1 for the agents of the swarm whose imports it was added to: one `Wasi` a
+/// swarm, since it keeps each agent's state by its [`AgentId`], which only that swarm's pool
+/// makes unique. Clones share the agents' state.
 #[derive(Clone, Debug)]
 pub struct Wasi {
     shared: Arc<Shared>,

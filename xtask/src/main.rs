@@ -41,8 +41,9 @@ commands:
              sources (Debian's clang-14, lld-14, wasi-libc, libclang-rt-14-dev-wasm32) and
              check them against checksums.tsv on wasmtime
   wasi-guests
-             rebuild the WASI test programs swarm-host/tests/wasi/*.wasm from their C
-             sources (the same packages)
+             rebuild the WASI programs: the tests' swarm-host/tests/wasi/*.wasm from their C
+             sources (the same packages) and rust.wasm from tests/wasi/rust (adds the
+             wasm32-wasip1 target), and the benchmarks' swarm-bench/wasi/*/*.wasm
 ";
 
 fn main() -> ExitCode {

@@ -42,7 +42,7 @@ impl Swarm {
         Ok(report)
     }
 
-    /// Dispatches until no agent is runnable: every call finished or trapped.
+    /// Dispatches until no agent is runnable: every call finished, trapped or exited.
     pub fn run(&mut self) -> Result<DispatchReport, DispatchError> {
         let mut report = self.dispatch()?;
         while report.agents.iter().any(|a| a.outcome.is_running()) {
@@ -399,6 +399,13 @@ impl Swarm {
                     status.state = AgentState::Suspended as u32;
                 }
             }
+            if matches!(
+                AgentState::from_code(status.state),
+                Some(AgentState::Trapped | AgentState::Exited)
+            ) {
+                // A start function that ended here: its agent's call never runs.
+                self.pending_calls.remove(&slot);
+            }
             status.host_call = 0;
             let max = self.config.max_results as usize;
             results.truncate(max);
@@ -658,6 +665,12 @@ impl RecordPart<'_> {
                 }
                 Some(AgentState::Suspended | AgentState::HostCall | AgentState::Ready) => {
                     tally.running += 1;
+                }
+                Some(AgentState::Trapped | AgentState::Exited) => {
+                    // A start function that trapped or exited: its agent's call never runs.
+                    if let Some((pending, _)) = pending.as_mut() {
+                        pending.remove(&slot);
+                    }
                 }
                 _ => {}
             }

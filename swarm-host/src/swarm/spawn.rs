@@ -470,7 +470,8 @@ impl Swarm {
         Ok(())
     }
 
-    /// Gives a finished or trapped agent a new call; its memory, globals and tables persist.
+    /// Gives a finished, trapped or exited agent a new call; its memory, globals and tables
+    /// persist.
     pub fn call(&mut self, id: AgentId, export: &str, args: &[Value]) -> Result<(), SpawnError> {
         self.pool.slot(id)?;
         let func = self.resolve_call(export, args)?;

@@ -4,9 +4,14 @@
 //! traps (a pointer outside memory or misaligned, an enum value preview 1 does not define).
 //!
 //! Where wasmtime-wasi's choice is one of several the interface allows, swarm's may differ:
-//! `fd_write` writes every buffer of its iovec array, not only the first that is not empty,
-//! which saves the guest a host call per buffer; and a clock subscription of the
-//! deterministic clock fires without waiting.
+//! - `fd_write` writes every buffer of its iovec array, not only the first that is not empty,
+//!   which saves the guest a host call per buffer; so an iovec array is read, and its
+//!   buffers checked, as a whole.
+//! - A stream's budget ([`WasiConfig::output_bytes`](super::WasiConfig::output_bytes)) gives
+//!   a short count, then `ENOSPC` (a full wasmtime-wasi pipe gives `EIO`).
+//! - A clock subscription of the deterministic clock fires without waiting.
+//! - There is no per-call byte limit (wasmtime-wasi's `ENOMEM`): a batch reads only what its
+//!   calls name, within each agent's memory and each stream's budget.
 
 use std::time::{Duration, Instant};
 
@@ -48,12 +53,13 @@ fn bad_argument() -> Fail {
     Fail::Stop(TrapCode::BadHostCall.into())
 }
 
-/// Checks that `address` is a multiple of `align`, as wasmtime-wasi's guest pointers must be.
+/// Checks that `address` is a multiple of `align`, as wasmtime-wasi's guest pointers must be
+/// (it traps otherwise).
 fn aligned(address: u32, align: u32) -> Answer {
     if address.is_multiple_of(align) {
         Ok(())
     } else {
-        Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()))
+        Err(bad_argument())
     }
 }
 
@@ -106,7 +112,13 @@ pub(super) fn answer(
             if len > RANDOM_MAX_BYTES {
                 return Err(bad_argument());
             }
-            // The stream advances before the bounds check, as wasmtime-wasi's does.
+            // The stream advances before the bounds check, as wasmtime-wasi's does; bytes are
+            // made only for a buffer that lies in memory.
+            let size = b.memory.size(call.agent).map_err(|e| fault(&e))?;
+            if len > 0 && u64::from(buf) + u64::from(len) > size {
+                state.skip_random(len);
+                return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
+            }
             let bytes = state.random(call.agent, b.shared.config.random_seed, len as usize);
             b.write(call, buf, &bytes)
         }),
@@ -336,6 +348,10 @@ impl Batch<'_, '_> {
     /// argument 1, and a pointer to each in the array at argument 0.
     fn write_strings(&mut self, call: &HostCall, strings: &[Vec<u8>]) -> Answer {
         let (array, buffer) = (arg(call, 0), arg(call, 1));
+        if strings.is_empty() {
+            // Nothing is written, so nothing is checked.
+            return Ok(());
+        }
         aligned(array, 4)?;
         let mut pointers = Vec::with_capacity(strings.len() * 4);
         let mut at = buffer;
@@ -347,20 +363,15 @@ impl Batch<'_, '_> {
         self.write(call, array, &pointers)
     }
 
-    /// Reads each call's iovec array (arguments 1 and 2), in one readback, for the calls
-    /// `wanted` marks: its `(address, length)` pairs, or why it could not be read.
-    fn iovecs(&self, wanted: &[bool]) -> Vec<Result<Vec<(u32, u32)>, Fail>> {
+    /// Reads each call's iovec array (arguments 1 and 2), in one readback: its
+    /// `(address, length)` pairs, or why it could not be read. An empty array is not read.
+    fn iovecs(&self) -> Vec<Result<Vec<(u32, u32)>, Fail>> {
         let reads: Vec<_> = self
             .calls
             .iter()
-            .zip(wanted)
-            .map(|(call, &wanted)| {
-                let len = if wanted {
-                    u64::from(arg(call, 2)) * 8
-                } else {
-                    0
-                };
-                (call.agent, u64::from(arg(call, 1)), len)
+            .map(|call| match u64::from(arg(call, 2)) * 8 {
+                0 => (call.agent, 0, 0),
+                len => (call.agent, u64::from(arg(call, 1)), len),
             })
             .collect();
         self.memory
@@ -368,6 +379,9 @@ impl Batch<'_, '_> {
             .into_iter()
             .zip(self.calls)
             .map(|(read, call)| {
+                if arg(call, 2) == 0 {
+                    return Ok(Vec::new());
+                }
                 aligned(arg(call, 1), 4)?;
                 match read {
                     Ok(bytes) => Ok(bytes
@@ -381,66 +395,72 @@ impl Batch<'_, '_> {
     }
 
     /// `fd_write`: every buffer of the iovec array goes to the descriptor's stream in one
-    /// write, kept within the stream's budget.
+    /// write, kept within the stream's budget. Only what fits the budget is read back.
     fn fd_write(&mut self) -> Vec<HostResult> {
-        let streams: Vec<Option<Stream>> = {
-            let mut agents = self.shared.agents();
-            self.calls
-                .iter()
-                .map(|call| agents.entry(call.agent).or_default().stream(arg(call, 0)))
-                .collect()
-        };
         // The iovec arrays are read before the descriptor is looked at.
-        let mut iovecs = self.iovecs(&vec![true; self.calls.len()]);
-        // Every buffer of every call to an output stream, in one readback.
-        let reads: Vec<_> = self
-            .calls
-            .iter()
-            .zip(&iovecs)
-            .zip(&streams)
-            .filter(|(_, stream)| matches!(stream, Some(Stream::Stdout | Stream::Stderr)))
-            .flat_map(|((call, iovecs), _)| {
-                iovecs
-                    .iter()
-                    .flatten()
-                    .map(|&(address, len)| (call.agent, u64::from(address), u64::from(len)))
-            })
-            .collect();
+        let mut iovecs = self.iovecs();
+        // Per call: its stream (stdout or stderr) and the bytes its buffers hold, or why it
+        // fails; and every piece to read, in one readback.
+        let mut plans: Vec<Result<(Stream, u64), Fail>> = Vec::with_capacity(self.calls.len());
+        let mut reads = Vec::new();
+        let mut pieces = Vec::with_capacity(self.calls.len());
+        {
+            let mut agents = self.shared.agents();
+            for (call, iovecs) in self.calls.iter().zip(&mut iovecs) {
+                let before = reads.len();
+                let plan = (|| {
+                    let iovecs = std::mem::replace(iovecs, Ok(Vec::new()))?;
+                    let state = agents.entry(call.agent).or_default();
+                    let stream = match state.stream(arg(call, 0)) {
+                        Some(stream @ (Stream::Stdout | Stream::Stderr)) => stream,
+                        _ => return Err(Fail::Errno(errno::BADF)),
+                    };
+                    let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
+                    let mut room = state.room(stream, self.shared.config.output_bytes);
+                    let mut total = 0;
+                    for (address, len) in iovecs {
+                        let (address, len) = (u64::from(address), u64::from(len));
+                        if len > 0 && address + len > size {
+                            return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
+                        }
+                        total += len;
+                        let take = len.min(room);
+                        if take > 0 {
+                            reads.push((call.agent, address, take));
+                            room -= take;
+                        }
+                    }
+                    Ok((stream, total))
+                })();
+                if plan.is_err() {
+                    reads.truncate(before);
+                }
+                pieces.push(reads.len() - before);
+                plans.push(plan);
+            }
+        }
         let mut data = self.memory.read_many(&reads).into_iter();
-        let budget = self.shared.config.output_bytes;
         let mut index = 0;
         self.each(|b, call, state| {
             let at = index;
             index += 1;
-            let iovecs = std::mem::replace(&mut iovecs[at], Ok(Vec::new()))?;
-            let stream = match streams[at] {
-                Some(stream @ (Stream::Stdout | Stream::Stderr)) => stream,
-                _ => return errno_of(errno::BADF),
-            };
+            let pieces: Vec<_> = data.by_ref().take(pieces[at]).collect();
+            let (stream, total) = std::mem::replace(&mut plans[at], Ok((Stream::Stdin, 0)))?;
             let mut bytes = Vec::new();
-            let mut failed = None;
-            for _ in &iovecs {
-                match data.next().expect("one read per iovec") {
-                    Ok(piece) => bytes.extend_from_slice(&piece),
-                    Err(error) => {
-                        failed.get_or_insert(error);
-                    }
-                }
+            for piece in pieces {
+                bytes.extend_from_slice(&piece.map_err(|e| fault(&e))?);
             }
-            if let Some(error) = failed {
-                return Err(fault(&error));
-            }
-            let taken = state.write(stream, &bytes, budget);
-            if taken == 0 && !bytes.is_empty() {
+            state.write(stream, &bytes, total);
+            if bytes.is_empty() && total > 0 {
                 return errno_of(errno::NOSPC);
             }
-            b.write_u32(call, arg(call, 3), taken as u32)
+            b.write_u32(call, arg(call, 3), bytes.len() as u32)
         })
     }
 
     /// `fd_read`: stdin is empty, so a read of it reads nothing (its end).
     fn fd_read(&mut self) -> Vec<HostResult> {
-        let mut iovecs = self.iovecs(&vec![true; self.calls.len()]);
+        let mut iovecs = self.iovecs();
         let mut index = 0;
         self.each(|b, call, state| {
             let at = index;
@@ -456,7 +476,7 @@ impl Batch<'_, '_> {
     /// `fd_pread` and `fd_pwrite`: the iovec array is read, then the stream's errno (no
     /// stream has positions).
     fn fd_read_like(&mut self, errno: impl Fn(Stream) -> i32) -> Vec<HostResult> {
-        let mut iovecs = self.iovecs(&vec![true; self.calls.len()]);
+        let mut iovecs = self.iovecs();
         let mut index = 0;
         self.each(|_, call, state| {
             let at = index;
@@ -476,8 +496,8 @@ impl Batch<'_, '_> {
             .collect();
         let mut paths = self.memory.read_many(&reads).into_iter();
         self.each(|_, call, _| {
-            lookup_flags(arg(call, 1))?;
             let path = paths.next().expect("one read per call");
+            lookup_flags(arg(call, 1))?;
             if arg(call, 4) >= 1 << 4
                 || (arg64(call, 5) | arg64(call, 6)) >> 30 != 0
                 || arg(call, 7) >= 1 << 5
@@ -571,15 +591,15 @@ impl Batch<'_, '_> {
                     if !matches!(id, clock::REALTIME | clock::MONOTONIC) || flags > poll::ABSTIME {
                         return Err(Fail::Errno(errno::INVAL));
                     }
-                    let wait = if !host {
-                        Duration::ZERO
-                    } else if flags & poll::ABSTIME != 0 {
-                        let now = state.read_clock(id, &WasiClock::Host, self.shared.epoch);
-                        Duration::from_nanos(timeout.saturating_sub(now))
+                    // How long until it is due: an absolute time reads the clock.
+                    let due = if flags & poll::ABSTIME != 0 {
+                        let clock = &self.shared.config.clock;
+                        let now = state.read_clock(id, clock, self.shared.epoch);
+                        timeout.saturating_sub(now)
                     } else {
-                        Duration::from_nanos(timeout)
+                        timeout
                     };
-                    clocks.push((userdata, wait));
+                    clocks.push((userdata, Duration::from_nanos(due)));
                 }
                 kind @ (poll::FD_READ | poll::FD_WRITE) => {
                     let stream = state.stream(le32(&record[16..20]));
@@ -599,13 +619,14 @@ impl Batch<'_, '_> {
         if !ready.is_empty() {
             return Ok((ready, Duration::ZERO));
         }
+        // The subscriptions due first fire, after a wait on the host clock only.
         let first = clocks.iter().map(|(_, w)| *w).min().unwrap_or_default();
         let events = clocks
             .iter()
             .filter(|(_, w)| *w == first)
             .map(|(userdata, _)| event(userdata, poll::CLOCK, 0))
             .collect();
-        Ok((events, first))
+        Ok((events, if host { first } else { Duration::ZERO }))
     }
 }
 

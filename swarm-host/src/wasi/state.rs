@@ -104,6 +104,11 @@ impl AgentState {
         }
     }
 
+    /// Passes over the next `len` bytes of the agent's random stream.
+    pub(crate) fn skip_random(&mut self, len: u32) {
+        self.random_used += u64::from(len);
+    }
+
     /// The next `len` bytes of the agent's random stream.
     pub(crate) fn random(&mut self, agent: AgentId, seed: u64, len: usize) -> Vec<u8> {
         let mut bytes = vec![0; len];
@@ -129,18 +134,24 @@ impl AgentState {
         }
     }
 
-    /// Appends what fits of `bytes` to `stream` (stdout or stderr) within `budget` bytes,
-    /// marking the stream cut short if not all fits. Returns the bytes taken.
-    pub(crate) fn write(&mut self, stream: Stream, bytes: &[u8], budget: usize) -> usize {
-        let (stream, truncated) = if stream == Stream::Stdout {
-            (&mut self.output.stdout, &mut self.output.stdout_truncated)
-        } else {
-            (&mut self.output.stderr, &mut self.output.stderr_truncated)
+    /// Bytes `stream` (stdout or stderr) still takes within `budget`.
+    pub(crate) fn room(&self, stream: Stream, budget: usize) -> u64 {
+        let kept = match stream {
+            Stream::Stdout => &self.output.stdout,
+            _ => &self.output.stderr,
         };
-        let taken = bytes.len().min(budget.saturating_sub(stream.len()));
-        stream.extend_from_slice(&bytes[..taken]);
-        *truncated |= taken < bytes.len();
-        taken
+        budget.saturating_sub(kept.len()) as u64
+    }
+
+    /// Appends `bytes`, what fitted of a write of `total` bytes, to `stream` (stdout or
+    /// stderr), marking the stream cut short if not all of it fitted.
+    pub(crate) fn write(&mut self, stream: Stream, bytes: &[u8], total: u64) {
+        let (kept, truncated) = match stream {
+            Stream::Stdout => (&mut self.output.stdout, &mut self.output.stdout_truncated),
+            _ => (&mut self.output.stderr, &mut self.output.stderr_truncated),
+        };
+        kept.extend_from_slice(bytes);
+        *truncated |= (bytes.len() as u64) < total;
     }
 }
 

@@ -1,6 +1,7 @@
 //! WASI preview 1 against wasmtime-wasi: C programs built with clang and wasi-libc
-//! (`tests/wasi/*.c`) and a Rust program built for wasm32-wasip1 (`tests/wasi/rust`), all
-//! rebuilt by `cargo xtask wasi-guests`, run as many agents, each with its
+//! (`tests/wasi/*.c`), a Rust program built for wasm32-wasip1 (`tests/wasi/rust`) and
+//! CoreMark's own POSIX build (`swarm-bench/wasi`), all rebuilt by `cargo xtask wasi-guests`,
+//! run as many agents, each with its
 //! own arguments and environment, and every agent's stdout, stderr and end (returned, exit
 //! code, trap) must be what wasmtime-wasi gives the same program with the same arguments,
 //! clocks and random stream.
@@ -240,7 +241,7 @@ fn every_errno_and_bad_pointer_as_under_wasmtime() {
     let ends = check(&Program {
         name: "calls.wasm",
         wasm: include_bytes!("../wasi/calls.wasm"),
-        agents: 21,
+        agents: 25,
         args: &["{id}"],
         env: &[],
     });
@@ -258,6 +259,21 @@ fn clocks_sleeps_and_random_as_under_wasmtime() {
         args: &[],
         env: &[],
     });
+}
+
+#[test]
+fn coremarks_own_posix_build_as_under_wasmtime() {
+    // CoreMark's upstream sources and POSIX port, unmodified: one iteration of the
+    // performance run, whose report (its times from the deterministic clock) and CRCs must be
+    // wasmtime's.
+    let ends = check(&Program {
+        name: "coremark-posix.wasm",
+        wasm: include_bytes!("../../../swarm-bench/wasi/coremark-posix/coremark-posix.wasm"),
+        agents: 2,
+        args: &["0x0", "0x0", "0x66", "1"],
+        env: &[],
+    });
+    assert_eq!(ends, [End::Returned, End::Returned]);
 }
 
 #[test]

@@ -138,6 +138,14 @@ static int probe(int k) {
     case 18: __wasi_proc_exit(5);
     case 19: return __wasi_clock_res_get(4, &t);
     case 20: return __wasi_fd_read(0, BAD, 1, &n);
+    case 22: return raw_path_open(3, 2, (int32_t)path, 8, 0, 0, 0, 0, (int32_t)&opened);
+    case 23: return __wasi_fd_write(1, BAD, 0, &n);
+    case 24: return __wasi_fd_read(0, BAD, 0, &n);
+    case 21: {
+        // An empty buffer is not read: its address does not matter.
+        __wasi_ciovec_t empty_first[2] = {{BAD, 0}, {(const uint8_t *)text, 8}};
+        return __wasi_fd_write(1, empty_first, 2, &n);
+    }
     default: return -1;
     }
 }

@@ -23,28 +23,32 @@ int main(void) {
     printf("nanosleep %d\n", nanosleep(&nap, NULL));
     printf("usleep %d\n", usleep(1));
 
-    // poll_oneoff with two clock subscriptions and a write subscription on stdout.
+    // poll_oneoff: two clocks (the earlier fires), then the same with a write subscription
+    // on stdout (it alone fires, at once).
     __wasi_subscription_t subs[3] = {0};
     subs[0].userdata = 11;
     subs[0].u.tag = __WASI_EVENTTYPE_CLOCK;
     subs[0].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
-    subs[0].u.u.clock.timeout = 2000;
+    subs[0].u.u.clock.timeout = 50000000;
     subs[1].userdata = 22;
     subs[1].u.tag = __WASI_EVENTTYPE_CLOCK;
     subs[1].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
-    subs[1].u.u.clock.timeout = 1000;
+    subs[1].u.u.clock.timeout = 1000000;
     subs[2].userdata = 33;
     subs[2].u.tag = __WASI_EVENTTYPE_FD_WRITE;
     subs[2].u.u.fd_write.file_descriptor = 1;
-    __wasi_event_t events[3] = {0};
-    __wasi_size_t n = 0;
-    int r = __wasi_poll_oneoff(subs, events, 2, &n);
-    printf("poll clocks %d: %lu event(s)", r, n);
-    for (__wasi_size_t i = 0; i < n; i++) {
-        printf(" [%llu %u %u]", (unsigned long long)events[i].userdata, events[i].error,
-               events[i].type);
+    for (__wasi_size_t count = 2; count <= 3; count++) {
+        __wasi_event_t events[3] = {0};
+        __wasi_size_t n = 0;
+        int r = __wasi_poll_oneoff(subs, events, count, &n);
+        printf("poll %lu: %d, %lu event(s)", count, r, n);
+        for (__wasi_size_t i = 0; i < n; i++) {
+            printf(" [%llu %u %u %llu]", (unsigned long long)events[i].userdata,
+                   events[i].error, events[i].type,
+                   (unsigned long long)events[i].fd_readwrite.nbytes);
+        }
+        printf("\n");
     }
-    printf("\n");
 
     unsigned char bytes[100];
     int sizes[] = {1, 7, 8, 3, 16, 33, 32};
