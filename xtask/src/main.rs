@@ -177,11 +177,20 @@ fn bench(args: &[String]) -> Result<()> {
     setup::ensure_adapter()?;
     let quick = args.iter().any(|a| a == "--quick");
     let out = root().join("target/swarm-bench");
-    let mut command = cargo(&["run", "--package", "swarm-bench", "--bin", "swarm-bench"]);
-    if !quick {
-        command.arg("--release");
-    }
-    command.arg("--").arg("--out").arg(&out).args(args).env(
+    let mut command = if quick {
+        // The smoke test runs the dev build that `cargo test --workspace` makes: built for the
+        // whole workspace, its dependencies have the tests' features, so CI builds them once.
+        step(
+            "bench: build",
+            cargo(&["build", "--workspace", "--bins", "--tests"]),
+        )?;
+        Command::new(root().join("target/debug/swarm-bench"))
+    } else {
+        let mut command = cargo(&["run", "--package", "swarm-bench", "--bin", "swarm-bench"]);
+        command.args(["--release", "--"]);
+        command
+    };
+    command.arg("--out").arg(&out).args(args).env(
         "SWARM_BENCH_COMMAND",
         std::iter::once("cargo xtask bench")
             .chain(args.iter().map(String::as_str))
