@@ -1,7 +1,7 @@
 //! WASI preview 1 (`wasi_snapshot_preview1`) for swarm's agents, as host functions a user adds
 //! to the imports, as wasmtime-wasi is added to a linker: per-agent arguments and environment
-//! (`{id}` stands for the agent's slot), stdout and stderr kept per agent within a budget,
-//! clocks read from the host or per agent from a deterministic counter, a deterministic random
+//! (`{id}` stands for the agent's slot), a stdin every agent reads, stdout and stderr kept per
+//! agent within a budget, clocks read from the host or per agent from a deterministic counter, a deterministic random
 //! stream per agent, and `proc_exit` ending an agent with an exit code.
 //!
 //! ```no_run
@@ -26,7 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! No directory is preopened and stdin is empty, so a program sees no files: file and
+//! No directory is preopened, so a program sees no files: file and
 //! socket functions answer the errno wasmtime-wasi gives without preopens (`EBADF` for a
 //! descriptor that is not open). Where wasmtime-wasi traps, the agent traps: a pointer outside
 //! its memory (`memory_out_of_bounds`), a misaligned pointer or a value preview 1 does not
@@ -81,6 +81,9 @@ pub struct WasiConfig {
     /// The seed of `random_get`: agent slot `s` reads bytes `0, 1, 2, …` of
     /// [`random_bytes`]`(seed, s, …)`, whatever sizes its calls ask for.
     pub random_seed: u64,
+    /// Every agent's stdin: each agent reads these bytes from its own place in them, then
+    /// the end (empty by default).
+    pub stdin: Arc<[u8]>,
     /// Bytes of stdout, and of stderr, kept per agent. A write beyond them keeps what fits and
     /// answers with the count kept (`ENOSPC` when nothing fits), and [`WasiOutput`] says the
     /// stream was cut short.
@@ -94,6 +97,7 @@ impl Default for WasiConfig {
             env: Vec::new(),
             clock: WasiClock::Host,
             random_seed: 0,
+            stdin: Arc::from(Vec::new()),
             output_bytes: 64 * 1024,
         }
     }

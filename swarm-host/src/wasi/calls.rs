@@ -9,6 +9,7 @@
 //!   buffers checked, as a whole.
 //! - A stream's budget ([`WasiConfig::output_bytes`](super::WasiConfig::output_bytes)) gives
 //!   a short count, then `ENOSPC` (a full wasmtime-wasi pipe gives `EIO`).
+//! - `fd_read` fills every buffer of its iovec array that stdin's bytes reach.
 //! - A clock subscription of the deterministic clock fires without waiting.
 //! - There is no per-call byte limit (wasmtime-wasi's `ENOMEM`): a batch reads only what its
 //!   calls name, within each agent's memory and each stream's budget.
@@ -458,18 +459,36 @@ impl Batch<'_, '_> {
         })
     }
 
-    /// `fd_read`: stdin is empty, so a read of it reads nothing (its end).
+    /// `fd_read`: stdin's next bytes fill the iovecs' buffers in order; at its end a read
+    /// reads nothing.
     fn fd_read(&mut self) -> Vec<HostResult> {
         let mut iovecs = self.iovecs();
+        let input = std::sync::Arc::clone(&self.shared.config.stdin);
         let mut index = 0;
         self.each(|b, call, state| {
             let at = index;
             index += 1;
-            std::mem::replace(&mut iovecs[at], Ok(Vec::new()))?;
-            match state.stream(arg(call, 0)) {
-                Some(Stream::Stdin) => b.write_u32(call, arg(call, 3), 0),
-                _ => errno_of(errno::BADF),
+            let iovecs = std::mem::replace(&mut iovecs[at], Ok(Vec::new()))?;
+            if state.stream(arg(call, 0)) != Some(Stream::Stdin) {
+                return errno_of(errno::BADF);
             }
+            let size = b.memory.size(call.agent).map_err(|e| fault(&e))?;
+            let mut unread = state.unread(&input);
+            let mut read = 0;
+            for (address, len) in iovecs {
+                if unread.is_empty() {
+                    break;
+                }
+                if len > 0 && u64::from(address) + u64::from(len) > size {
+                    return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
+                }
+                let take = (len as usize).min(unread.len());
+                b.write(call, address, &unread[..take])?;
+                unread = &unread[take..];
+                read += take;
+            }
+            state.consume_stdin(read);
+            b.write_u32(call, arg(call, 3), read as u32)
         })
     }
 

@@ -17,6 +17,8 @@ pub(crate) struct AgentState {
     reads: [u64; 2],
     /// Bytes of its random stream used so far.
     random_used: u64,
+    /// Bytes of stdin read so far.
+    stdin_read: usize,
     /// What descriptors 0, 1 and 2 are (stdin, stdout and stderr until closed or renumbered);
     /// no other descriptor is ever open.
     fds: [Option<Stream>; 3],
@@ -38,6 +40,7 @@ impl Default for AgentState {
             env: None,
             reads: [0; 2],
             random_used: 0,
+            stdin_read: 0,
             fds: [
                 Some(Stream::Stdin),
                 Some(Stream::Stdout),
@@ -102,6 +105,16 @@ impl AgentState {
                 start.wrapping_add(n.wrapping_mul(nanos(step)))
             }
         }
+    }
+
+    /// The agent's place in stdin, `input`: the bytes it has not read.
+    pub(crate) fn unread<'i>(&self, input: &'i [u8]) -> &'i [u8] {
+        &input[self.stdin_read.min(input.len())..]
+    }
+
+    /// Moves the agent's place in stdin on by `n` bytes.
+    pub(crate) fn consume_stdin(&mut self, n: usize) {
+        self.stdin_read += n;
     }
 
     /// Passes over the next `len` bytes of the agent's random stream.

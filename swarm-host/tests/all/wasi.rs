@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiOutput};
 use swarm_host::{Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 
 /// How an agent's `_start` ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +30,8 @@ struct Program {
     /// Arguments after argv[0]; `{id}` stands for the agent's index.
     args: &'static [&'static str],
     env: &'static [(&'static str, &'static str)],
+    /// Every agent's stdin.
+    stdin: &'static [u8],
 }
 
 const REALTIME: Duration = Duration::from_secs(1_700_000_000);
@@ -52,6 +54,7 @@ fn config(program: &Program, output_bytes: usize) -> WasiConfig {
             step: STEP,
         },
         random_seed: SEED,
+        stdin: program.stdin.into(),
         output_bytes,
     }
 }
@@ -150,6 +153,7 @@ fn run_wasmtime(program: &Program, module: &wasmtime::Module, index: u32) -> (En
     let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
     builder
         .arg(program.name)
+        .stdin(MemoryInputPipe::new(program.stdin))
         .stdout(stdout.clone())
         .stderr(stderr.clone())
         .wall_clock(Wall(AtomicU64::new(0)))
@@ -224,6 +228,7 @@ const HELLO: Program = Program {
     agents: 12,
     args: &["hi there", "{id}", "--flag=x"],
     env: &[("SEED", "{id}"), ("LANG", "C.UTF-8"), ("EMPTY", "")],
+    stdin: b"",
 };
 
 #[test]
@@ -244,6 +249,7 @@ fn every_errno_and_bad_pointer_as_under_wasmtime() {
         agents: 25,
         args: &["{id}"],
         env: &[],
+        stdin: b"",
     });
     assert_eq!(ends[0], End::Returned);
     assert!(ends.iter().filter(|e| **e == End::Trapped).count() >= 10);
@@ -258,6 +264,7 @@ fn clocks_sleeps_and_random_as_under_wasmtime() {
         agents: 4,
         args: &[],
         env: &[],
+        stdin: b"",
     });
 }
 
@@ -272,6 +279,7 @@ fn coremarks_own_posix_build_as_under_wasmtime() {
         agents: 2,
         args: &["0x0", "0x0", "0x66", "1"],
         env: &[],
+        stdin: b"",
     });
     assert_eq!(ends, [End::Returned, End::Returned]);
 }
@@ -284,9 +292,47 @@ fn rust_std_as_under_wasmtime() {
         agents: 6,
         args: &["{id}"],
         env: &[("HOME", "/agents/{id}"), ("RUST_BACKTRACE", "0")],
+        stdin: b"",
     });
     assert_eq!(ends[0], End::Returned);
     assert_eq!(ends[3], End::Exit(3));
+}
+
+/// Lines of different lengths, one longer than the program's 40-byte buffer, past stdio's
+/// 1,024-byte buffer in all.
+const INPUT: &[u8] = b"first line\n\
+second, with a tab\there\n\
+a line longer than forty bytes, which fgets splits in two\n\
+\n\
+last of the five\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789\n\
+the end, without a newline";
+
+#[test]
+fn stdin_as_under_wasmtime() {
+    // Every agent reads the same stdin from its own place in it.
+    assert!(INPUT.len() > 1_100);
+    check(&Program {
+        name: "stdin.wasm",
+        wasm: include_bytes!("../wasi/stdin.wasm"),
+        agents: 3,
+        args: &[],
+        env: &[],
+        stdin: INPUT,
+    });
 }
 
 #[test]

@@ -155,6 +155,10 @@ struct RunArgs {
     /// for the agent's index.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     wasi_env: Vec<String>,
+    /// A file every agent reads as its WASI stdin, each from its own place in it [default:
+    /// an empty stdin].
+    #[arg(long, value_name = "FILE")]
+    stdin: Option<PathBuf>,
     /// Bytes of WASI stdout, and of stderr, kept per agent; a write beyond them keeps what
     /// fits (a short count, then ENOSPC), and the run reports the agents cut short (`--json`:
     /// "stdout_truncated", "stderr_truncated").
@@ -303,6 +307,12 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             },
         },
         random_seed: args.random_seed,
+        stdin: match &args.stdin {
+            Some(path) => std::fs::read(path)
+                .with_context(|| format!("cannot read --stdin {}", path.display()))?
+                .into(),
+            None => Arc::from(Vec::new()),
+        },
         output_bytes: args.stdout_bytes,
     });
     if args.agents == 0 {
