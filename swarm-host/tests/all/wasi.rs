@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiOutput};
-use swarm_host::{Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier};
+use swarm_host::{Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier, Value};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 
 /// How an agent's `_start` ended.
@@ -349,4 +349,62 @@ fn output_beyond_the_budget_is_cut_and_reported() {
         assert!(!output.stderr_truncated);
     }
     assert!(ours.iter().any(|(_, o)| o.stdout_truncated));
+}
+
+/// A start function that exits (or traps) ends its agent before its call: that call is
+/// dropped, so a later call on the agent runs once, not followed by the dropped one.
+#[test]
+fn a_start_function_that_exits_drops_the_agents_call() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (import "swarm" "agent_id" (func $id (result i32)))
+          (memory (export "memory") 1)
+          (global $calls (mut i32) (i32.const 0))
+          (func $start
+            ;; Agent 0 exits with 7, agent 1 traps, agent 2 goes on to its call.
+            (if (i32.eqz (call $id)) (then (call $exit (i32.const 7))))
+            (if (i32.eq (call $id) (i32.const 1)) (then unreachable)))
+          (start $start)
+          ;; How many times this agent has made this call.
+          (func (export "count") (result i32)
+            (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+            (global.get $calls)))"#,
+    )
+    .unwrap();
+    let wasi = Wasi::new(WasiConfig::default());
+    let mut imports = Imports::new();
+    wasi.add_to(&mut imports);
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 3,
+        max_memory_pages: 1,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&wasm, &imports).unwrap();
+    let ids: Vec<_> = (0..3).map(|_| swarm.spawn("count", &[]).unwrap()).collect();
+    let report = swarm.run().unwrap();
+    let outcome = |report: &swarm_host::DispatchReport, i: usize| {
+        report
+            .agents
+            .iter()
+            .find(|a| a.id == ids[i])
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    assert_eq!(outcome(&report, 0), Outcome::Exited(7));
+    assert_eq!(
+        outcome(&report, 1),
+        Outcome::Trapped(swarm_host::TrapCode::Unreachable)
+    );
+    assert_eq!(outcome(&report, 2), Outcome::Finished(vec![Value::I32(1)]));
+    // A new call: each agent counts it once.
+    for id in &ids {
+        swarm.call(*id, "count", &[]).unwrap();
+    }
+    let report = swarm.run().unwrap();
+    assert_eq!(outcome(&report, 0), Outcome::Finished(vec![Value::I32(1)]));
+    assert_eq!(outcome(&report, 1), Outcome::Finished(vec![Value::I32(1)]));
+    assert_eq!(outcome(&report, 2), Outcome::Finished(vec![Value::I32(2)]));
 }
