@@ -77,24 +77,22 @@ pub(super) fn answer(
         memory,
     };
     match func {
-        Func::ArgsSizesGet => batch.each(|b, call, state| {
-            let sizes = sizes(state.args(call.agent, &b.shared.config));
-            b.write_u32(call, arg(call, 0), sizes.0)?;
-            b.write_u32(call, arg(call, 1), sizes.1)
-        }),
-        Func::ArgsGet => batch.each(|b, call, state| {
-            let args = state.args(call.agent, &b.shared.config).to_vec();
-            b.write_strings(call, &args)
-        }),
-        Func::EnvironSizesGet => batch.each(|b, call, state| {
-            let sizes = sizes(state.env(call.agent, &b.shared.config));
-            b.write_u32(call, arg(call, 0), sizes.0)?;
-            b.write_u32(call, arg(call, 1), sizes.1)
-        }),
-        Func::EnvironGet => batch.each(|b, call, state| {
-            let env = state.env(call.agent, &b.shared.config).to_vec();
-            b.write_strings(call, &env)
-        }),
+        Func::ArgsSizesGet | Func::EnvironSizesGet | Func::ArgsGet | Func::EnvironGet => batch
+            .each(|b, call, state| {
+                let config = &b.shared.config;
+                let strings = match func {
+                    Func::ArgsSizesGet | Func::ArgsGet => state.args(call.agent, config),
+                    _ => state.env(call.agent, config),
+                };
+                if matches!(func, Func::ArgsGet | Func::EnvironGet) {
+                    let strings = strings.to_vec();
+                    return b.write_strings(call, &strings);
+                }
+                let bytes = strings.iter().map(|s| s.len() as u32).sum();
+                let count = strings.len() as u32;
+                b.write_u32(call, arg(call, 0), count)?;
+                b.write_u32(call, arg(call, 1), bytes)
+            }),
         Func::ClockResGet => batch.each(|b, call, _| {
             clock_id(call)?;
             let resolution = match b.shared.config.clock {
@@ -656,14 +654,6 @@ fn event(userdata: &[u8], kind: u8, nbytes: u64) -> [u8; 32] {
     record[10] = kind;
     record[16..24].copy_from_slice(&nbytes.to_le_bytes());
     record
-}
-
-/// The count and total bytes of NUL-terminated strings.
-fn sizes(strings: &[Vec<u8>]) -> (u32, u32) {
-    (
-        strings.len() as u32,
-        strings.iter().map(|s| s.len() as u32).sum(),
-    )
 }
 
 /// The clock id of argument 0: `EBADF` for the CPU-time clocks, which are not offered; a

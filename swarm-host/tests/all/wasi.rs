@@ -34,6 +34,18 @@ struct Program {
     stdin: &'static [u8],
 }
 
+impl Program {
+    /// A program with no arguments, environment or stdin, for `..` in the programs below.
+    const NONE: Self = Self {
+        name: "",
+        wasm: &[],
+        agents: 1,
+        args: &[],
+        env: &[],
+        stdin: b"",
+    };
+}
+
 const REALTIME: Duration = Duration::from_secs(1_700_000_000);
 const STEP: Duration = Duration::from_micros(1_250);
 const SEED: u64 = 0x5eed;
@@ -228,7 +240,7 @@ const HELLO: Program = Program {
     agents: 12,
     args: &["hi there", "{id}", "--flag=x"],
     env: &[("SEED", "{id}"), ("LANG", "C.UTF-8"), ("EMPTY", "")],
-    stdin: b"",
+    ..Program::NONE
 };
 
 #[test]
@@ -248,8 +260,7 @@ fn every_errno_and_bad_pointer_as_under_wasmtime() {
         wasm: include_bytes!("../wasi/calls.wasm"),
         agents: 25,
         args: &["{id}"],
-        env: &[],
-        stdin: b"",
+        ..Program::NONE
     });
     assert_eq!(ends[0], End::Returned);
     assert!(ends.iter().filter(|e| **e == End::Trapped).count() >= 10);
@@ -262,9 +273,7 @@ fn clocks_sleeps_and_random_as_under_wasmtime() {
         name: "clocks.wasm",
         wasm: include_bytes!("../wasi/clocks.wasm"),
         agents: 4,
-        args: &[],
-        env: &[],
-        stdin: b"",
+        ..Program::NONE
     });
 }
 
@@ -278,8 +287,7 @@ fn coremarks_own_posix_build_as_under_wasmtime() {
         wasm: include_bytes!("../../../swarm-bench/wasi/coremark-posix/coremark-posix.wasm"),
         agents: 2,
         args: &["0x0", "0x0", "0x66", "1"],
-        env: &[],
-        stdin: b"",
+        ..Program::NONE
     });
     assert_eq!(ends, [End::Returned, End::Returned]);
 }
@@ -292,7 +300,7 @@ fn rust_std_as_under_wasmtime() {
         agents: 6,
         args: &["{id}"],
         env: &[("HOME", "/agents/{id}"), ("RUST_BACKTRACE", "0")],
-        stdin: b"",
+        ..Program::NONE
     });
     assert_eq!(ends[0], End::Returned);
     assert_eq!(ends[3], End::Exit(3));
@@ -329,9 +337,8 @@ fn stdin_as_under_wasmtime() {
         name: "stdin.wasm",
         wasm: include_bytes!("../wasi/stdin.wasm"),
         agents: 3,
-        args: &[],
-        env: &[],
         stdin: INPUT,
+        ..Program::NONE
     });
 }
 
