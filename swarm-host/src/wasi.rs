@@ -1,8 +1,9 @@
 //! WASI preview 1 (`wasi_snapshot_preview1`) for swarm's agents, as host functions a user adds
 //! to the imports, as wasmtime-wasi is added to a linker: per-agent arguments and environment
 //! (`{id}` stands for the agent's slot), a stdin every agent reads, stdout and stderr kept per
-//! agent within a budget, clocks read from the host or per agent from a deterministic counter, a deterministic random
-//! stream per agent, and `proc_exit` ending an agent with an exit code.
+//! agent within a budget, preopened directories every agent reads and changes only in its own
+//! view, clocks read from the host or per agent from a deterministic counter, a deterministic
+//! random stream per agent, and `proc_exit` ending an agent with an exit code.
 //!
 //! ```no_run
 //! use swarm_host::wasi::{Wasi, WasiConfig};
@@ -26,11 +27,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! No directory is preopened, so a program sees no files: file and
-//! socket functions answer the errno wasmtime-wasi gives without preopens (`EBADF` for a
-//! descriptor that is not open). Where wasmtime-wasi traps, the agent traps: a pointer outside
-//! its memory (`memory_out_of_bounds`), a misaligned pointer or a value preview 1 does not
-//! define (`bad_host_call`). `calls.rs` lists where swarm's answers may differ.
+//! Files come from [`WasiDir`]s, preopened as descriptors 3, 4, … in the order of
+//! [`WasiConfig::dirs`]: each is loaded once into an image all agents share. What an agent
+//! creates or changes lives in its own overlay, within [`WasiConfig::file_bytes`]
+//! (`ENOSPC` beyond it); [`WasiOutput::files`] hands back the files it created or changed, and
+//! [`Wasi::read_file`] reads any file as an agent sees it. Nothing reaches the host's disk.
+//!
+//! Every answer, errno and trap is wasmtime-wasi's: where it traps, the agent traps (a pointer
+//! outside its memory traps `memory_out_of_bounds`; a misaligned pointer or a value preview 1
+//! does not define traps `bad_host_call`). `calls.rs` and `files.rs` list where swarm's
+//! answers may differ.
 //!
 //! Every WASI call is a host call: the agent stops at it, and the next dispatch answers it
 //! with the batch of agents waiting there. A `poll_oneoff` on the host clock makes the whole
@@ -38,6 +44,10 @@
 
 mod abi;
 mod calls;
+mod dir;
+mod files;
+mod fs;
+mod poll;
 mod state;
 
 use std::collections::HashMap;
@@ -47,8 +57,10 @@ use std::time::{Duration, Instant};
 use swarm_core::AgentId;
 
 pub use abi::MODULE;
+pub use dir::{WasiDir, WasiDirError};
 
 use crate::Imports;
+use dir::Image;
 use state::AgentState;
 
 /// How WASI's clocks read.
@@ -88,6 +100,13 @@ pub struct WasiConfig {
     /// answers with the count kept (`ENOSPC` when nothing fits), and [`WasiOutput`] says the
     /// stream was cut short.
     pub output_bytes: usize,
+    /// The directories every agent finds preopened, as descriptors 3, 4, … in this order.
+    pub dirs: Vec<WasiDir>,
+    /// Bytes of each agent's own files: everything it creates or changes counts (a changed
+    /// file whole, a directory its entries' names, each 64 bytes more); a write beyond them
+    /// keeps what fits and answers with the count kept, or `ENOSPC` when nothing fits, and
+    /// [`WasiOutput::files_full`] says so.
+    pub file_bytes: usize,
 }
 
 impl Default for WasiConfig {
@@ -99,6 +118,8 @@ impl Default for WasiConfig {
             random_seed: 0,
             stdin: Arc::from(Vec::new()),
             output_bytes: 64 * 1024,
+            dirs: Vec::new(),
+            file_bytes: 1 << 20,
         }
     }
 }
@@ -115,6 +136,21 @@ pub struct WasiOutput {
     pub stdout_truncated: bool,
     /// Whether it wrote more to stderr than [`WasiConfig::output_bytes`].
     pub stderr_truncated: bool,
+    /// The files it created or changed that are there at its end, by path (the preopen's
+    /// guest name, then the path under it), in path order.
+    pub files: Vec<WasiFile>,
+    /// Whether a change to its files was refused, or cut short, for
+    /// [`WasiConfig::file_bytes`].
+    pub files_full: bool,
+}
+
+/// A file an agent created or changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WasiFile {
+    /// Its path: the preopen's guest name, then the path under it (`data/out/result.txt`).
+    pub path: String,
+    /// Its bytes.
+    pub contents: Vec<u8>,
 }
 
 /// WASI preview 1 for the agents of the swarm whose imports it was added to: one `Wasi` a
@@ -130,12 +166,50 @@ struct Shared {
     config: WasiConfig,
     /// Where the host's monotonic clock counts from.
     epoch: Instant,
+    /// The preopened directories' files.
+    image: Arc<Image>,
     agents: Mutex<HashMap<AgentId, AgentState>>,
 }
 
 impl Shared {
     fn agents(&self) -> MutexGuard<'_, HashMap<AgentId, AgentState>> {
         self.agents.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `agent`'s state in `agents`, made on its first call.
+    fn state<'a>(
+        &self,
+        agents: &'a mut HashMap<AgentId, AgentState>,
+        agent: AgentId,
+    ) -> &'a mut AgentState {
+        agents
+            .entry(agent)
+            .or_insert_with(|| AgentState::new(&self.image, &self.config))
+    }
+
+    /// The time a file changed by an agent gets: the host's time of day, or under the
+    /// deterministic clock its first realtime reading (reading no agent's clock).
+    fn now(&self) -> u64 {
+        match self.config.clock {
+            WasiClock::Host => std::time::SystemTime::now()
+                .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+            WasiClock::Deterministic { realtime, .. } => realtime.as_nanos() as u64,
+        }
+    }
+}
+
+/// What `state` hands back of an agent.
+fn output_of(state: &AgentState) -> WasiOutput {
+    WasiOutput {
+        files: state
+            .fs
+            .changed_files()
+            .into_iter()
+            .map(|(path, contents)| WasiFile { path, contents })
+            .collect(),
+        files_full: state.fs.full,
+        ..state.output.clone()
     }
 }
 
@@ -144,6 +218,7 @@ impl Wasi {
     pub fn new(config: WasiConfig) -> Self {
         Self {
             shared: Arc::new(Shared {
+                image: Arc::new(Image::new(&config.dirs)),
                 config,
                 epoch: Instant::now(),
                 agents: Mutex::new(HashMap::new()),
@@ -168,35 +243,42 @@ impl Wasi {
 
     /// Gives `agent` these arguments instead of [`WasiConfig::args`] (no `{id}` replaced).
     pub fn set_args(&self, agent: AgentId, args: &[String]) {
-        self.shared
-            .agents()
-            .entry(agent)
-            .or_default()
-            .set_args(args);
+        let mut agents = self.shared.agents();
+        self.shared.state(&mut agents, agent).set_args(args);
     }
 
     /// Gives `agent` this environment instead of [`WasiConfig::env`] (no `{id}` replaced).
     pub fn set_env(&self, agent: AgentId, env: &[(String, String)]) {
-        self.shared.agents().entry(agent).or_default().set_env(env);
+        let mut agents = self.shared.agents();
+        self.shared.state(&mut agents, agent).set_env(env);
     }
 
-    /// What `agent` has written to stdout and stderr so far.
+    /// What `agent` has written to stdout, stderr and its files so far.
     pub fn output(&self, agent: AgentId) -> WasiOutput {
         self.shared
             .agents()
             .get(&agent)
-            .map(|a| a.output.clone())
+            .map(output_of)
             .unwrap_or_default()
     }
 
-    /// What `agent` wrote to stdout and stderr, and forgets the agent: take each agent's
-    /// output once it is done, so the host keeps nothing of agents long gone.
+    /// What `agent` wrote to stdout, stderr and its files, and forgets the agent: take each
+    /// agent's output once it is done, so the host keeps nothing of agents long gone.
     pub fn take_output(&self, agent: AgentId) -> WasiOutput {
         self.shared
             .agents()
             .remove(&agent)
-            .map(|a| a.output)
+            .map(|a| output_of(&a))
             .unwrap_or_default()
+    }
+
+    /// The file at `path` (the preopen's guest name, then the path under it) as `agent` sees
+    /// it, if it is a file there.
+    pub fn read_file(&self, agent: AgentId, path: &str) -> Option<Vec<u8>> {
+        match self.shared.agents().get(&agent) {
+            Some(state) => state.fs.read_path(path),
+            None => fs::Fs::new(Arc::clone(&self.shared.image), 0).read_path(path),
+        }
     }
 }
 

@@ -164,13 +164,21 @@ pub(crate) const FUNCS: [(Func, &str, &[ValType], &[ValType]); 46] = [
 pub(crate) mod errno {
     pub(crate) const SUCCESS: i32 = 0;
     pub(crate) const BADF: i32 = 8;
+    pub(crate) const BUSY: i32 = 10;
+    pub(crate) const EXIST: i32 = 20;
+    pub(crate) const FBIG: i32 = 22;
     pub(crate) const ILSEQ: i32 = 25;
     pub(crate) const INVAL: i32 = 28;
     pub(crate) const IO: i32 = 29;
+    pub(crate) const ISDIR: i32 = 31;
+    pub(crate) const NAMETOOLONG: i32 = 37;
+    pub(crate) const NOENT: i32 = 44;
     pub(crate) const NOSPC: i32 = 51;
     pub(crate) const NOTDIR: i32 = 54;
+    pub(crate) const NOTEMPTY: i32 = 55;
     pub(crate) const NOTSOCK: i32 = 57;
     pub(crate) const NOTSUP: i32 = 58;
+    pub(crate) const PERM: i32 = 63;
     pub(crate) const SPIPE: i32 = 70;
 }
 
@@ -182,10 +190,41 @@ pub(crate) mod clock {
     pub(crate) const THREAD_CPUTIME: u32 = 3;
 }
 
-/// `rights` bits.
+/// `rights` bits, and the sets wasmtime-wasi reports.
 pub(crate) mod rights {
     pub(crate) const FD_READ: u64 = 1 << 1;
+    pub(crate) const FD_SEEK: u64 = 1 << 2;
     pub(crate) const FD_WRITE: u64 = 1 << 6;
+    pub(crate) const FD_READDIR: u64 = 1 << 14;
+    pub(crate) const PATH_FILESTAT_SET_SIZE: u64 = 1 << 19;
+    pub(crate) const FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
+    /// Every right preview 1 defines.
+    pub(crate) const ALL: u64 = (1 << 30) - 1;
+    /// What a directory descriptor lacks of [`ALL`].
+    pub(crate) const DIR_EXCLUDED: u64 = FD_SEEK | FD_FILESTAT_SET_SIZE | PATH_FILESTAT_SET_SIZE;
+    /// A preopened directory's rights: the path functions, with the file status ones.
+    pub(crate) const PREOPEN_BASE: u64 = 0x07b7_fe00;
+    pub(crate) const PREOPEN_INHERITING: u64 = 0x0ff7_ffff;
+}
+
+/// `filetype` values.
+pub(crate) mod filetype {
+    pub(crate) const UNKNOWN: u8 = 0;
+    pub(crate) const DIRECTORY: u8 = 3;
+    pub(crate) const REGULAR_FILE: u8 = 4;
+}
+
+/// `oflags` bits of `path_open`.
+pub(crate) mod oflags {
+    pub(crate) const CREAT: u32 = 1;
+    pub(crate) const DIRECTORY: u32 = 2;
+    pub(crate) const EXCL: u32 = 4;
+    pub(crate) const TRUNC: u32 = 8;
+}
+
+/// `lookupflags` bits.
+pub(crate) mod lookup {
+    pub(crate) const SYMLINK_FOLLOW: u32 = 1;
 }
 
 /// `poll_oneoff` records: a 48-byte subscription, a 32-byte event.
@@ -194,6 +233,8 @@ pub(crate) mod poll {
     pub(crate) const CLOCK: u8 = 0;
     pub(crate) const FD_READ: u8 = 1;
     pub(crate) const FD_WRITE: u8 = 2;
+    /// `eventrwflags`: the descriptor is at its end.
+    pub(crate) const HANGUP: u16 = 1;
     /// `subclockflags`: the timeout is an absolute time of the clock.
     pub(crate) const ABSTIME: u16 = 1;
 }

@@ -1,7 +1,8 @@
 //! The preview 1 functions, each answering a batch of agents' calls at once (memory is read
 //! for the whole batch in one readback where a function reads it), as wasmtime-wasi answers
-//! them without preopened directories: the same errno for each descriptor, and a trap where it
-//! traps (a pointer outside memory or misaligned, an enum value preview 1 does not define).
+//! them: the same errno for each descriptor, and a trap where it traps (a pointer outside
+//! memory or misaligned, an enum value preview 1 does not define). The functions on files and
+//! directories are in `files.rs`.
 //!
 //! Where wasmtime-wasi's choice is one of several the interface allows, swarm's may differ:
 //! - `fd_write` writes every buffer of its iovec array, not only the first that is not empty,
@@ -14,15 +15,14 @@
 //! - There is no per-call byte limit (wasmtime-wasi's `ENOMEM`): a batch reads only what its
 //!   calls name, within each agent's memory and each stream's budget.
 
-use std::time::{Duration, Instant};
-
-use super::abi::{Func, clock, errno, poll, rights};
-use super::state::{AgentState, Stream};
+use super::abi::{Func, clock, errno};
+use super::files::{self, PathChange, fdstat, file_fd};
+use super::state::{AgentState, Desc, Stream};
 use super::{Shared, WasiClock};
 use crate::{HostCall, HostMemory, HostMemoryError, HostResult, HostStop, TrapCode, Value};
 
 /// Why a call does not succeed: an errno it returns, or how it ends the agent's call.
-enum Fail {
+pub(super) enum Fail {
     Errno(i32),
     Stop(HostStop),
 }
@@ -34,15 +34,15 @@ impl From<HostStop> for Fail {
 }
 
 /// A call's answer before it becomes the result: `Ok` is `SUCCESS`.
-type Answer = Result<(), Fail>;
+pub(super) type Answer = Result<(), Fail>;
 
-fn errno_of(e: i32) -> Answer {
+pub(super) fn errno_of(e: i32) -> Answer {
     Err(Fail::Errno(e))
 }
 
 /// A memory access that failed: a trap outside the memory (as wasmtime-wasi's guest-pointer
 /// checks trap), `EIO` when the GPU could not be read.
-fn fault(error: &HostMemoryError) -> Fail {
+pub(super) fn fault(error: &HostMemoryError) -> Fail {
     match error {
         HostMemoryError::Gpu(_) => Fail::Errno(errno::IO),
         _ => Fail::Stop(TrapCode::MemoryOutOfBounds.into()),
@@ -50,13 +50,13 @@ fn fault(error: &HostMemoryError) -> Fail {
 }
 
 /// A value preview 1 does not define for an argument: wasmtime-wasi traps.
-fn bad_argument() -> Fail {
+pub(super) fn bad_argument() -> Fail {
     Fail::Stop(TrapCode::BadHostCall.into())
 }
 
 /// Checks that `address` is a multiple of `align`, as wasmtime-wasi's guest pointers must be
 /// (it traps otherwise).
-fn aligned(address: u32, align: u32) -> Answer {
+pub(super) fn aligned(address: u32, align: u32) -> Answer {
     if address.is_multiple_of(align) {
         Ok(())
     } else {
@@ -121,107 +121,153 @@ pub(super) fn answer(
             let bytes = state.random(call.agent, b.shared.config.random_seed, len as usize);
             b.write(call, buf, &bytes)
         }),
-        Func::FdWrite => batch.fd_write(),
+        Func::FdWrite => batch.fd_write(false),
+        Func::FdPwrite => batch.fd_write(true),
         Func::FdRead => batch.fd_read(),
+        Func::FdPread => batch.fd_pread(),
         Func::FdClose => batch.each(|_, call, state| {
             let fd = arg(call, 0);
-            state.stream(fd).ok_or(Fail::Errno(errno::BADF))?;
+            state.desc(fd).ok_or(Fail::Errno(errno::BADF))?;
             state.close(fd);
             Ok(())
         }),
         Func::FdFdstatGet => batch.each(|b, call, state| {
-            let stream = state.stream(arg(call, 0)).ok_or(Fail::Errno(errno::BADF))?;
-            let rights = if stream == Stream::Stdin {
-                rights::FD_READ
-            } else {
-                rights::FD_WRITE
-            };
-            // filetype 0 (unknown: not a terminal), no flags, the same rights inherited.
-            let mut record = [0u8; 24];
-            record[8..16].copy_from_slice(&rights.to_le_bytes());
-            record[16..24].copy_from_slice(&rights.to_le_bytes());
-            b.write_record(call, arg(call, 1), &record)
+            let desc = state.desc(arg(call, 0)).ok_or(Fail::Errno(errno::BADF))?;
+            b.write_record(call, arg(call, 1), &fdstat(desc))
         }),
         Func::FdFilestatGet => batch.each(|b, call, state| {
-            state.stream(arg(call, 0)).ok_or(Fail::Errno(errno::BADF))?;
-            b.write_record(call, arg(call, 1), &[0u8; 64])
+            match state
+                .desc(arg(call, 0))
+                .ok_or(Fail::Errno(errno::BADF))?
+                .ino()
+            {
+                Some(ino) => b.write_filestat(call, arg(call, 1), &state.fs, ino),
+                // A stream's status is all zeros.
+                None => b.write_record(call, arg(call, 1), &[0u8; 64]),
+            }
         }),
-        Func::FdSeek => batch.each(|_, call, state| {
-            if arg(call, 2) > 2 {
+        Func::FdSeek | Func::FdTell => batch.each(|b, call, state| {
+            let whence = if func == Func::FdSeek {
+                arg(call, 2)
+            } else {
+                1
+            };
+            if whence > 2 {
                 return Err(bad_argument());
             }
-            on_stream(state, call, |_| errno::SPIPE)
-        }),
-        Func::FdTell => batch.each(|_, call, state| on_stream(state, call, |_| errno::SPIPE)),
-        Func::FdPread => batch.fd_read_like(|stream| {
-            if stream == Stream::Stdin {
-                errno::SPIPE
+            let offset = if func == Func::FdSeek {
+                arg64(call, 1) as i64
             } else {
-                errno::BADF
-            }
+                0
+            };
+            let out = arg(call, if func == Func::FdSeek { 3 } else { 1 });
+            let ino = match state.desc(arg(call, 0)) {
+                Some(Desc::Stream(_)) => return errno_of(errno::SPIPE),
+                Some(Desc::File(file)) => file.ino,
+                _ => return errno_of(errno::BADF),
+            };
+            let size = state.fs.node(ino).bytes().len() as u64;
+            let file = file_fd(state, arg(call, 0))?;
+            let position = files::seek(file.position, size, offset, whence)?;
+            aligned(out, 8)?;
+            file.position = position;
+            b.write_u64(call, out, position)
         }),
-        Func::FdPwrite => batch.fd_read_like(|stream| {
-            if stream == Stream::Stdin {
-                errno::BADF
-            } else {
-                errno::SPIPE
-            }
-        }),
-        Func::FdAdvise => batch.each(|_, call, _| {
-            if arg(call, 3) > 5 {
-                return Err(bad_argument());
-            }
-            errno_of(errno::BADF)
-        }),
-        Func::FdFdstatSetFlags => batch.each(|_, call, _| {
+        Func::FdAdvise | Func::FdAllocate | Func::FdDatasync | Func::FdSync => {
+            batch.each(|_, call, state| {
+                if func == Func::FdAdvise && arg(call, 3) > 5 {
+                    return Err(bad_argument());
+                }
+                file_fd(state, arg(call, 0))?;
+                if func == Func::FdAllocate {
+                    return errno_of(errno::NOTSUP);
+                }
+                Ok(())
+            })
+        }
+        Func::FdFdstatSetFlags => batch.each(|_, call, state| {
             if arg(call, 1) >= 1 << 5 {
                 return Err(bad_argument());
             }
-            errno_of(errno::BADF)
+            files::set_flags(file_fd(state, arg(call, 0))?, arg(call, 1))
         }),
-        Func::FdFdstatSetRights => batch.each(|_, call, _| {
+        Func::FdFdstatSetRights => batch.each(|_, call, state| {
             if (arg64(call, 1) | arg64(call, 2)) >> 30 != 0 {
                 return Err(bad_argument());
             }
-            errno_of(errno::BADF)
+            match state.desc(arg(call, 0)) {
+                Some(Desc::File(_) | Desc::Dir { .. }) => errno_of(errno::NOTSUP),
+                _ => errno_of(errno::BADF),
+            }
         }),
-        Func::FdFilestatSetTimes => batch.each(|_, call, _| {
-            set_times_flags(arg(call, 3))?;
-            errno_of(errno::BADF)
+        Func::FdFilestatSetSize => batch.each(|b, call, state| {
+            let file = file_fd(state, arg(call, 0))?;
+            if !file.write {
+                return errno_of(errno::INVAL);
+            }
+            let ino = file.ino;
+            state
+                .fs
+                .set_size(ino, arg64(call, 1), b.shared.now())
+                .map_err(Fail::Errno)
         }),
-        Func::FdAllocate
-        | Func::FdDatasync
-        | Func::FdFilestatSetSize
-        | Func::FdReaddir
-        | Func::FdSync
-        | Func::FdPrestatGet => batch.each(|_, _, _| errno_of(errno::BADF)),
-        Func::FdPrestatDirName => {
-            batch.each(|_, call, state| on_stream(state, call, |_| errno::NOTDIR))
-        }
+        Func::FdFilestatSetTimes => batch.each(|b, call, state| {
+            let now = b.shared.now();
+            let times = files::times(arg(call, 3), arg64(call, 1), arg64(call, 2), now)?;
+            let ino = match state.desc(arg(call, 0)).and_then(Desc::ino) {
+                Some(ino) => ino,
+                None => return errno_of(errno::BADF),
+            };
+            files::set_times(&mut state.fs, ino, times, now)
+        }),
+        Func::FdPrestatGet => batch.each(|b, call, state| {
+            let Some(Desc::Dir {
+                preopen: Some(name),
+                ..
+            }) = state.desc(arg(call, 0))
+            else {
+                return errno_of(errno::BADF);
+            };
+            // Tag 0, a directory; bytes 1 to 3 are left as they were.
+            let len = name.len() as u32;
+            let out = arg(call, 1);
+            aligned(out, 4)?;
+            b.write(call, out, &[0])?;
+            b.write_u32(call, out + 4, len)
+        }),
+        Func::FdPrestatDirName => batch.each(|b, call, state| {
+            let name = match state.desc(arg(call, 0)) {
+                Some(Desc::Dir {
+                    preopen: Some(name),
+                    ..
+                }) => name.clone(),
+                Some(_) => return errno_of(errno::NOTDIR),
+                None => return errno_of(errno::BADF),
+            };
+            if name.len() > arg(call, 2) as usize {
+                return errno_of(errno::NAMETOOLONG);
+            }
+            b.write(call, arg(call, 1), name.as_bytes())
+        }),
+        Func::FdReaddir => batch.fd_readdir(),
         Func::FdRenumber => batch.each(|_, call, state| {
             let (from, to) = (arg(call, 0), arg(call, 1));
-            if state.stream(from).is_none() || state.stream(to).is_none() {
+            if state.desc(from).is_none() || state.desc(to).is_none() {
                 return errno_of(errno::BADF);
             }
             state.renumber(from, to);
             Ok(())
         }),
         Func::PathOpen => batch.path_open(),
-        Func::PathFilestatSetTimes => batch.each(|_, call, _| {
-            lookup_flags(arg(call, 1))?;
-            set_times_flags(arg(call, 6))?;
-            errno_of(errno::BADF)
-        }),
-        Func::PathFilestatGet | Func::PathLink => batch.each(|_, call, _| {
-            lookup_flags(arg(call, 1))?;
-            errno_of(errno::BADF)
-        }),
-        Func::PathCreateDirectory
-        | Func::PathReadlink
-        | Func::PathRemoveDirectory
-        | Func::PathRename
-        | Func::PathSymlink
-        | Func::PathUnlinkFile => batch.each(|_, _, _| errno_of(errno::BADF)),
+        Func::PathFilestatGet => batch.path_filestat_get(),
+        Func::PathFilestatSetTimes => batch.path_filestat_set_times(),
+        Func::PathCreateDirectory => batch.path_change(PathChange::CreateDirectory),
+        Func::PathRemoveDirectory => batch.path_change(PathChange::RemoveDirectory),
+        Func::PathUnlinkFile => batch.path_change(PathChange::UnlinkFile),
+        Func::PathRename => batch.path_rename(),
+        Func::PathLink => batch.path_link(),
+        Func::PathSymlink => batch.path_symlink(),
+        Func::PathReadlink => batch.path_readlink(),
         Func::SockAccept | Func::SockRecv | Func::SockSend | Func::SockShutdown => {
             batch.each(|_, call, state| {
                 let flags_ok = match func {
@@ -234,7 +280,10 @@ pub(super) fn answer(
                 if !flags_ok {
                     return Err(bad_argument());
                 }
-                on_stream(state, call, |_| errno::NOTSOCK)
+                match state.desc(arg(call, 0)) {
+                    Some(_) => errno_of(errno::NOTSOCK),
+                    None => errno_of(errno::BADF),
+                }
             })
         }
         Func::PollOneoff => batch.poll_oneoff(),
@@ -261,16 +310,8 @@ const EXIT_STATUS_LIMIT: u32 = 126;
 /// The most bytes one `random_get` gives (wasmtime-wasi's default limit; more traps).
 const RANDOM_MAX_BYTES: u32 = 64 << 20;
 
-/// `BADF` unless the call's descriptor (argument 0) is open; else `errno(stream)`.
-fn on_stream(state: &AgentState, call: &HostCall, errno: impl Fn(Stream) -> i32) -> Answer {
-    match state.stream(arg(call, 0)) {
-        Some(stream) => errno_of(errno(stream)),
-        None => errno_of(errno::BADF),
-    }
-}
-
 /// Checks `fstflags`: 4 bits, and not both "set" and "now" of one time.
-fn set_times_flags(flags: u32) -> Answer {
+pub(super) fn set_times_flags(flags: u32) -> Answer {
     if flags >= 1 << 4 {
         return Err(bad_argument());
     }
@@ -281,7 +322,7 @@ fn set_times_flags(flags: u32) -> Answer {
 }
 
 /// Checks `lookupflags`: 1 bit.
-fn lookup_flags(flags: u32) -> Answer {
+pub(super) fn lookup_flags(flags: u32) -> Answer {
     if flags >= 1 << 1 {
         return Err(bad_argument());
     }
@@ -289,15 +330,15 @@ fn lookup_flags(flags: u32) -> Answer {
 }
 
 /// One batch of calls, with the state it answers them from.
-struct Batch<'a, 'm> {
-    shared: &'a Shared,
-    calls: &'a [HostCall],
-    memory: &'a mut HostMemory<'m>,
+pub(super) struct Batch<'a, 'm> {
+    pub(super) shared: &'a Shared,
+    pub(super) calls: &'a [HostCall],
+    pub(super) memory: &'a mut HostMemory<'m>,
 }
 
 impl Batch<'_, '_> {
     /// Answers each call with what `f` makes of it, in order.
-    fn each(
+    pub(super) fn each(
         &mut self,
         mut f: impl FnMut(&mut Self, &HostCall, &mut AgentState) -> Answer,
     ) -> Vec<HostResult> {
@@ -306,7 +347,7 @@ impl Batch<'_, '_> {
         calls
             .iter()
             .map(|call| {
-                let state = agents.entry(call.agent).or_default();
+                let state = shared.state(&mut agents, call.agent);
                 match f(self, call, state) {
                     Ok(()) => Ok(vec![Value::I32(errno::SUCCESS)]),
                     Err(Fail::Errno(e)) => Ok(vec![Value::I32(e)]),
@@ -316,8 +357,21 @@ impl Batch<'_, '_> {
             .collect()
     }
 
+    /// Answers each call with what `f` makes of it and its item of `data`, in order.
+    pub(super) fn each_with<T>(
+        &mut self,
+        data: Vec<T>,
+        mut f: impl FnMut(&mut Self, &HostCall, &mut AgentState, T) -> Answer,
+    ) -> Vec<HostResult> {
+        let mut data = data.into_iter();
+        self.each(|b, call, state| {
+            let item = data.next().expect("one item per call");
+            f(b, call, state, item)
+        })
+    }
+
     /// Writes `bytes` at `offset` of the caller's memory.
-    fn write(&mut self, call: &HostCall, offset: u32, bytes: &[u8]) -> Answer {
+    pub(super) fn write(&mut self, call: &HostCall, offset: u32, bytes: &[u8]) -> Answer {
         if bytes.is_empty() {
             // Nothing to write: no bounds to check (as in wasmtime-wasi).
             return Ok(());
@@ -327,12 +381,12 @@ impl Batch<'_, '_> {
             .map_err(|e| fault(&e))
     }
 
-    fn write_u32(&mut self, call: &HostCall, offset: u32, value: u32) -> Answer {
+    pub(super) fn write_u32(&mut self, call: &HostCall, offset: u32, value: u32) -> Answer {
         aligned(offset, 4)?;
         self.write(call, offset, &value.to_le_bytes())
     }
 
-    fn write_u64(&mut self, call: &HostCall, offset: u32, value: u64) -> Answer {
+    pub(super) fn write_u64(&mut self, call: &HostCall, offset: u32, value: u64) -> Answer {
         aligned(offset, 8)?;
         self.write(call, offset, &value.to_le_bytes())
     }
@@ -364,7 +418,7 @@ impl Batch<'_, '_> {
 
     /// Reads each call's iovec array (arguments 1 and 2), in one readback: its
     /// `(address, length)` pairs, or why it could not be read. An empty array is not read.
-    fn iovecs(&self) -> Vec<Result<Vec<(u32, u32)>, Fail>> {
+    pub(super) fn iovecs(&self) -> Vec<Result<Vec<(u32, u32)>, Fail>> {
         let reads: Vec<_> = self
             .calls
             .iter()
@@ -393,14 +447,15 @@ impl Batch<'_, '_> {
             .collect()
     }
 
-    /// `fd_write`: every buffer of the iovec array goes to the descriptor's stream in one
-    /// write, kept within the stream's budget. Only what fits the budget is read back.
-    fn fd_write(&mut self) -> Vec<HostResult> {
+    /// `fd_write` and (`positioned`) `fd_pwrite`: every buffer of the iovec array goes to the
+    /// descriptor in one write, kept within the stream's or the files' budget. Only what fits
+    /// the budget is read back.
+    fn fd_write(&mut self, positioned: bool) -> Vec<HostResult> {
         // The iovec arrays are read before the descriptor is looked at.
         let mut iovecs = self.iovecs();
-        // Per call: its stream (stdout or stderr) and the bytes its buffers hold, or why it
-        // fails; and every piece to read, in one readback.
-        let mut plans: Vec<Result<(Stream, u64), Fail>> = Vec::with_capacity(self.calls.len());
+        // Per call: where it writes and the bytes its buffers hold, or why it fails; and
+        // every piece to read, in one readback.
+        let mut plans: Vec<Result<(Target, u64), Fail>> = Vec::with_capacity(self.calls.len());
         let mut reads = Vec::new();
         let mut pieces = Vec::with_capacity(self.calls.len());
         {
@@ -409,13 +464,35 @@ impl Batch<'_, '_> {
                 let before = reads.len();
                 let plan = (|| {
                     let iovecs = std::mem::replace(iovecs, Ok(Vec::new()))?;
-                    let state = agents.entry(call.agent).or_default();
-                    let stream = match state.stream(arg(call, 0)) {
-                        Some(stream @ (Stream::Stdout | Stream::Stderr)) => stream,
+                    let state = self.shared.state(&mut agents, call.agent);
+                    let target = match state.desc(arg(call, 0)) {
+                        Some(Desc::Stream(stream @ (Stream::Stdout | Stream::Stderr))) => {
+                            if positioned {
+                                return Err(Fail::Errno(errno::SPIPE));
+                            }
+                            Target::Stream(*stream)
+                        }
+                        Some(Desc::File(file)) if file.write => {
+                            let size = state.fs.node(file.ino).bytes().len() as u64;
+                            let offset = match (file.append, positioned) {
+                                (true, _) => size,
+                                (false, true) => arg64(call, 3),
+                                (false, false) => file.position,
+                            };
+                            Target::File {
+                                ino: file.ino,
+                                offset,
+                            }
+                        }
                         _ => return Err(Fail::Errno(errno::BADF)),
                     };
                     let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
-                    let mut room = state.room(stream, self.shared.config.output_bytes);
+                    let mut room = match target {
+                        Target::Stream(stream) => {
+                            state.room(stream, self.shared.config.output_bytes)
+                        }
+                        Target::File { ino, offset } => state.fs.writable(ino, offset),
+                    };
                     let mut total = 0;
                     for (address, len) in iovecs {
                         let (address, len) = (u64::from(address), u64::from(len));
@@ -429,7 +506,7 @@ impl Batch<'_, '_> {
                             room -= take;
                         }
                     }
-                    Ok((stream, total))
+                    Ok((target, total))
                 })();
                 if plan.is_err() {
                     reads.truncate(before);
@@ -439,221 +516,85 @@ impl Batch<'_, '_> {
             }
         }
         let mut data = self.memory.read_many(&reads).into_iter();
-        let mut index = 0;
-        self.each(|b, call, state| {
-            let at = index;
-            index += 1;
-            let pieces: Vec<_> = data.by_ref().take(pieces[at]).collect();
-            let (stream, total) = std::mem::replace(&mut plans[at], Ok((Stream::Stdin, 0)))?;
+        let now = self.shared.now();
+        let pieces = pieces
+            .into_iter()
+            .map(|n| data.by_ref().take(n).collect::<Vec<_>>());
+        let work: Vec<_> = plans.into_iter().zip(pieces.collect::<Vec<_>>()).collect();
+        self.each_with(work, |b, call, state, (plan, pieces)| {
+            let (target, total) = plan?;
             let mut bytes = Vec::new();
             for piece in pieces {
                 bytes.extend_from_slice(&piece.map_err(|e| fault(&e))?);
             }
-            state.write(stream, &bytes, total);
-            if bytes.is_empty() && total > 0 {
-                return errno_of(errno::NOSPC);
-            }
-            b.write_u32(call, arg(call, 3), bytes.len() as u32)
+            let written = match target {
+                Target::Stream(stream) => {
+                    state.write(stream, &bytes, total);
+                    if bytes.is_empty() && total > 0 {
+                        return errno_of(errno::NOSPC);
+                    }
+                    bytes.len()
+                }
+                Target::File { ino, offset } => {
+                    if bytes.is_empty() && total > 0 {
+                        state.fs.full = true;
+                        return errno_of(errno::NOSPC);
+                    }
+                    let written = state
+                        .fs
+                        .write(ino, offset, &bytes, now)
+                        .map_err(Fail::Errno)?;
+                    if !positioned {
+                        let size = state.fs.node(ino).bytes().len() as u64;
+                        let file = file_fd(state, arg(call, 0))?;
+                        file.position = if file.append {
+                            size
+                        } else {
+                            offset + written as u64
+                        };
+                    }
+                    written
+                }
+            };
+            b.write_u32(
+                call,
+                arg(call, if positioned { 4 } else { 3 }),
+                written as u32,
+            )
         })
     }
 
-    /// `fd_read`: stdin's next bytes fill the iovecs' buffers in order; at its end a read
-    /// reads nothing.
+    /// `fd_read`: stdin's next bytes, or an open file's from its position, fill the iovecs'
+    /// buffers in order; at the end a read reads nothing.
     fn fd_read(&mut self) -> Vec<HostResult> {
-        let mut iovecs = self.iovecs();
+        let iovecs = self.iovecs();
         let input = std::sync::Arc::clone(&self.shared.config.stdin);
-        let mut index = 0;
-        self.each(|b, call, state| {
-            let at = index;
-            index += 1;
-            let iovecs = std::mem::replace(&mut iovecs[at], Ok(Vec::new()))?;
-            if state.stream(arg(call, 0)) != Some(Stream::Stdin) {
-                return errno_of(errno::BADF);
-            }
-            let size = b.memory.size(call.agent).map_err(|e| fault(&e))?;
-            let mut unread = state.unread(&input);
-            let mut read = 0;
-            for (address, len) in iovecs {
-                if unread.is_empty() {
-                    break;
+        self.each_with(iovecs, |b, call, state, iovecs| {
+            let iovecs = iovecs?;
+            let read = match state.desc(arg(call, 0)) {
+                Some(Desc::Stream(Stream::Stdin)) => {
+                    let read = b.read_into(call, &iovecs, state.unread(&input), 0)?;
+                    state.consume_stdin(read);
+                    read
                 }
-                if len > 0 && u64::from(address) + u64::from(len) > size {
-                    return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
+                Some(Desc::File(file)) if file.read => {
+                    let (ino, position) = (file.ino, file.position);
+                    let read = b.read_into(call, &iovecs, state.fs.node(ino).bytes(), position)?;
+                    file_fd(state, arg(call, 0))?.position = position + read as u64;
+                    read
                 }
-                let take = (len as usize).min(unread.len());
-                b.write(call, address, &unread[..take])?;
-                unread = &unread[take..];
-                read += take;
-            }
-            state.consume_stdin(read);
+                _ => return errno_of(errno::BADF),
+            };
             b.write_u32(call, arg(call, 3), read as u32)
         })
     }
-
-    /// `fd_pread` and `fd_pwrite`: the iovec array is read, then the stream's errno (no
-    /// stream has positions).
-    fn fd_read_like(&mut self, errno: impl Fn(Stream) -> i32) -> Vec<HostResult> {
-        let mut iovecs = self.iovecs();
-        let mut index = 0;
-        self.each(|_, call, state| {
-            let at = index;
-            index += 1;
-            std::mem::replace(&mut iovecs[at], Ok(Vec::new()))?;
-            on_stream(state, call, &errno)
-        })
-    }
-
-    /// `path_open`: the path is read (and must be UTF-8), then the directory descriptor,
-    /// which no agent has.
-    fn path_open(&mut self) -> Vec<HostResult> {
-        let reads: Vec<_> = self
-            .calls
-            .iter()
-            .map(|call| (call.agent, u64::from(arg(call, 2)), u64::from(arg(call, 3))))
-            .collect();
-        let mut paths = self.memory.read_many(&reads).into_iter();
-        self.each(|_, call, _| {
-            let path = paths.next().expect("one read per call");
-            lookup_flags(arg(call, 1))?;
-            if arg(call, 4) >= 1 << 4
-                || (arg64(call, 5) | arg64(call, 6)) >> 30 != 0
-                || arg(call, 7) >= 1 << 5
-            {
-                return Err(bad_argument());
-            }
-            let path = path.map_err(|e| fault(&e))?;
-            if std::str::from_utf8(&path).is_err() {
-                return errno_of(errno::ILSEQ);
-            }
-            errno_of(errno::BADF)
-        })
-    }
-
-    /// `poll_oneoff`: stdin is readable (at its end) and stdout and stderr writable at once;
-    /// without such an event, the clock subscriptions that come due first fire, after the
-    /// host clock's wait (none for the deterministic clock). The batch waits as long as its
-    /// longest such wait.
-    fn poll_oneoff(&mut self) -> Vec<HostResult> {
-        let reads: Vec<_> = self
-            .calls
-            .iter()
-            .map(|call| {
-                let n = u64::from(arg(call, 2));
-                (
-                    call.agent,
-                    u64::from(arg(call, 0)),
-                    n * poll::SUBSCRIPTION_BYTES,
-                )
-            })
-            .collect();
-        let subscriptions = self.memory.read_many(&reads);
-        let host = self.shared.config.clock == WasiClock::Host;
-        let mut longest = Duration::ZERO;
-        // Per call: its events, or why it fails.
-        let mut outcomes: Vec<Result<Vec<[u8; 32]>, Fail>> = Vec::new();
-        {
-            let mut agents = self.shared.agents();
-            for (call, read) in self.calls.iter().zip(subscriptions) {
-                let state = agents.entry(call.agent).or_default();
-                let outcome = self
-                    .poll_one(call, read, state, host)
-                    .map(|(events, wait)| {
-                        longest = longest.max(wait);
-                        events
-                    });
-                outcomes.push(outcome);
-            }
-        }
-        if !longest.is_zero() {
-            let until = Instant::now() + longest;
-            while let Some(left) = until.checked_duration_since(Instant::now()) {
-                std::thread::sleep(left);
-            }
-        }
-        let mut index = 0;
-        self.each(|b, call, _| {
-            let at = index;
-            index += 1;
-            let events = std::mem::replace(&mut outcomes[at], Ok(Vec::new()))?;
-            let out = arg(call, 1);
-            aligned(out, 8)?;
-            b.write(call, out, &events.concat())?;
-            b.write_u32(call, arg(call, 3), events.len() as u32)
-        })
-    }
-
-    /// One agent's `poll_oneoff`: the events that fire, and how long the host clock makes
-    /// them wait.
-    fn poll_one(
-        &self,
-        call: &HostCall,
-        subscriptions: Result<Vec<u8>, HostMemoryError>,
-        state: &mut AgentState,
-        host: bool,
-    ) -> Result<(Vec<[u8; 32]>, Duration), Fail> {
-        if arg(call, 2) == 0 {
-            return Err(Fail::Errno(errno::INVAL));
-        }
-        aligned(arg(call, 0), 8)?;
-        let bytes = subscriptions.map_err(|e| fault(&e))?;
-        let mut ready = Vec::new();
-        let mut clocks = Vec::new();
-        for record in bytes.chunks_exact(poll::SUBSCRIPTION_BYTES as usize) {
-            let userdata = &record[..8];
-            match record[8] {
-                poll::CLOCK => {
-                    let id = le32(&record[16..20]);
-                    let timeout = le64(&record[24..32]);
-                    let flags = u16::from_le_bytes([record[40], record[41]]);
-                    if !matches!(id, clock::REALTIME | clock::MONOTONIC) || flags > poll::ABSTIME {
-                        return Err(Fail::Errno(errno::INVAL));
-                    }
-                    // How long until it is due: an absolute time reads the clock.
-                    let due = if flags & poll::ABSTIME != 0 {
-                        let clock = &self.shared.config.clock;
-                        let now = state.read_clock(id, clock, self.shared.epoch);
-                        timeout.saturating_sub(now)
-                    } else {
-                        timeout
-                    };
-                    clocks.push((userdata, Duration::from_nanos(due)));
-                }
-                kind @ (poll::FD_READ | poll::FD_WRITE) => {
-                    let stream = state.stream(le32(&record[16..20]));
-                    let usable = match stream {
-                        Some(Stream::Stdin) => kind == poll::FD_READ,
-                        Some(_) => kind == poll::FD_WRITE,
-                        None => false,
-                    };
-                    if !usable {
-                        return Err(Fail::Errno(errno::BADF));
-                    }
-                    ready.push(event(userdata, kind, 1));
-                }
-                _ => return Err(Fail::Errno(errno::INVAL)),
-            }
-        }
-        if !ready.is_empty() {
-            return Ok((ready, Duration::ZERO));
-        }
-        // The subscriptions due first fire, after a wait on the host clock only.
-        let first = clocks.iter().map(|(_, w)| *w).min().unwrap_or_default();
-        let events = clocks
-            .iter()
-            .filter(|(_, w)| *w == first)
-            .map(|(userdata, _)| event(userdata, poll::CLOCK, 0))
-            .collect();
-        Ok((events, if host { first } else { Duration::ZERO }))
-    }
 }
 
-/// A `poll_oneoff` event record: no error, no flags.
-fn event(userdata: &[u8], kind: u8, nbytes: u64) -> [u8; 32] {
-    let mut record = [0u8; 32];
-    record[..8].copy_from_slice(userdata);
-    record[10] = kind;
-    record[16..24].copy_from_slice(&nbytes.to_le_bytes());
-    record
+/// Where `fd_write` writes.
+#[derive(Clone, Copy)]
+enum Target {
+    Stream(Stream),
+    File { ino: super::fs::Ino, offset: u64 },
 }
 
 /// The clock id of argument 0: `EBADF` for the CPU-time clocks, which are not offered; a
@@ -667,19 +608,19 @@ fn clock_id(call: &HostCall) -> Result<u32, Fail> {
 }
 
 /// Argument `index`, an `i32`, as the `u32` preview 1 means.
-fn arg(call: &HostCall, index: usize) -> u32 {
+pub(super) fn arg(call: &HostCall, index: usize) -> u32 {
     call.args[index].to_bits() as u32
 }
 
 /// Argument `index`, an `i64`.
-fn arg64(call: &HostCall, index: usize) -> u64 {
+pub(super) fn arg64(call: &HostCall, index: usize) -> u64 {
     call.args[index].to_bits()
 }
 
-fn le32(bytes: &[u8]) -> u32 {
+pub(super) fn le32(bytes: &[u8]) -> u32 {
     u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
 }
 
-fn le64(bytes: &[u8]) -> u64 {
+pub(super) fn le64(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
 }

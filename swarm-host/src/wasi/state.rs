@@ -1,10 +1,15 @@
 //! Each agent's WASI state on the host: its arguments and environment, its clocks' readings,
-//! its place in its random stream, its open standard streams and what it wrote to them.
+//! its place in its random stream, its descriptors, its files and what it wrote to stdout and
+//! stderr.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use swarm_core::AgentId;
 
+use super::dir::Image;
+use super::fs::{Fs, Ino};
 use super::{WasiClock, WasiConfig, WasiOutput};
 
 /// One agent's state.
@@ -19,10 +24,48 @@ pub(crate) struct AgentState {
     random_used: u64,
     /// Bytes of stdin read so far.
     stdin_read: usize,
-    /// What descriptors 0, 1 and 2 are (stdin, stdout and stderr until closed or renumbered);
-    /// no other descriptor is ever open.
-    fds: [Option<Stream>; 3],
+    /// Its open descriptors: stdin, stdout and stderr, the preopened directories from 3, and
+    /// what it opened.
+    fds: BTreeMap<u32, Desc>,
+    /// Closed descriptor numbers, the highest reused first (as wasmtime-wasi reuses them).
+    free: BTreeSet<u32>,
+    /// Its files.
+    pub(crate) fs: Fs,
     pub(crate) output: WasiOutput,
+}
+
+/// What a descriptor is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Desc {
+    Stream(Stream),
+    File(OpenFile),
+    /// A directory: a preopened one keeps its guest name.
+    Dir {
+        ino: Ino,
+        preopen: Option<String>,
+    },
+}
+
+impl Desc {
+    /// The file or directory it has open.
+    pub(crate) fn ino(&self) -> Option<Ino> {
+        match self {
+            Desc::Stream(_) => None,
+            Desc::File(file) => Some(file.ino),
+            Desc::Dir { ino, .. } => Some(*ino),
+        }
+    }
+}
+
+/// An open file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OpenFile {
+    pub(crate) ino: Ino,
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+    pub(crate) append: bool,
+    pub(crate) nonblock: bool,
+    pub(crate) position: u64,
 }
 
 /// A standard stream.
@@ -33,25 +76,33 @@ pub(crate) enum Stream {
     Stderr,
 }
 
-impl Default for AgentState {
-    fn default() -> Self {
+impl AgentState {
+    /// A new agent's state: the standard streams at 0 to 2, each preopened directory from 3.
+    pub(crate) fn new(image: &Arc<Image>, config: &WasiConfig) -> Self {
+        let streams = [Stream::Stdin, Stream::Stdout, Stream::Stderr];
+        let fds = streams
+            .into_iter()
+            .map(Desc::Stream)
+            .chain(image.roots.iter().map(|(guest, ino)| Desc::Dir {
+                ino: *ino,
+                preopen: Some(guest.clone()),
+            }))
+            .enumerate()
+            .map(|(fd, desc)| (fd as u32, desc))
+            .collect();
         Self {
             args: None,
             env: None,
             reads: [0; 2],
             random_used: 0,
             stdin_read: 0,
-            fds: [
-                Some(Stream::Stdin),
-                Some(Stream::Stdout),
-                Some(Stream::Stderr),
-            ],
+            fds,
+            free: BTreeSet::new(),
+            fs: Fs::new(Arc::clone(image), config.file_bytes),
             output: WasiOutput::default(),
         }
     }
-}
 
-impl AgentState {
     /// The agent's arguments, NUL-terminated (`{id}` replaced by its slot).
     pub(crate) fn args(&mut self, agent: AgentId, config: &WasiConfig) -> &[Vec<u8>] {
         self.args.get_or_insert_with(|| {
@@ -130,21 +181,63 @@ impl AgentState {
         bytes
     }
 
-    /// The stream descriptor `fd` names, if it is open.
-    pub(crate) fn stream(&self, fd: u32) -> Option<Stream> {
-        self.fds.get(fd as usize).copied().flatten()
+    /// What descriptor `fd` is, if it is open.
+    pub(crate) fn desc(&self, fd: u32) -> Option<&Desc> {
+        self.fds.get(&fd)
+    }
+
+    pub(crate) fn desc_mut(&mut self, fd: u32) -> Option<&mut Desc> {
+        self.fds.get_mut(&fd)
+    }
+
+    /// Opens `desc` as a new descriptor: the highest closed number, else one above the
+    /// highest open.
+    pub(crate) fn open(&mut self, desc: Desc) -> u32 {
+        let fd = self.free.pop_last().unwrap_or_else(|| {
+            self.fds
+                .last_key_value()
+                .map_or(0, |(fd, _)| fd.saturating_add(1))
+        });
+        self.fds.insert(fd, desc);
+        fd
     }
 
     /// Closes `fd`, which is open.
     pub(crate) fn close(&mut self, fd: u32) {
-        self.fds[fd as usize] = None;
+        let desc = self.fds.remove(&fd);
+        self.free.insert(fd);
+        self.forget(desc);
     }
 
     /// Moves open descriptor `from` to open descriptor `to`, closing what `to` was.
     pub(crate) fn renumber(&mut self, from: u32, to: u32) {
         if from != to {
-            self.fds[to as usize] = self.fds[from as usize].take();
+            let moved = self
+                .fds
+                .remove(&from)
+                .expect("renumbered from an open descriptor");
+            self.free.insert(from);
+            let replaced = self.fds.insert(to, moved);
+            self.forget(replaced);
         }
+    }
+
+    /// Lets the files forget the inode a closed descriptor had, if nothing else holds it.
+    fn forget(&mut self, desc: Option<Desc>) {
+        if let Some(ino) = desc.and_then(|d| d.ino()) {
+            let fds = &self.fds;
+            self.fs
+                .release(ino, |ino| fds.values().any(|d| d.ino() == Some(ino)));
+        }
+    }
+
+    /// The files and whether `ino` is open, for a change that may leave an inode without
+    /// names.
+    pub(crate) fn fs_and_open(&mut self) -> (&mut Fs, impl Fn(Ino) -> bool + '_) {
+        let fds = &self.fds;
+        (&mut self.fs, move |ino| {
+            fds.values().any(|d| d.ino() == Some(ino))
+        })
     }
 
     /// Bytes `stream` (stdout or stderr) still takes within `budget`.

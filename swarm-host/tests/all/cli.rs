@@ -432,3 +432,109 @@ fn wasi_commands_run_per_agent_with_exit_codes_and_streams() {
     );
     assert!(summary.contains("    stdout  env SEED=0\n"), "{summary}");
 }
+
+/// `--dir` preopens a host directory that every agent changes only in its own view;
+/// `--save-files` writes each agent's changed files, and `--json` lists them.
+#[test]
+fn wasi_directories_are_preopened_and_changed_files_saved() {
+    let root = std::env::temp_dir().join(format!("swarm-cli-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (data, out_dir, saved) = (root.join("data"), root.join("empty"), root.join("saved"));
+    std::fs::create_dir_all(data.join("sub")).unwrap();
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let lines = "first line of the given file\nsecond\n";
+    std::fs::write(data.join("lines.txt"), lines).unwrap();
+    std::fs::write(data.join("sub/numbers.txt"), "1 2 3\n").unwrap();
+    let data_arg = format!("{}::data", data.display());
+    let out_arg = format!("{}::out", out_dir.display());
+    let out = swarm_cli(&[
+        "run",
+        "swarm-host/tests/wasi/files.wasm",
+        "--agents",
+        "2",
+        "--arg",
+        "{id}",
+        "--dir",
+        &data_arg,
+        "--dir",
+        &out_arg,
+        "--save-files",
+        saved.to_str().unwrap(),
+        "--tier",
+        "interpreter",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let json: Vec<&str> = stdout.lines().collect();
+    assert!(
+        json[0].ends_with(
+            r#""files":["data/lines.txt","out/agent-0.txt","out/stdout.txt","out/sub/note"]}"#
+        ),
+        "{}",
+        json[0]
+    );
+    // Agent 1 removed its own file again.
+    assert!(
+        json[1].ends_with(r#""files":["data/lines.txt","out/stdout.txt","out/sub/note"]}"#),
+        "{}",
+        json[1]
+    );
+    assert!(json[1].contains(r#"read back 20 [firstAGENT001 the gi]"#));
+    let read = |path: &str| std::fs::read_to_string(saved.join(path)).unwrap();
+    assert_eq!(
+        read("1/out/stdout.txt"),
+        "renumber 0\ninto the file, agent 1\n"
+    );
+    assert!(read("0/data/lines.txt").starts_with("firstAGENT000 the given"));
+    assert!(!saved.join("1/out/agent-1.txt").exists());
+    // The host's directories are as they were.
+    assert_eq!(
+        std::fs::read_to_string(data.join("lines.txt")).unwrap(),
+        lines
+    );
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
+
+    // A budget too small for the first file refuses it, and the summary says so.
+    let out = swarm_cli(&[
+        "run",
+        "swarm-host/tests/wasi/files.wasm",
+        "--arg",
+        "0",
+        "--arg",
+        "fill",
+        "--dir",
+        &out_arg,
+        "--file-bytes",
+        "3000",
+        "--tier",
+        "interpreter",
+    ]);
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        summary.contains(
+            "  files         1 agent(s) created or changed 1 file(s), 2,848 bytes; 1 agent(s) \
+             were refused a change for --file-bytes\n"
+        ),
+        "{summary}"
+    );
+
+    // A directory that is not there is an error that names the flag.
+    let out = swarm_cli(&[
+        "run",
+        "swarm-host/tests/wasi/files.wasm",
+        "--dir",
+        root.join("missing").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("for --dir: No such file or directory"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -2,15 +2,15 @@
 //! (`tests/wasi/*.c`), a Rust program built for wasm32-wasip1 (`tests/wasi/rust`) and
 //! CoreMark's own POSIX build (`swarm-bench/wasi`), all rebuilt by `cargo xtask wasi-guests`,
 //! run as many agents, each with its
-//! own arguments and environment, and every agent's stdout, stderr and end (returned, exit
-//! code, trap) must be what wasmtime-wasi gives the same program with the same arguments,
-//! clocks and random stream.
+//! own arguments and environment, and every agent's stdout, stderr, end (returned, exit
+//! code, trap) and files must be what wasmtime-wasi gives the same program with the same
+//! arguments, clocks, random stream and directories (a copy of them on disk for each agent).
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiOutput};
+use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiDir, WasiFile, WasiOutput};
 use swarm_host::{Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier, Value};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 
@@ -32,7 +32,13 @@ struct Program {
     env: &'static [(&'static str, &'static str)],
     /// Every agent's stdin.
     stdin: &'static [u8],
+    /// Preopened directories: each one's guest name and files (path under it, bytes).
+    dirs: &'static [Preopen],
+    /// Bytes of each agent's own files.
+    file_bytes: usize,
 }
+
+type Preopen = (&'static str, &'static [(&'static str, &'static [u8])]);
 
 impl Program {
     /// A program with no arguments, environment or stdin, for `..` in the programs below.
@@ -43,6 +49,8 @@ impl Program {
         args: &[],
         env: &[],
         stdin: b"",
+        dirs: &[],
+        file_bytes: 1 << 20,
     };
 }
 
@@ -68,6 +76,12 @@ fn config(program: &Program, output_bytes: usize) -> WasiConfig {
         random_seed: SEED,
         stdin: program.stdin.into(),
         output_bytes,
+        dirs: program
+            .dirs
+            .iter()
+            .map(|(guest, files)| WasiDir::from_files(*guest, files.iter().copied()).unwrap())
+            .collect(),
+        file_bytes: program.file_bytes,
     }
 }
 
@@ -180,6 +194,29 @@ fn run_wasmtime(program: &Program, module: &wasmtime::Module, index: u32) -> (En
     for (k, v) in program.env {
         builder.env(k, v.replace("{id}", &id));
     }
+    // Each agent's own copy of the directories, on disk.
+    let dirs: Vec<_> = program
+        .dirs
+        .iter()
+        .map(|(guest, files)| {
+            let host = std::env::temp_dir().join(format!(
+                "swarm-wasi-{}-{}-{index}-{guest}",
+                std::process::id(),
+                program.name
+            ));
+            let _ = std::fs::remove_dir_all(&host);
+            std::fs::create_dir_all(&host).unwrap();
+            for (path, bytes) in *files {
+                let file = host.join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, bytes).unwrap();
+            }
+            builder
+                .preopened_dir(&host, guest, wasmtime_wasi::FsPerms::ReadWrite)
+                .unwrap();
+            (host, *guest, *files)
+        })
+        .collect();
     let mut linker = wasmtime::Linker::new(module.engine());
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx).unwrap();
     let mut store = wasmtime::Store::new(module.engine(), builder.build_p1());
@@ -197,9 +234,44 @@ fn run_wasmtime(program: &Program, module: &wasmtime::Module, index: u32) -> (En
     let output = WasiOutput {
         stdout: stdout.contents().to_vec(),
         stderr: stderr.contents().to_vec(),
+        files: dirs
+            .iter()
+            .flat_map(|(host, guest, given)| changed_files(host, guest, given))
+            .collect(),
         ..WasiOutput::default()
     };
+    for (host, ..) in dirs {
+        std::fs::remove_dir_all(host).unwrap();
+    }
+    let mut output = output;
+    output.files.sort_by(|a, b| a.path.cmp(&b.path));
     (end, output)
+}
+
+/// The files under `host` that are not among those `given`, or that differ from them, by
+/// path under `guest`.
+fn changed_files(host: &std::path::Path, guest: &str, given: &[(&str, &[u8])]) -> Vec<WasiFile> {
+    let mut files = Vec::new();
+    let mut pending = vec![(host.to_owned(), String::new())];
+    while let Some((dir, under)) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().into_string().unwrap();
+            let path = format!("{under}{name}");
+            if entry.file_type().unwrap().is_dir() {
+                pending.push((entry.path(), format!("{path}/")));
+                continue;
+            }
+            let contents = std::fs::read(entry.path()).unwrap();
+            if !given.contains(&(path.as_str(), contents.as_slice())) {
+                files.push(WasiFile {
+                    path: format!("{guest}/{path}"),
+                    contents,
+                });
+            }
+        }
+    }
+    files
 }
 
 /// Checks every agent of `program` against wasmtime-wasi and returns how they ended.
@@ -230,6 +302,24 @@ fn check(program: &Program) -> Vec<End> {
         }
         assert_eq!(*end, expected_end, "{} agent {index}: end", program.name);
         assert!(!output.stdout_truncated && !output.stderr_truncated);
+        let paths = |files: &[WasiFile]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            paths(&output.files),
+            paths(&expected.files),
+            "{} agent {index}: the files it created or changed",
+            program.name
+        );
+        for (ours, theirs) in output.files.iter().zip(&expected.files) {
+            assert!(
+                ours.contents == theirs.contents,
+                "{} agent {index}: {} holds {:?}, not {:?}",
+                program.name,
+                ours.path,
+                String::from_utf8_lossy(&ours.contents),
+                String::from_utf8_lossy(&theirs.contents)
+            );
+        }
+        assert!(!output.files_full);
     }
     ours.into_iter().map(|(end, _)| end).collect()
 }
@@ -340,6 +430,88 @@ fn stdin_as_under_wasmtime() {
         stdin: INPUT,
         ..Program::NONE
     });
+}
+
+/// Two preopened directories: given files, and an empty one for what the agents write.
+const FILES: Program = Program {
+    name: "files.wasm",
+    wasm: include_bytes!("../wasi/files.wasm"),
+    agents: 6,
+    args: &["{id}"],
+    dirs: &[
+        (
+            "data",
+            &[
+                (
+                    "lines.txt",
+                    b"first line of the given file\nsecond\n\nlast, no newline",
+                ),
+                ("sub/numbers.txt", b"12 7 300\n41\n1000000 5\n"),
+                ("sub/empty", b""),
+            ],
+        ),
+        ("out", &[]),
+    ],
+    ..Program::NONE
+};
+
+#[test]
+fn files_as_under_wasmtime() {
+    // Each agent reads the given files, changes one of them only in its own view, writes its
+    // own files (odd agents remove theirs again), and is refused as wasmtime refuses it.
+    let ends = check(&FILES);
+    assert!(ends.iter().all(|e| *e == End::Returned));
+    let ours = run_swarm(&FILES, 1 << 20);
+    let stdout = String::from_utf8_lossy(&ours[3].1.stdout);
+    assert!(stdout.contains("read back 20 [firstAGENT003"), "{stdout}");
+    assert!(stdout.contains("File exists"), "{stdout}");
+    assert_eq!(
+        ours[2]
+            .1
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "data/lines.txt",
+            "out/agent-2.txt",
+            "out/stdout.txt",
+            "out/sub/note"
+        ]
+    );
+}
+
+#[test]
+fn files_beyond_the_budget_are_refused_and_reported() {
+    let budget = 10_000;
+    let ours = run_swarm(
+        &Program {
+            args: &["{id}", "fill"],
+            agents: 2,
+            file_bytes: budget,
+            ..FILES
+        },
+        1 << 20,
+    );
+    for (end, output) in ours {
+        assert_eq!(end, End::Returned);
+        assert!(output.files_full);
+        let file = &output.files[0];
+        assert_eq!(file.path, "out/fill.bin");
+        // The file, its entry and the 64 bytes of each inode fill the budget.
+        let entry = 16 + "fill.bin".len();
+        assert_eq!(file.contents.len(), budget - 64 - (64 + entry));
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            stdout.contains(&format!(
+                "short write of {} after {} bytes\nrefused after {} bytes: No space left on device",
+                file.contents.len() % 1000,
+                file.contents.len() / 1000 * 1000,
+                file.contents.len()
+            )),
+            "{stdout}"
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The `--json` line of one agent:
 //! `{"agent":0,"results":[…],"trap":null,"instructions":123,"fuel":130}`, with `"output"` (hex)
 //! when it wrote any, `"exit_code"`, `"stdout"` and `"stderr"` when the module uses WASI (and
-//! `"stdout_truncated":true` when an agent wrote more than `--stdout-bytes`), and
+//! `"stdout_truncated":true` when an agent wrote more than `--stdout-bytes`; `"files"`, the
+//! paths of the files it created or changed, and `"files_full":true` when a change was
+//! refused for `--file-bytes`), and
 //! `"running":true` when Ctrl-C stopped the run before it finished.
 
 use std::fmt::Write;
@@ -71,6 +73,19 @@ pub(crate) fn agent_line(agent: &AgentLine<'_>) -> String {
             if truncated {
                 write!(line, ",\"{name}_truncated\":true").expect("String");
             }
+        }
+        if !streams.files.is_empty() {
+            line.push_str(",\"files\":[");
+            for (i, file) in streams.files.iter().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                json_string(&mut line, &file.path);
+            }
+            line.push(']');
+        }
+        if streams.files_full {
+            line.push_str(",\"files_full\":true");
         }
     }
     if outcome.is_running() {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiOutput};
+use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiDir, WasiOutput};
 use swarm_host::{
     AdapterRequest, CompileBudget, Imports, ModuleInfo, Outcome, Reconverge, Swarm, SwarmConfig,
     Tier, TierStatus, list_adapters,
@@ -169,6 +169,20 @@ struct RunArgs {
     /// run.
     #[arg(long, value_name = "CLOCK", default_value = "host")]
     clock: ClockArg,
+    /// A host directory every agent finds preopened as GUEST (default: HOST as given), as
+    /// wasmtime's `--dir HOST::GUEST`; repeat for more. It is read once, and each agent's
+    /// changes stay in its own view of it: nothing is written to HOST.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Bytes of WASI files each agent may create or change (a changed file counts whole, with
+    /// 64 bytes an inode and its entries' names); a write beyond them gets a short count, then
+    /// ENOSPC, and the run reports the agents refused (`--json`: "files_full").
+    #[arg(long, value_name = "BYTES", default_value_t = WasiConfig::default().file_bytes)]
+    file_bytes: usize,
+    /// Write the WASI files each agent created or changed under DIR/AGENT/, by their guest
+    /// paths (`--json` lines list them as "files").
+    #[arg(long, value_name = "DIR")]
+    save_files: Option<PathBuf>,
     /// The seed of WASI's random_get: each agent reads its own deterministic stream of it.
     #[arg(long, value_name = "N", default_value_t = 0)]
     random_seed: u64,
@@ -182,6 +196,30 @@ struct RunArgs {
     /// Agents whose results the summary shows.
     #[arg(long, value_name = "N", default_value_t = 8)]
     show: u32,
+}
+
+/// `--save-files DIR`: each agent's created or changed files under `DIR/AGENT/`, by guest
+/// path (leading `/` and `.` parts dropped).
+fn save_files(dir: &std::path::Path, streams: &[WasiOutput]) -> anyhow::Result<()> {
+    for (index, output) in streams.iter().enumerate() {
+        for file in &output.files {
+            let mut path = dir.join(index.to_string());
+            for part in file.path.split('/') {
+                match part {
+                    "" | "." => {}
+                    ".." => bail!("--save-files: the guest path {:?} leads out", file.path),
+                    part => path.push(part),
+                }
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("--save-files: cannot make {}", parent.display()))?;
+            }
+            std::fs::write(&path, &file.contents)
+                .with_context(|| format!("--save-files: cannot write {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// `--clock`.
@@ -314,6 +352,15 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             None => Arc::from(Vec::new()),
         },
         output_bytes: args.stdout_bytes,
+        dirs: args
+            .dirs
+            .iter()
+            .map(|spec| {
+                let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+                WasiDir::load(host, guest).map_err(anyhow::Error::from)
+            })
+            .collect::<anyhow::Result<_>>()?,
+        file_bytes: args.file_bytes,
     });
     if args.agents == 0 {
         bail!("--agents must be at least 1");
@@ -413,6 +460,9 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
 
     // Each agent's WASI stdout and stderr; `{id}` was its slot, which is its index here.
     let streams: Vec<WasiOutput> = ids.iter().map(|id| wasi.take_output(*id)).collect();
+    if let Some(dir) = &args.save_files {
+        save_files(dir, &streams)?;
+    }
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -525,6 +575,32 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             ));
         }
         writeln!(out, "  wasi          {line}")?;
+        let changed: Vec<_> = streams.iter().filter(|s| !s.files.is_empty()).collect();
+        if !changed.is_empty() || !args.dirs.is_empty() {
+            let files: usize = changed.iter().map(|s| s.files.len()).sum();
+            let bytes: usize = changed
+                .iter()
+                .flat_map(|s| &s.files)
+                .map(|f| f.contents.len())
+                .sum();
+            let mut line = format!(
+                "{} agent(s) created or changed {} file(s), {} bytes",
+                group(changed.len() as u64),
+                group(files as u64),
+                group(bytes as u64)
+            );
+            let full = streams.iter().filter(|s| s.files_full).count();
+            if full > 0 {
+                line.push_str(&format!(
+                    "; {} agent(s) were refused a change for --file-bytes",
+                    group(full as u64)
+                ));
+            }
+            if let Some(dir) = &args.save_files {
+                line.push_str(&format!("; saved under {}", dir.display()));
+            }
+            writeln!(out, "  files         {line}")?;
+        }
     }
     writeln!(out, "  instructions  {}", group(instructions))?;
     writeln!(out, "  fuel          {}", group(fuel))?;
