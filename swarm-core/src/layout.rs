@@ -565,7 +565,7 @@ mod tests {
         let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
         assert_eq!(layout.chunk_count(), 1);
         assert_eq!(layout.buffer(BufferKind::Memory).stride, 65_536);
-        assert_eq!(layout.region(RegionKind::Results).offset, 104);
+        assert_eq!(layout.region(RegionKind::Results).offset, 112);
     }
 
     #[test]

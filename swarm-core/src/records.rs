@@ -68,6 +68,13 @@ gpu_struct! {
         pub compiled_lo: u32,
         /// Instructions the compiled tier ran over the agent's life, high word.
         pub compiled_hi: u32,
+        /// Bytes the GPU may still gather for stream 1 (WASI stdout) from calls to a
+        /// stream-write import (see the interpreter's `stream_write`), as records in the output
+        /// region; the host sets it when it answers the agent's host calls. 0 sends every
+        /// write to the host.
+        pub stream1_room: u32,
+        /// The same for stream 2 (WASI stderr).
+        pub stream2_room: u32,
         /// Unused; keeps the record a multiple of 8 bytes.
         pub pad: u32,
     }
@@ -147,6 +154,11 @@ gpu_struct! {
         /// Parameters uploaded per agent ([`ArgRule::COLUMN`]): agent `index` has two words
         /// per column at `args_offset + 2 * (index * columns + column)`.
         pub columns: u32,
+        /// Every agent's first [`AgentStatus::stream1_room`] and
+        /// [`AgentStatus::stream2_room`].
+        pub stream_room: u32,
+        /// Unused; keeps the record a multiple of 8 bytes.
+        pub pad: u32,
     }
 }
 
@@ -410,9 +422,9 @@ mod tests {
         let wgsl = DispatchParams::wgsl();
         assert!(wgsl.starts_with("struct DispatchParams {\n    agent_count: u32,\n"));
         assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
-        assert_eq!(AgentStatus::SIZE, 104);
+        assert_eq!(AgentStatus::SIZE, 112);
         assert_eq!(DispatchParams::SIZE, 48);
-        assert_eq!(SpawnHeader::SIZE, 56);
+        assert_eq!(SpawnHeader::SIZE, 64);
         assert_eq!(SpawnRecord::SIZE, 12);
         assert_eq!(ArgRule::SIZE, 24);
     }

@@ -46,6 +46,10 @@ pub(crate) struct HostFunction {
     pub params: Vec<ValType>,
     pub results: Vec<ValType>,
     pub callback: Arc<Callback>,
+    /// For a stream write, whose plain writes to descriptors 1 and 2 the GPU answers itself
+    /// ([`CodeImage::write_streams_on_gpu`](swarm_shader::CodeImage::write_streams_on_gpu)):
+    /// the room each stream of a new agent has.
+    pub stream_room: Option<u32>,
 }
 
 impl HostFunction {
@@ -58,6 +62,7 @@ impl HostFunction {
             params: params.to_vec(),
             results: results.to_vec(),
             callback: Arc::new(callback),
+            stream_room: None,
         }
     }
 

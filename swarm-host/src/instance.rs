@@ -70,6 +70,29 @@ impl Imports {
         self
     }
 
+    /// Provides a stream write, WASI's `fd_write(fd, iovs, iovs_len, nwritten) -> errno`,
+    /// answered by `callback` as [`func_with_memory`](Self::func_with_memory) answers, except
+    /// that the GPU answers a plain write to descriptor 1 or 2 itself while the host lets it:
+    /// it gathers the bytes in the agent's output region, within the room
+    /// [`HostMemory::set_stream_rooms`] gives, and `callback` takes them with
+    /// [`HostMemory::take_streams`] (and the host after the run with
+    /// [`Swarm::take_outputs`](crate::Swarm::take_outputs)). A module that also imports
+    /// `swarm.output`, which writes the same region, gets every call on the host. Each stream
+    /// of a new agent has `room` bytes.
+    pub(crate) fn stream_write_func(
+        &mut self,
+        module: &str,
+        name: &str,
+        room: u32,
+        callback: impl Fn(&[HostCall], &mut HostMemory<'_>) -> Vec<HostResult> + Send + Sync + 'static,
+    ) -> &mut Self {
+        let mut function = HostFunction::new(&[ValType::I32; 4], &[ValType::I32], callback);
+        function.stream_room = Some(room);
+        self.functions
+            .insert((module.to_owned(), name.to_owned()), function);
+        self
+    }
+
     /// Makes every imported function that is neither provided nor built in answer each call
     /// with zeros, as wasmtime's `Linker::define_unknown_imports_as_default_values` does
     /// (`swarm run --default-values-unknown-imports`): benchmark harnesses import

@@ -75,6 +75,9 @@ struct Module {
     host: HashMap<u32, (String, HostFunction)>,
     /// Whether it imports a function: only then can an agent wait on a host call.
     imports_funcs: bool,
+    /// Whether the GPU gathers stream writes in its agents' output regions
+    /// ([`CodeImage::write_streams_on_gpu`]).
+    streams_on_gpu: bool,
     /// The instruction groups of its interpreter: its key in `Swarm::kernels`.
     op_groups: OpGroups,
     /// Its compiled tier (`tier`).
@@ -339,11 +342,22 @@ impl Swarm {
         }
         imports.check(&program)?;
         let mut image = CodeImage::build(&program, &self.config)?;
+        // `swarm.output` and stream writes would share the output region.
+        let mut stream_room = None;
+        let uses_output = program.funcs.iter().any(|f| {
+            matches!(&f.kind, FuncKind::Import { module, name } if module == "swarm" && name == "output")
+        });
         for (index, func) in program.funcs.iter().enumerate() {
-            if let FuncKind::Import { module, name } = &func.kind
-                && imports.answers_with_zeros(module, name, &func.ty.results)
-            {
+            let FuncKind::Import { module, name } = &func.kind else {
+                continue;
+            };
+            if imports.answers_with_zeros(module, name, &func.ty.results) {
                 image.answer_with_zeros(index as u32);
+            } else if let Some(room) = imports.function(module, name).and_then(|f| f.stream_room)
+                && !uses_output
+            {
+                image.write_streams_on_gpu(index as u32);
+                stream_room = Some(room);
             }
         }
         let tier = CompiledTier::plan(&program, self.config.tier, &self.config.compile_budget);
@@ -392,6 +406,7 @@ impl Swarm {
             memory_pages: template.memory_pages,
             trap: template.trap.map_or(0, TrapCode::code),
             fuel: template.startup_fuel,
+            stream_room: stream_room.unwrap_or(0),
             // Each spawn fills in its call and where its arguments lie.
             ..SpawnHeader::default()
         };
@@ -418,6 +433,7 @@ impl Swarm {
             header,
             host,
             imports_funcs,
+            streams_on_gpu: stream_room.is_some(),
             op_groups,
             tier,
         });

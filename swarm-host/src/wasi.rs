@@ -20,8 +20,7 @@
 //! swarm.load_module(&wasm, &imports)?;
 //! let agents: Vec<_> = (0..1_024).map(|_| swarm.spawn("_start", &[])).collect::<Result<_, _>>()?;
 //! let report = swarm.run()?;
-//! for agent in &agents {
-//!     let output = wasi.take_output(*agent);
+//! for output in wasi.take_outputs(&mut swarm, &agents)? {
 //!     print!("{}", String::from_utf8_lossy(&output.stdout));
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -38,9 +37,14 @@
 //! does not define traps `bad_host_call`). `calls.rs` and `files.rs` list where swarm's
 //! answers may differ.
 //!
-//! Every WASI call is a host call: the agent stops at it, and the next dispatch answers it
-//! with the batch of agents waiting there. A `poll_oneoff` on the host clock makes the whole
-//! batch wait for its longest sleep.
+//! Writes to stdout and stderr stay on the GPU where they can: while descriptors 1 and 2 are
+//! still stdout and stderr, the GPU gathers an `fd_write` of at most 4 buffers and 4 KiB in
+//! the agent's output region ([`SwarmConfig::output_bytes`](crate::SwarmConfig::output_bytes),
+//! unless the module imports `swarm.output` too), within the stream's budget. Every other
+//! WASI call is a host call: the agent stops at it, and the next dispatch answers it with the
+//! batch of agents waiting there; the host takes what the GPU gathered first, so each stream
+//! keeps its order, and [`Wasi::take_outputs`] takes the rest. A `poll_oneoff` on the host
+//! clock makes the whole batch wait for its longest sleep.
 
 mod abi;
 mod calls;
@@ -59,7 +63,7 @@ use swarm_core::AgentId;
 pub use abi::MODULE;
 pub use dir::{WasiDir, WasiDirError};
 
-use crate::Imports;
+use crate::{AccessError, HostCall, HostMemory, Imports, Swarm};
 use dir::Image;
 use state::AgentState;
 
@@ -235,9 +239,16 @@ impl Wasi {
     pub fn add_to(&self, imports: &mut Imports) {
         for (func, name, params, results) in abi::FUNCS {
             let shared = Arc::clone(&self.shared);
-            imports.func_with_memory(MODULE, name, params, results, move |batch, memory| {
+            let answer = move |batch: &[HostCall], memory: &mut HostMemory<'_>| {
                 calls::answer(func, &shared, batch, memory)
-            });
+            };
+            if func == abi::Func::FdWrite {
+                // Its writes to stdout and stderr stay on the GPU where they can.
+                let room = self.shared.config.output_bytes.min(u32::MAX as usize) as u32;
+                imports.stream_write_func(MODULE, name, room, answer);
+            } else {
+                imports.func_with_memory(MODULE, name, params, results, answer);
+            }
         }
     }
 
@@ -253,23 +264,51 @@ impl Wasi {
         self.shared.state(&mut agents, agent).set_env(env);
     }
 
-    /// What `agent` has written to stdout, stderr and its files so far.
-    pub fn output(&self, agent: AgentId) -> WasiOutput {
-        self.shared
+    /// What `agent` has written to stdout, stderr and its files so far (what the GPU gathered
+    /// of its stdout and stderr is taken from `swarm`, which must be the swarm it runs in).
+    pub fn output(&self, swarm: &mut Swarm, agent: AgentId) -> Result<WasiOutput, AccessError> {
+        self.gather(swarm, &[agent])?;
+        Ok(self
+            .shared
             .agents()
             .get(&agent)
             .map(output_of)
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
 
-    /// What `agent` wrote to stdout, stderr and its files, and forgets the agent: take each
+    /// What each of `agents` wrote to stdout, stderr and its files, in one readback of what
+    /// the GPU gathered from `swarm` (the swarm they run in), and forgets them: take each
     /// agent's output once it is done, so the host keeps nothing of agents long gone.
-    pub fn take_output(&self, agent: AgentId) -> WasiOutput {
-        self.shared
-            .agents()
-            .remove(&agent)
-            .map(|a| output_of(&a))
-            .unwrap_or_default()
+    pub fn take_outputs(
+        &self,
+        swarm: &mut Swarm,
+        agents: &[AgentId],
+    ) -> Result<Vec<WasiOutput>, AccessError> {
+        self.gather(swarm, agents)?;
+        let mut states = self.shared.agents();
+        Ok(agents
+            .iter()
+            .map(|agent| {
+                states
+                    .remove(agent)
+                    .map(|state| output_of(&state))
+                    .unwrap_or_default()
+            })
+            .collect())
+    }
+
+    /// Takes what the GPU gathered of `agents`' stdout and stderr into their states.
+    fn gather(&self, swarm: &mut Swarm, agents: &[AgentId]) -> Result<(), AccessError> {
+        let records = swarm.take_stream_records(agents)?;
+        let mut states = self.shared.agents();
+        for (agent, records) in agents.iter().zip(records) {
+            if !records.is_empty() {
+                self.shared
+                    .state(&mut states, *agent)
+                    .append_records(&records);
+            }
+        }
+        Ok(())
     }
 
     /// The file at `path` (the preopen's guest name, then the path under it) as `agent` sees

@@ -90,10 +90,16 @@ pub const IMPORTED_ENTRY: u32 = u32::MAX;
 /// with zeros, on the GPU ([`CodeImage::answer_with_zeros`]). The interpreter tells imports
 /// from defined functions by their entry words being the two highest.
 pub const ZEROS_ENTRY: u32 = u32::MAX - 1;
+/// The entry word of an imported stream write, a WASI `fd_write(fd, iovs, iovs_len,
+/// nwritten) -> errno` whose writes to descriptors 1 and 2 the GPU gathers itself while the
+/// host lets it ([`CodeImage::write_streams_on_gpu`]); other calls go to the host.
+pub const STREAM_WRITE_ENTRY: u32 = u32::MAX - 2;
 const _: () = assert!(
-    ZEROS_ENTRY < IMPORTED_ENTRY,
-    "the interpreter tests `entry >= ZEROS`"
+    STREAM_WRITE_ENTRY < ZEROS_ENTRY && ZEROS_ENTRY < IMPORTED_ENTRY,
+    "the interpreter tests `entry >= STREAM_WRITE` for imports"
 );
+/// The most bytes one stream write gathers on the GPU; a longer one goes to the host.
+pub const STREAM_WRITE_MAX_BYTES: u32 = 4_096;
 /// The bits of a null reference.
 pub const REF_NULL: u32 = u32::MAX;
 
@@ -182,6 +188,23 @@ impl CodeImage {
             "function {func} is not an import"
         );
         self.words[entry] = ZEROS_ENTRY;
+    }
+
+    /// Makes imported function `func`, of type `(i32, i32, i32, i32) -> i32`, a stream write:
+    /// a call to it with descriptor 1 or 2 whose iovec array (of at most 4 entries, all in
+    /// memory, at most [`STREAM_WRITE_MAX_BYTES`] in all) fits the stream's room
+    /// ([`AgentStatus::stream1_room`](swarm_core::AgentStatus::stream1_room)) and the output
+    /// region is answered on the GPU: the bytes are appended to the output region as one
+    /// record (a word `len | stream << 31`, stream 0 for descriptor 1 and 1 for 2, then the
+    /// bytes, zero-padded to a word), the count stored at `nwritten`, and errno 0 returned.
+    /// Every other call is a host call, as for any import.
+    pub fn write_streams_on_gpu(&mut self, func: u32) {
+        let entry = (self.words[header::FUNCS] + func * FUNC_ENTRY_WORDS) as usize;
+        assert_eq!(
+            self.words[entry], IMPORTED_ENTRY,
+            "function {func} is not an import"
+        );
+        self.words[entry] = STREAM_WRITE_ENTRY;
     }
 
     /// Builds the image of `program` for agents shaped by `config`.

@@ -14,8 +14,8 @@ use swarm_core::{
 
 use crate::compile::CompilePlan;
 use crate::image::{
-    FUNC_ENTRY_WORDS, IMPORTED_ENTRY, MEMORY_ENTRY_WORDS, REF_NULL, TABLE_ENTRY_WORDS, ZEROS_ENTRY,
-    header,
+    FUNC_ENTRY_WORDS, IMPORTED_ENTRY, MEMORY_ENTRY_WORDS, REF_NULL, STREAM_WRITE_ENTRY,
+    STREAM_WRITE_MAX_BYTES, TABLE_ENTRY_WORDS, ZEROS_ENTRY, header,
 };
 use crate::isa::{
     BLOCK_SHIFT, DEFERRED_FUEL, FUEL_SHIFT, LOOP_HEAD, OPCODE_MASK, OPS, OpGroups, access_bytes,
@@ -183,6 +183,8 @@ fn kernel_wgsl(
     constant("TABLE_WORDS", TABLE_ENTRY_WORDS);
     constant("IMPORTED", IMPORTED_ENTRY);
     constant("ZEROS", ZEROS_ENTRY);
+    constant("STREAM_WRITE", STREAM_WRITE_ENTRY);
+    constant("STREAM_WRITE_MAX", STREAM_WRITE_MAX_BYTES);
     constant("REF_NULL", REF_NULL);
     constant("RETURN_TARGET", RETURN_TARGET);
     constant("OPCODE_MASK", OPCODE_MASK);

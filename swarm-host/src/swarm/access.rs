@@ -1,8 +1,8 @@
 //! An agent's state from the host: snapshots, globals, output, and killing agents (wiping
 //! their slots).
 
-use swarm_core::{AgentId, BufferKind, RegionKind};
-use swarm_gpu::ReadRequest;
+use swarm_core::{AgentId, AgentStatus, BufferKind, RegionKind};
+use swarm_gpu::{GpuError, ReadRequest};
 
 use crate::instance::{StoreState, memory_sizes};
 use crate::{AccessError, Value};
@@ -213,6 +213,42 @@ impl Swarm {
             .map(|id| self.pool.slot(*id))
             .collect::<Result<Vec<u32>, _>>()?;
         self.flush()?;
+        Ok(self.read_outputs(&slots)?)
+    }
+
+    /// Reads the output bytes of several agents in one readback, and empties their output
+    /// regions: a later write starts at the region's start, and a later read sees only it.
+    pub fn take_outputs(&mut self, ids: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError> {
+        let outputs = self.outputs(ids)?;
+        for id in ids {
+            let slot = self.pool.slot(*id)?;
+            let status = &mut self.slots[slot as usize].status;
+            if status.output_len > 0 {
+                status.output_len = 0;
+                let offset = std::mem::offset_of!(AgentStatus, output_len) as u64;
+                self.write(slot, RegionKind::Status, offset, &0u32.to_le_bytes())?;
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// The stream records the GPU gathered for each of `ids`
+    /// ([`Imports::stream_write_func`](crate::Imports::stream_write_func)), taken as
+    /// [`take_outputs`](Self::take_outputs) takes output; none when the module gathers none.
+    pub(crate) fn take_stream_records(
+        &mut self,
+        ids: &[AgentId],
+    ) -> Result<Vec<Vec<u8>>, AccessError> {
+        if self.module.as_ref().is_some_and(|m| m.streams_on_gpu) {
+            self.take_outputs(ids)
+        } else {
+            Ok(vec![Vec::new(); ids.len()])
+        }
+    }
+
+    /// The output bytes of the agents in `slots`, in one readback (the host's writes are
+    /// flushed).
+    pub(super) fn read_outputs(&self, slots: &[u32]) -> Result<Vec<Vec<u8>>, GpuError> {
         let lens: Vec<u64> = slots
             .iter()
             .map(|&slot| u64::from(self.slots[slot as usize].status.output_len))

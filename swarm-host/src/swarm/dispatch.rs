@@ -13,6 +13,7 @@ use swarm_gpu::{Dispatch, ReadRequest};
 use crate::HostMemory;
 use crate::host::{HostCall, HostResult, HostStop};
 use crate::stack::StackWindow;
+use crate::swarm::host_memory::StreamEffects;
 use crate::{DispatchError, Value};
 
 use super::{
@@ -333,8 +334,10 @@ impl Swarm {
             calls.push(HostCall { agent, args });
         }
         let mut answers: Vec<(u32, u32, HostResult)> = Vec::new();
-        // What host functions wrote into their callers' memories, in order.
+        // What host functions wrote into their callers' memories, in order, and did to their
+        // stream records and rooms.
         let mut writes = Vec::new();
+        let mut streams = StreamEffects::default();
         for (func, (slots, requests)) in by_func {
             let results = match module.host.get(&func) {
                 Some((name, host)) => {
@@ -345,7 +348,10 @@ impl Swarm {
                             why,
                         }
                     })?;
-                    writes.extend(memory.into_writes());
+                    let (written, effects) = memory.into_effects();
+                    writes.extend(written);
+                    streams.taken.extend(effects.taken);
+                    streams.rooms.extend(effects.rooms);
                     results
                 }
                 // The spec suite's print functions do nothing.
@@ -365,6 +371,12 @@ impl Swarm {
                 .params
                 .len() as u32;
             let mut status = self.slots[slot as usize].status;
+            if streams.taken.contains(&slot) {
+                status.output_len = 0;
+            }
+            if let Some((_, [one, two])) = streams.rooms.iter().rev().find(|(s, _)| *s == slot) {
+                (status.stream1_room, status.stream2_room) = (*one, *two);
+            }
             let mut results = Vec::new();
             match answer {
                 Err(HostStop::Trap(trap)) => {

@@ -23,6 +23,17 @@ pub struct HostMemory<'a> {
     swarm: &'a Swarm,
     callers: HashSet<AgentId>,
     writes: Vec<(u32, u64, Vec<u8>)>,
+    effects: StreamEffects,
+}
+
+/// What a batch did to its callers' stream records and rooms, which the answers' status
+/// records carry to the GPU.
+#[derive(Debug, Default)]
+pub(super) struct StreamEffects {
+    /// Slots whose records were taken: their output regions start empty again.
+    pub(super) taken: HashSet<u32>,
+    /// Slots and the rooms their streams 1 and 2 get.
+    pub(super) rooms: Vec<(u32, [u32; 2])>,
 }
 
 impl std::fmt::Debug for HostMemory<'_> {
@@ -40,6 +51,7 @@ impl<'a> HostMemory<'a> {
             swarm,
             callers: calls.iter().map(|c| c.agent).collect(),
             writes: Vec::new(),
+            effects: StreamEffects::default(),
         }
     }
 
@@ -115,8 +127,60 @@ impl<'a> HostMemory<'a> {
         Ok(())
     }
 
-    /// The writes made, in order.
-    pub(super) fn into_writes(self) -> Vec<(u32, u64, Vec<u8>)> {
-        self.writes
+    /// The stream records each agent's GPU gathered for a stream write
+    /// ([`Imports::stream_write_func`](crate::Imports::stream_write_func)) since the host last
+    /// took them, in one readback: `(len | stream << 31)` words, each followed by its bytes
+    /// padded to a word. They are the host's now: the agent's output region starts empty
+    /// again when it resumes.
+    pub(crate) fn take_streams(
+        &mut self,
+        agents: &[AgentId],
+    ) -> Vec<Result<Vec<u8>, HostMemoryError>> {
+        let slots: Vec<Result<u32, HostMemoryError>> =
+            agents.iter().map(|&agent| self.slot(agent)).collect();
+        let gathered: Vec<u32> = slots
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&slot| self.swarm.slots[slot as usize].status.output_len > 0)
+            .collect();
+        let mut data = match self.swarm.read_outputs(&gathered) {
+            Ok(data) => data.into_iter(),
+            Err(error) => {
+                return slots
+                    .into_iter()
+                    .map(|s| s.and_then(|_| Err(HostMemoryError::Gpu(error.clone()))))
+                    .collect();
+            }
+        };
+        self.effects.taken.extend(&gathered);
+        slots
+            .into_iter()
+            .map(|slot| {
+                let slot = slot?;
+                Ok(if self.swarm.slots[slot as usize].status.output_len > 0 {
+                    data.next().expect("one read per gathering slot")
+                } else {
+                    Vec::new()
+                })
+            })
+            .collect()
+    }
+
+    /// Lets the GPU gather up to `rooms` more bytes of streams 1 and 2 for `agent` once it
+    /// resumes (0: every write goes to the host).
+    pub(crate) fn set_stream_rooms(
+        &mut self,
+        agent: AgentId,
+        rooms: [u32; 2],
+    ) -> Result<(), HostMemoryError> {
+        let slot = self.slot(agent)?;
+        self.effects.rooms.push((slot, rooms));
+        Ok(())
+    }
+
+    /// The writes made, in order, and what the batch did to stream records and rooms.
+    pub(super) fn into_effects(self) -> (Vec<(u32, u64, Vec<u8>)>, StreamEffects) {
+        (self.writes, self.effects)
     }
 }

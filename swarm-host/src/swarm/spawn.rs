@@ -284,6 +284,8 @@ impl Swarm {
             memory_touched: memory_words,
             fuel_used_lo: header.fuel,
             fuel_extra_lo: header.fuel,
+            stream1_room: header.stream_room,
+            stream2_room: header.stream_room,
             ..Default::default()
         };
         let status = if header.trap != 0 {
@@ -441,6 +443,8 @@ impl Swarm {
             fuel_extra_lo: previous.fuel_extra_lo,
             fuel_extra_hi: previous.fuel_extra_hi,
             output_len: previous.output_len,
+            stream1_room: previous.stream1_room,
+            stream2_room: previous.stream2_room,
             memory_touched: previous.memory_touched,
             ..Default::default()
         };

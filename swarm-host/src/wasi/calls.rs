@@ -64,8 +64,41 @@ pub(super) fn aligned(address: u32, align: u32) -> Answer {
     }
 }
 
-/// Answers one batch of calls to `func`.
+/// Answers one batch of calls to `func`: first takes the stdout and stderr writes the GPU
+/// gathered for the callers (`Imports::stream_write_func`), then answers, then gives the GPU
+/// each caller's room for more.
 pub(super) fn answer(
+    func: Func,
+    shared: &Shared,
+    calls: &[HostCall],
+    memory: &mut HostMemory<'_>,
+) -> Vec<HostResult> {
+    // What the GPU gathered of stdout and stderr comes before anything this call does.
+    let agents: Vec<_> = calls.iter().map(|c| c.agent).collect();
+    let gathered = memory.take_streams(&agents);
+    {
+        let mut states = shared.agents();
+        for (agent, records) in agents.iter().zip(gathered) {
+            // Records the GPU could not give back stay there, to be taken later.
+            if let Ok(records) = records {
+                shared.state(&mut states, *agent).append_records(&records);
+            }
+        }
+    }
+    let answers = answer_calls(func, shared, calls, memory);
+    // The room the GPU has for each stream that is still the agent's stdout or stderr.
+    let mut states = shared.agents();
+    for agent in agents {
+        let rooms = shared
+            .state(&mut states, agent)
+            .gpu_rooms(shared.config.output_bytes);
+        let _ = memory.set_stream_rooms(agent, rooms);
+    }
+    answers
+}
+
+/// Answers one batch of calls to `func`, the GPU's gathered writes taken.
+fn answer_calls(
     func: Func,
     shared: &Shared,
     calls: &[HostCall],

@@ -249,6 +249,36 @@ impl AgentState {
         budget.saturating_sub(kept.len()) as u64
     }
 
+    /// Appends the stdout and stderr writes the GPU gathered: records of a word `len | stream
+    /// << 31` (0 stdout, 1 stderr), then the bytes, padded to a word.
+    pub(crate) fn append_records(&mut self, records: &[u8]) {
+        let mut at = 0;
+        while at + 4 <= records.len() {
+            let head = u32::from_le_bytes(records[at..at + 4].try_into().expect("4 bytes"));
+            let len = (head & 0x7fff_ffff) as usize;
+            let stream = if head >> 31 == 0 {
+                Stream::Stdout
+            } else {
+                Stream::Stderr
+            };
+            let bytes = &records[(at + 4).min(records.len())..(at + 4 + len).min(records.len())];
+            self.write(stream, bytes, len as u64);
+            at += 4 + len.next_multiple_of(4);
+        }
+    }
+
+    /// How many more bytes the GPU may gather for descriptors 1 and 2: each one's room within
+    /// `budget` while it is still the agent's stdout (1) or stderr (2), else none.
+    pub(crate) fn gpu_rooms(&self, budget: usize) -> [u32; 2] {
+        [(1, Stream::Stdout), (2, Stream::Stderr)].map(|(fd, stream)| {
+            if self.fds.get(&fd) == Some(&Desc::Stream(stream)) {
+                self.room(stream, budget).min(u64::from(u32::MAX)) as u32
+            } else {
+                0
+            }
+        })
+    }
+
     /// Appends `bytes`, what fitted of a write of `total` bytes, to `stream` (stdout or
     /// stderr), marking the stream cut short if not all of it fitted.
     pub(crate) fn write(&mut self, stream: Stream, bytes: &[u8], total: u64) {

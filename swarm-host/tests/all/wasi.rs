@@ -85,8 +85,19 @@ fn config(program: &Program, output_bytes: usize) -> WasiConfig {
     }
 }
 
-/// Runs every agent of `program` on swarm (interpreter tier: host calls are the same on both).
+/// Runs every agent of `program` on swarm (interpreter tier: host calls are the same on both),
+/// where the GPU gathers stdout and stderr writes.
 fn run_swarm(program: &Program, output_bytes: usize) -> Vec<(End, WasiOutput)> {
+    run_swarm_gathering(program, output_bytes, SwarmConfig::default().output_bytes)
+}
+
+/// Runs every agent of `program` on swarm with `region` bytes of output region, where the
+/// GPU gathers stdout and stderr writes (4 bytes: none fits, and every write is a host call).
+fn run_swarm_gathering(
+    program: &Program,
+    output_bytes: usize,
+    region: u32,
+) -> Vec<(End, WasiOutput)> {
     let wasi = Wasi::new(config(program, output_bytes));
     let mut imports = Imports::new();
     wasi.add_to(&mut imports);
@@ -95,6 +106,7 @@ fn run_swarm(program: &Program, output_bytes: usize) -> Vec<(End, WasiOutput)> {
         // Room to grow a little beyond the module's memory.
         max_memory_pages: ModuleInfo::parse(program.wasm).unwrap().memory_pages as u32 + 4,
         tier: Tier::Interpreter,
+        output_bytes: region,
         ..SwarmConfig::default()
     })
     .unwrap();
@@ -103,8 +115,10 @@ fn run_swarm(program: &Program, output_bytes: usize) -> Vec<(End, WasiOutput)> {
         .spawn_many("_start", (0..program.agents).map(|_| []))
         .unwrap();
     let report = swarm.run().unwrap();
+    let outputs = wasi.take_outputs(&mut swarm, &ids).unwrap();
     ids.iter()
-        .map(|id| {
+        .zip(outputs)
+        .map(|(id, output)| {
             let agent = report.agents.iter().find(|a| a.id == *id).unwrap();
             let end = match &agent.outcome {
                 Outcome::Finished(_) => End::Returned,
@@ -112,7 +126,7 @@ fn run_swarm(program: &Program, output_bytes: usize) -> Vec<(End, WasiOutput)> {
                 Outcome::Trapped(_) => End::Trapped,
                 other => panic!("{id} did not finish: {other:?}"),
             };
-            (end, wasi.take_output(*id))
+            (end, output)
         })
         .collect()
 }
@@ -517,17 +531,102 @@ fn files_beyond_the_budget_are_refused_and_reported() {
 #[test]
 fn output_beyond_the_budget_is_cut_and_reported() {
     let budget = 150;
-    let ours = run_swarm(&HELLO, budget);
     let module = wasmtime::Module::new(&wasmtime::Engine::default(), HELLO.wasm).unwrap();
-    for (index, (_, output)) in ours.iter().enumerate() {
-        let (_, expected) = run_wasmtime(&HELLO, &module, index as u32);
-        let kept = expected.stdout.len().min(budget);
-        assert_eq!(output.stdout, expected.stdout[..kept], "agent {index}");
-        assert_eq!(output.stdout_truncated, expected.stdout.len() > budget);
-        assert_eq!(output.stderr, expected.stderr, "agent {index}");
-        assert!(!output.stderr_truncated);
+    // Gathered on the GPU where it fits, and every write on the host.
+    for region in [4_096, 4] {
+        let ours = run_swarm_gathering(&HELLO, budget, region);
+        for (index, (_, output)) in ours.iter().enumerate() {
+            let (_, expected) = run_wasmtime(&HELLO, &module, index as u32);
+            let kept = expected.stdout.len().min(budget);
+            assert_eq!(output.stdout, expected.stdout[..kept], "agent {index}");
+            assert_eq!(output.stdout_truncated, expected.stdout.len() > budget);
+            assert_eq!(output.stderr, expected.stderr, "agent {index}");
+            assert!(!output.stderr_truncated);
+        }
+        assert!(ours.iter().any(|(_, o)| o.stdout_truncated));
     }
-    assert!(ours.iter().any(|(_, o)| o.stdout_truncated));
+}
+
+/// 40 numbered lines to stdout and to stderr through `fd_write`: `plain` through one iovec
+/// each, `mixed` through five (four empty) every seventh line, which the GPU leaves to the
+/// host.
+const LINES: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 256) "line 00\n")
+  (func $lines (param $every i32)
+    (local $i i32) (local $iovs i32) (local $n i32)
+    (i32.store (i32.const 64) (i32.const 256))
+    (i32.store (i32.const 68) (i32.const 8))
+    (i32.store (i32.const 160) (i32.const 256))
+    (i32.store (i32.const 164) (i32.const 8))
+    (loop $next
+      (i32.store8 (i32.const 261) (i32.add (i32.const 48) (i32.div_u (local.get $i) (i32.const 10))))
+      (i32.store8 (i32.const 262) (i32.add (i32.const 48) (i32.rem_u (local.get $i) (i32.const 10))))
+      (local.set $iovs (i32.const 64))
+      (local.set $n (i32.const 1))
+      (if (local.get $every)
+        (then (if (i32.eqz (i32.rem_u (local.get $i) (local.get $every)))
+          (then (local.set $iovs (i32.const 128)) (local.set $n (i32.const 5))))))
+      (drop (call $write (i32.const 1) (local.get $iovs) (local.get $n) (i32.const 32)))
+      (drop (call $write (i32.const 2) (local.get $iovs) (local.get $n) (i32.const 32)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (i32.const 40)))))
+  (func (export "plain") (call $lines (i32.const 0)))
+  (func (export "mixed") (call $lines (i32.const 7))))"#;
+
+/// Runs 2 agents of `LINES`'s `export` with a stdout and stderr budget of `budget` bytes; also
+/// whether one dispatch finished them (no host call).
+fn run_lines(export: &str, budget: usize) -> (bool, Vec<WasiOutput>) {
+    let wasi = Wasi::new(WasiConfig {
+        output_bytes: budget,
+        ..WasiConfig::default()
+    });
+    let mut imports = Imports::new();
+    wasi.add_to(&mut imports);
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 2,
+        max_memory_pages: 1,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm
+        .load_module(&wat::parse_str(LINES).unwrap(), &imports)
+        .unwrap();
+    let ids = swarm.spawn_many(export, [[], []]).unwrap();
+    let first = swarm.dispatch().unwrap();
+    let at_once = first
+        .agents
+        .iter()
+        .all(|a| matches!(a.outcome, Outcome::Finished(_)));
+    swarm.run().unwrap();
+    (at_once, wasi.take_outputs(&mut swarm, &ids).unwrap())
+}
+
+#[test]
+fn stdout_and_stderr_writes_stay_on_the_gpu_in_order() {
+    let lines: String = (0..40).map(|i| format!("line {i:02}\n")).collect();
+    // Plain writes: gathered on the GPU, so one dispatch runs them all.
+    let (at_once, outputs) = run_lines("plain", 1 << 16);
+    assert!(at_once);
+    for output in &outputs {
+        assert_eq!(String::from_utf8_lossy(&output.stdout), lines);
+        assert_eq!(String::from_utf8_lossy(&output.stderr), lines);
+    }
+    // Every seventh line on the host: the streams keep their order.
+    let (at_once, outputs) = run_lines("mixed", 1 << 16);
+    assert!(!at_once);
+    for output in &outputs {
+        assert_eq!(String::from_utf8_lossy(&output.stdout), lines);
+        assert_eq!(String::from_utf8_lossy(&output.stderr), lines);
+    }
+    // A budget of 100 bytes: the GPU gathers 12 lines, the host cuts the 13th to 4 bytes and
+    // refuses the rest.
+    let (_, outputs) = run_lines("plain", 100);
+    for output in &outputs {
+        assert_eq!(output.stdout, lines.as_bytes()[..100]);
+        assert!(output.stdout_truncated && output.stderr_truncated);
+    }
 }
 
 /// A start function that exits (or traps) ends its agent before its call: that call is

@@ -98,6 +98,8 @@ fn spawn(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_inde
     // The instantiation's fuel, which is not instructions.
     status[sb + S_FUEL_USED_LO] = list[SH_FUEL];
     status[sb + S_FUEL_EXTRA_LO] = list[SH_FUEL];
+    status[sb + S_STREAM1_ROOM] = list[SH_STREAM_ROOM];
+    status[sb + S_STREAM2_ROOM] = list[SH_STREAM_ROOM];
     if list[SH_TRAP] != 0u {
         // Instantiation trapped: the agent gets the trap, and neither its start function nor
         // its call runs.

@@ -80,9 +80,11 @@ struct RunArgs {
     /// Call frames per agent; deeper recursion traps with call_stack_exhausted.
     #[arg(long, value_name = "N", default_value_t = 128)]
     call_frames: u32,
-    /// Output bytes per agent, for the `swarm.output` import.
-    #[arg(long, value_name = "BYTES", default_value_t = 1_024)]
-    output_bytes: u32,
+    /// Output bytes per agent, for the `swarm.output` import, or where the GPU gathers a WASI
+    /// module's writes to stdout and stderr between host calls [default: 1,024; 4,096 for a
+    /// WASI module].
+    #[arg(long, value_name = "BYTES")]
+    output_bytes: Option<u32>,
     /// 64-bit slots per agent for the module's globals (with one per data or element segment
     /// and one per memory).
     #[arg(long, value_name = "N", default_value_t = SwarmConfig::default().max_globals)]
@@ -374,7 +376,9 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         value_stack_slots: args.stack_slots,
         private_stack_slots: args.private_stack_slots,
         call_frames: args.call_frames,
-        output_bytes: args.output_bytes,
+        output_bytes: args
+            .output_bytes
+            .unwrap_or(if uses_wasi { 4_096 } else { 1_024 }),
         max_globals: args.max_globals,
         max_table_elements: args.max_table_elements,
         max_results: args
@@ -443,6 +447,13 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         .filter(|a| a.outcome.is_running())
         .count();
 
+    // Each agent's WASI stdout, stderr and files (taking what the GPU gathered of the streams
+    // from the output regions); `{id}` was its slot, which is its index here.
+    let streams: Vec<WasiOutput> = wasi.take_outputs(&mut swarm, &ids)?;
+    if let Some(dir) = &args.save_files {
+        save_files(dir, &streams)?;
+    }
+
     let writers: Vec<_> = report
         .agents
         .iter()
@@ -456,12 +467,6 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         if let Ok(index) = index {
             output_of[index] = bytes;
         }
-    }
-
-    // Each agent's WASI stdout and stderr; `{id}` was its slot, which is its index here.
-    let streams: Vec<WasiOutput> = ids.iter().map(|id| wasi.take_output(*id)).collect();
-    if let Some(dir) = &args.save_files {
-        save_files(dir, &streams)?;
     }
 
     let stdout = std::io::stdout();
