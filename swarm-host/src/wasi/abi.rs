@@ -171,6 +171,7 @@ pub(crate) mod errno {
     pub(crate) const INVAL: i32 = 28;
     pub(crate) const IO: i32 = 29;
     pub(crate) const ISDIR: i32 = 31;
+    pub(crate) const MFILE: i32 = 33;
     pub(crate) const NAMETOOLONG: i32 = 37;
     pub(crate) const NOENT: i32 = 44;
     pub(crate) const NOSPC: i32 = 51;

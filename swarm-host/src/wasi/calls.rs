@@ -169,15 +169,12 @@ fn answer_calls(
             b.write_record(call, arg(call, 1), &fdstat(desc))
         }),
         Func::FdFilestatGet => batch.each(|b, call, state| {
-            match state
+            // A stream's status is all zeros.
+            let ino = state
                 .desc(arg(call, 0))
                 .ok_or(Fail::Errno(errno::BADF))?
-                .ino()
-            {
-                Some(ino) => b.write_filestat(call, arg(call, 1), &state.fs, ino),
-                // A stream's status is all zeros.
-                None => b.write_record(call, arg(call, 1), &[0u8; 64]),
-            }
+                .ino();
+            b.write_filestat(call, arg(call, 1), ino.map(|ino| (&state.fs, ino)))
         }),
         Func::FdSeek | Func::FdTell => batch.each(|b, call, state| {
             let whence = if func == Func::FdSeek {
@@ -214,6 +211,10 @@ fn answer_calls(
                 file_fd(state, arg(call, 0))?;
                 if func == Func::FdAllocate {
                     return errno_of(errno::NOTSUP);
+                }
+                // An offset or length past i64 is negative to the host.
+                if func == Func::FdAdvise && (arg64(call, 1) | arg64(call, 2)) > i64::MAX as u64 {
+                    return errno_of(errno::INVAL);
                 }
                 Ok(())
             })
@@ -265,8 +266,11 @@ fn answer_calls(
             let len = name.len() as u32;
             let out = arg(call, 1);
             aligned(out, 4)?;
+            let Some(len_at) = out.checked_add(4) else {
+                return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
+            };
             b.write(call, out, &[0])?;
-            b.write_u32(call, out + 4, len)
+            b.write_u32(call, len_at, len)
         }),
         Func::FdPrestatDirName => batch.each(|b, call, state| {
             let name = match state.desc(arg(call, 0)) {
@@ -497,6 +501,13 @@ impl Batch<'_, '_> {
                 let before = reads.len();
                 let plan = (|| {
                     let iovecs = std::mem::replace(iovecs, Ok(Vec::new()))?;
+                    // Every buffer is checked before the descriptor.
+                    let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
+                    if iovecs.iter().any(|&(address, len)| {
+                        len > 0 && u64::from(address) + u64::from(len) > size
+                    }) {
+                        return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
+                    }
                     let state = self.shared.state(&mut agents, call.agent);
                     let target = match state.desc(arg(call, 0)) {
                         Some(Desc::Stream(stream @ (Stream::Stdout | Stream::Stderr))) => {
@@ -519,7 +530,6 @@ impl Batch<'_, '_> {
                         }
                         _ => return Err(Fail::Errno(errno::BADF)),
                     };
-                    let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
                     let mut room = match target {
                         Target::Stream(stream) => {
                             state.room(stream, self.shared.config.output_bytes)
@@ -529,9 +539,6 @@ impl Batch<'_, '_> {
                     let mut total = 0;
                     for (address, len) in iovecs {
                         let (address, len) = (u64::from(address), u64::from(len));
-                        if len > 0 && address + len > size {
-                            return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
-                        }
                         total += len;
                         let take = len.min(room);
                         if take > 0 {
@@ -604,6 +611,7 @@ impl Batch<'_, '_> {
         let input = std::sync::Arc::clone(&self.shared.config.stdin);
         self.each_with(iovecs, |b, call, state, iovecs| {
             let iovecs = iovecs?;
+            b.check_buffers(call, &iovecs)?;
             let read = match state.desc(arg(call, 0)) {
                 Some(Desc::Stream(Stream::Stdin)) => {
                     let read = b.read_into(call, &iovecs, state.unread(&input), 0)?;

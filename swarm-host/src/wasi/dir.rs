@@ -2,7 +2,7 @@
 //! once, and [`Image`], every preopen's inodes in one numbering, which all agents share
 //! read-only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -204,6 +204,8 @@ pub(crate) struct Image {
     pub(crate) inodes: Vec<Inode>,
     /// Each preopen's guest name and root, in preopen order.
     pub(crate) roots: Vec<(String, Ino)>,
+    /// Each file's path (the preopen's guest name, then the path under it).
+    pub(crate) paths: HashMap<Ino, String>,
 }
 
 impl Image {
@@ -220,6 +222,14 @@ impl Image {
                 }
                 inode
             }));
+            let mut pending = vec![(dir.guest.trim_end_matches('/').to_owned(), base)];
+            while let Some((path, ino)) = pending.pop() {
+                let Kind::Dir(d) = &image.inodes[ino as usize].kind else {
+                    image.paths.insert(ino, path);
+                    continue;
+                };
+                pending.extend(d.entries.iter().map(|(n, i)| (format!("{path}/{n}"), *i)));
+            }
         }
         image
     }

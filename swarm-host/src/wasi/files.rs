@@ -17,6 +17,11 @@
 //! - A file's budget ([`WasiConfig::file_bytes`](super::WasiConfig::file_bytes)) gives a short
 //!   count, then `ENOSPC`.
 //! - `poll_oneoff` finds a file readable at once (`nbytes` 1, `HANGUP` at its end).
+//! - A directory's `nlink` is 2 whatever it holds; a host file's hard links load as separate
+//!   files; reading a file does not change its `atim`.
+//! - An agent holds at most 4,096 descriptors (`EMFILE` beyond).
+//! - A removal or rename never fails for want of room, so the directories it copies into
+//!   the agent's view may take it past its budget.
 
 use super::abi::{errno, filetype, lookup, oflags, rights};
 use super::calls::{Answer, Batch, Fail, aligned, arg, arg64, bad_argument, errno_of, fault};
@@ -112,15 +117,11 @@ pub(super) fn set_times(
         .map_err(Fail::Errno)
 }
 
-/// A path read from guest memory: a trap outside memory, `EILSEQ` unless UTF-8, `EINVAL`
-/// with a NUL.
+/// A path read from guest memory: a trap outside memory, `EILSEQ` unless UTF-8 (a NUL in it
+/// is `EINVAL` where [`Fs::walk`] reaches it).
 fn path(read: Result<Vec<u8>, HostMemoryError>) -> Result<String, Fail> {
     let bytes = read.map_err(|e| fault(&e))?;
-    let path = String::from_utf8(bytes).map_err(|_| Fail::Errno(errno::ILSEQ))?;
-    if path.contains('\0') {
-        return Err(Fail::Errno(errno::INVAL));
-    }
-    Ok(path)
+    String::from_utf8(bytes).map_err(|_| Fail::Errno(errno::ILSEQ))
 }
 
 /// The inode `path` names from directory `dir`: `ENOENT` if nothing.
@@ -163,38 +164,38 @@ impl Batch<'_, '_> {
             .collect()
     }
 
-    /// Writes a `filestat` record for `ino` at `offset` (bytes 17 to 23, padding, are left
-    /// as they were, as wasmtime-wasi leaves them).
+    /// Writes a `filestat` record at `offset`: `ino`'s of `fs`, or all zeros (a stream's).
+    /// Bytes 17 to 23, padding, are left as they were, as wasmtime-wasi leaves them.
     pub(super) fn write_filestat(
         &mut self,
         call: &HostCall,
         offset: u32,
-        fs: &Fs,
-        ino: Ino,
+        stat: Option<(&Fs, Ino)>,
     ) -> Answer {
         aligned(offset, 8)?;
-        let inode = fs.node(ino);
-        let kind = if inode.is_dir() {
-            filetype::DIRECTORY
-        } else {
-            filetype::REGULAR_FILE
-        };
         let mut head = [0u8; 17];
-        head[..8].copy_from_slice(&1u64.to_le_bytes());
-        head[8..16].copy_from_slice(&(u64::from(ino) + 1).to_le_bytes());
-        head[16] = kind;
         let mut tail = [0u8; 40];
-        for (i, value) in [
-            inode.nlink,
-            inode.size(),
-            inode.atim,
-            inode.mtim,
-            inode.ctim,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            tail[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
+        if let Some((fs, ino)) = stat {
+            let inode = fs.node(ino);
+            head[..8].copy_from_slice(&1u64.to_le_bytes());
+            head[8..16].copy_from_slice(&(u64::from(ino) + 1).to_le_bytes());
+            head[16] = if inode.is_dir() {
+                filetype::DIRECTORY
+            } else {
+                filetype::REGULAR_FILE
+            };
+            for (i, value) in [
+                inode.nlink,
+                inode.size(),
+                inode.atim,
+                inode.mtim,
+                inode.ctim,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                tail[i * 8..i * 8 + 8].copy_from_slice(&value.to_le_bytes());
+            }
         }
         // The bounds of the whole record are checked first.
         let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
@@ -235,13 +236,16 @@ impl Batch<'_, '_> {
             if directory && (creat || excl || trunc) {
                 return errno_of(errno::INVAL);
             }
+            if !state.can_open() {
+                return errno_of(errno::MFILE);
+            }
             let base = arg64(call, 5);
             let write = base & rights::FD_WRITE != 0 || creat || trunc;
             let read = base & rights::FD_READ != 0 || !write;
             let fs = &mut state.fs;
             let walk = fs.walk(dir, &path).map_err(Fail::Errno)?;
             // As open(2): a creation whose path ends in a slash is refused at once.
-            if creat && walk.trailing_slash {
+            if creat && walk.trailing_slash && walk.name.is_some() {
                 return errno_of(errno::ISDIR);
             }
             let ino = match (fs.lookup(&walk).map_err(Fail::Errno)?, &walk.name) {
@@ -285,10 +289,10 @@ impl Batch<'_, '_> {
         let paths = self.paths(&[(2, 3)]);
         self.each_with(paths, |b, call, state, mut paths| {
             super::calls::lookup_flags(arg(call, 1))?;
-            let path = paths.remove(0)?;
             let dir = dir_fd(state, arg(call, 0))?;
+            let path = paths.remove(0)?;
             let ino = existing(&state.fs, dir, &path)?;
-            b.write_filestat(call, arg(call, 4), &state.fs, ino)
+            b.write_filestat(call, arg(call, 4), Some((&state.fs, ino)))
         })
     }
 
@@ -298,9 +302,9 @@ impl Batch<'_, '_> {
         let now = self.shared.now();
         self.each_with(paths, |_, call, state, mut paths| {
             super::calls::lookup_flags(arg(call, 1))?;
-            let path = paths.remove(0)?;
             let times = times(arg(call, 6), arg64(call, 4), arg64(call, 5), now)?;
             let dir = dir_fd(state, arg(call, 0))?;
+            let path = paths.remove(0)?;
             let ino = existing(&state.fs, dir, &path)?;
             set_times(&mut state.fs, ino, times, now)
         })
@@ -312,8 +316,8 @@ impl Batch<'_, '_> {
         let paths = self.paths(&[(1, 2)]);
         let now = self.shared.now();
         self.each_with(paths, |_, call, state, mut paths| {
-            let path = paths.remove(0)?;
             let dir = dir_fd(state, arg(call, 0))?;
+            let path = paths.remove(0)?;
             let (fs, open) = state.fs_and_open();
             let path = match change {
                 PathChange::CreateDirectory => strip_slashes(&path),
@@ -360,10 +364,10 @@ impl Batch<'_, '_> {
         let paths = self.paths(&[(1, 2), (4, 5)]);
         let now = self.shared.now();
         self.each_with(paths, |_, call, state, mut paths| {
-            let from = paths.remove(0)?;
-            let to = paths.remove(0)?;
             let from_dir = dir_fd(state, arg(call, 0))?;
             let to_dir = dir_fd(state, arg(call, 3))?;
+            let from = paths.remove(0)?;
+            let to = paths.remove(0)?;
             let (fs, open) = state.fs_and_open();
             let slash = from.ends_with('/') || to.ends_with('/');
             let source = fs
@@ -390,28 +394,30 @@ impl Batch<'_, '_> {
         let now = self.shared.now();
         self.each_with(paths, |_, call, state, mut paths| {
             super::calls::lookup_flags(arg(call, 1))?;
-            let from = paths.remove(0)?;
-            let to = paths.remove(0)?;
             let from_dir = dir_fd(state, arg(call, 0))?;
             let to_dir = dir_fd(state, arg(call, 4))?;
+            let from = paths.remove(0)?;
+            let to = paths.remove(0)?;
             if arg(call, 1) & lookup::SYMLINK_FOLLOW != 0 {
                 return errno_of(errno::INVAL);
             }
             let fs = &mut state.fs;
+            // As link(2): the new name's directory first, then the old name, then the new.
+            let target = fs.walk(to_dir, &to).map_err(Fail::Errno)?;
             let ino = existing(fs, from_dir, &from)?;
+            let Some(name) = &target.name else {
+                return errno_of(errno::EXIST);
+            };
+            if fs.entry(target.dir, name).is_some() {
+                return errno_of(errno::EXIST);
+            }
+            if target.trailing_slash {
+                return errno_of(errno::NOENT);
+            }
             if fs.node(ino).is_dir() {
                 return errno_of(errno::PERM);
             }
-            let target = fs.walk(to_dir, &to).map_err(Fail::Errno)?;
-            match &target.name {
-                Some(name) if fs.entry(target.dir, name).is_none() => {
-                    if target.trailing_slash {
-                        return errno_of(errno::NOENT);
-                    }
-                    fs.link(target.dir, name, ino, now).map_err(Fail::Errno)
-                }
-                _ => errno_of(errno::EXIST),
-            }
+            fs.link(target.dir, name, ino, now).map_err(Fail::Errno)
         })
     }
 
@@ -420,17 +426,18 @@ impl Batch<'_, '_> {
     pub(super) fn path_symlink(&mut self) -> Vec<HostResult> {
         let paths = self.paths(&[(0, 1), (3, 4)]);
         self.each_with(paths, |_, call, state, mut paths| {
+            let dir = dir_fd(state, arg(call, 2))?;
             let target = paths.remove(0)?;
             let link = paths.remove(0)?;
-            let dir = dir_fd(state, arg(call, 2))?;
+            let walk = state.fs.walk(dir, &link).map_err(Fail::Errno)?;
+            let exists = state.fs.lookup(&walk).map_err(Fail::Errno)?.is_some();
             if target.starts_with('/') {
                 return errno_of(errno::PERM);
             }
             if target.is_empty() {
                 return errno_of(errno::NOENT);
             }
-            let walk = state.fs.walk(dir, &link).map_err(Fail::Errno)?;
-            if state.fs.lookup(&walk).ok().flatten().is_some() {
+            if exists {
                 return errno_of(errno::EXIST);
             }
             errno_of(errno::NOTSUP)
@@ -442,8 +449,8 @@ impl Batch<'_, '_> {
     pub(super) fn path_readlink(&mut self) -> Vec<HostResult> {
         let paths = self.paths(&[(1, 2)]);
         self.each_with(paths, |_, call, state, mut paths| {
-            let path = paths.remove(0)?;
             let dir = dir_fd(state, arg(call, 0))?;
+            let path = paths.remove(0)?;
             existing(&state.fs, dir, &path)?;
             errno_of(errno::INVAL)
         })
@@ -455,6 +462,7 @@ impl Batch<'_, '_> {
     pub(super) fn fd_readdir(&mut self) -> Vec<HostResult> {
         self.each(|b, call, state| {
             let ino = dir_fd(state, arg(call, 0))?;
+            state.fs.alive(ino).map_err(Fail::Errno)?;
             let (buf, len, cookie) = (arg(call, 1), arg(call, 2) as usize, arg64(call, 3));
             let fs = &state.fs;
             let dir = fs.node(ino).dir().expect("a directory descriptor");
@@ -492,14 +500,30 @@ impl Batch<'_, '_> {
         let iovecs = self.iovecs();
         self.each_with(iovecs, |b, call, state, iovecs| {
             let iovecs = iovecs?;
+            b.check_buffers(call, &iovecs)?;
             let file = match state.desc(arg(call, 0)) {
                 Some(Desc::Stream(Stream::Stdin)) => return errno_of(errno::SPIPE),
                 Some(Desc::File(file)) if file.read => file.ino,
                 _ => return errno_of(errno::BADF),
             };
+            if arg64(call, 3) > i64::MAX as u64 {
+                return errno_of(errno::INVAL);
+            }
             let read = b.read_into(call, &iovecs, state.fs.node(file).bytes(), arg64(call, 3))?;
             b.write_u32(call, arg(call, 4), read as u32)
         })
+    }
+
+    /// Traps unless every buffer of `iovecs` that is not empty lies in the caller's memory.
+    pub(super) fn check_buffers(&mut self, call: &HostCall, iovecs: &[(u32, u32)]) -> Answer {
+        let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
+        if iovecs
+            .iter()
+            .any(|&(address, len)| len > 0 && u64::from(address) + u64::from(len) > size)
+        {
+            return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
+        }
+        Ok(())
     }
 
     /// Copies `bytes[from..]` into the buffers of `iovecs` in order, answering how many it
@@ -511,7 +535,7 @@ impl Batch<'_, '_> {
         bytes: &[u8],
         from: u64,
     ) -> Result<usize, Fail> {
-        let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
+        self.check_buffers(call, iovecs)?;
         let mut unread = bytes
             .get(from.min(usize::MAX as u64) as usize..)
             .unwrap_or(&[]);
@@ -519,9 +543,6 @@ impl Batch<'_, '_> {
         for &(address, len) in iovecs {
             if unread.is_empty() {
                 break;
-            }
-            if len > 0 && u64::from(address) + u64::from(len) > size {
-                return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
             }
             let take = (len as usize).min(unread.len());
             self.write(call, address, &unread[..take])?;
@@ -558,17 +579,14 @@ pub(super) fn set_flags(file: &mut OpenFile, flags: u32) -> Answer {
 }
 
 /// `fd_seek`'s new position from `whence` (0 the start, 1 `position`, 2 the end, `size`):
-/// `EINVAL` below 0 or beyond `i64`.
+/// `EINVAL` for a negative offset from the start, or a position below 0 or past `u64`.
 pub(super) fn seek(position: u64, size: u64, offset: i64, whence: u32) -> Result<u64, Fail> {
     let base = match whence {
+        0 if offset < 0 => return Err(Fail::Errno(errno::INVAL)),
         0 => 0,
         1 => position,
         _ => size,
     };
-    i64::try_from(base)
-        .ok()
-        .and_then(|base| base.checked_add(offset))
-        .filter(|p| *p >= 0)
-        .map(|p| p as u64)
+    base.checked_add_signed(offset)
         .ok_or(Fail::Errno(errno::INVAL))
 }

@@ -110,6 +110,10 @@ fn cost(inode: &Inode) -> usize {
         }
 }
 
+/// The longest path, and name, Linux accepts.
+const MAX_PATH_BYTES: usize = 4_095;
+const MAX_NAME_BYTES: usize = 255;
+
 /// Where a path leads: the directory holding its last name, and that name (`None` where the
 /// path names the directory itself, as `.` or `a/..` do).
 #[derive(Debug)]
@@ -163,6 +167,9 @@ impl Fs {
         if path.is_empty() {
             return Err(errno::NOENT);
         }
+        if path.len() > MAX_PATH_BYTES {
+            return Err(errno::NAMETOOLONG);
+        }
         if path.starts_with('/') {
             return Err(errno::PERM);
         }
@@ -172,6 +179,13 @@ impl Fs {
         let mut depth = 0usize;
         for (i, name) in names.iter().enumerate() {
             let last = i + 1 == names.len();
+            // Each name is checked as it is reached, as the host opens a path a name at a time.
+            if name.contains('\0') {
+                return Err(errno::INVAL);
+            }
+            if name.len() > MAX_NAME_BYTES {
+                return Err(errno::NAMETOOLONG);
+            }
             match *name {
                 "." => {}
                 ".." => {
@@ -241,7 +255,11 @@ impl Fs {
 
     /// Checks that `bytes` more fit the budget.
     fn reserve(&mut self, bytes: usize) -> Result<(), i32> {
-        if self.used + bytes > self.budget {
+        if self
+            .used
+            .checked_add(bytes)
+            .is_none_or(|total| total > self.budget)
+        {
             self.full = true;
             return Err(errno::NOSPC);
         }
@@ -296,8 +314,14 @@ impl Fs {
         bytes: &[u8],
         now: u64,
     ) -> Result<usize, i32> {
+        if offset > i64::MAX as u64 {
+            return Err(errno::INVAL);
+        }
         if bytes.is_empty() {
             return Ok(0);
+        }
+        if offset + bytes.len() as u64 > i64::MAX as u64 {
+            return Err(errno::FBIG);
         }
         let len = self.node(ino).bytes().len() as u64;
         let fits = self.writable(ino, offset).min(bytes.len() as u64) as usize;
@@ -323,6 +347,9 @@ impl Fs {
 
     /// Sets the length of file `ino`, cutting it or zero-filling it.
     pub(crate) fn set_size(&mut self, ino: Ino, size: u64, now: u64) -> Result<(), i32> {
+        if size > i64::MAX as u64 {
+            return Err(errno::INVAL);
+        }
         let len = self.node(ino).bytes().len() as u64;
         if size == len {
             return self.set_times(ino, None, Some(now), now);
@@ -337,6 +364,7 @@ impl Fs {
 
     /// Adds `name` to directory `dir`, leading to `ino`.
     fn add_entry(&mut self, dir: Ino, name: &str, ino: Ino, now: u64) -> Result<(), i32> {
+        self.alive(dir)?;
         let after = self.cost_with(dir, (name.len() + ENTRY_BYTES) as isize);
         self.change(dir, after, |inode| {
             let Kind::Dir(d) = &mut inode.kind else {
@@ -348,17 +376,26 @@ impl Fs {
         })
     }
 
-    /// Takes `name` out of directory `dir`.
-    fn remove_entry(&mut self, dir: Ino, name: &str, now: u64) -> Result<(), i32> {
+    /// Takes `name` out of directory `dir`, whatever the budget: a removal never fails for
+    /// want of room.
+    fn remove_entry(&mut self, dir: Ino, name: &str, now: u64) {
         let after = self.cost_with(dir, -((name.len() + ENTRY_BYTES) as isize));
-        self.change(dir, after, |inode| {
+        self.budget_exempt(dir, after, |inode| {
             let Kind::Dir(d) = &mut inode.kind else {
                 unreachable!("entries are taken from directories")
             };
             d.entries.remove(name);
             inode.mtim = now;
             inode.ctim = now;
-        })
+        });
+    }
+
+    /// `ENOENT` if directory `dir` was removed (a descriptor may still have it open).
+    pub(crate) fn alive(&self, dir: Ino) -> Result<(), i32> {
+        if self.node(dir).nlink == 0 {
+            return Err(errno::NOENT);
+        }
+        Ok(())
     }
 
     /// Makes a new empty file or directory as `name` in `dir`, which does not hold the name.
@@ -369,10 +406,22 @@ impl Fs {
         is_dir: bool,
         now: u64,
     ) -> Result<Ino, i32> {
-        self.reserve(INODE_BYTES + ENTRY_BYTES + name.len())?;
+        self.alive(dir)?;
+        // The directory's new entry (copying it into the overlay if it is the image's) and
+        // the new inode, reserved at once.
+        let before = self.overlay.get(&dir).map_or(0, cost);
+        let after = self.cost_with(dir, (name.len() + ENTRY_BYTES) as isize);
+        self.reserve(after.saturating_sub(before) + INODE_BYTES)?;
         let ino = self.next;
-        self.add_entry(dir, name, ino, now)?;
         self.next += 1;
+        self.budget_exempt(dir, after, |inode| {
+            let Kind::Dir(d) = &mut inode.kind else {
+                unreachable!("entries are added to directories")
+            };
+            d.entries.insert(name.to_owned(), ino);
+            inode.mtim = now;
+            inode.ctim = now;
+        });
         let kind = if is_dir {
             Kind::Dir(Dir {
                 entries: BTreeMap::new(),
@@ -400,7 +449,7 @@ impl Fs {
         open: impl Fn(Ino) -> bool,
     ) -> Result<(), i32> {
         let ino = self.entry(dir, name).ok_or(errno::NOENT)?;
-        self.remove_entry(dir, name, now)?;
+        self.remove_entry(dir, name, now);
         self.drop_link(ino, now, open);
         Ok(())
     }
@@ -414,6 +463,12 @@ impl Fs {
                 .nlink
                 .saturating_sub(if inode.is_dir() { 2 } else { 1 });
             inode.ctim = now;
+            // A removed directory leads nowhere, not even to its old parent.
+            if let Kind::Dir(d) = &mut inode.kind
+                && inode.nlink == 0
+            {
+                d.parent = ino;
+            }
         });
         self.release(ino, &open);
     }
@@ -458,11 +513,20 @@ impl Fs {
         open: impl Fn(Ino) -> bool,
     ) -> Result<(), i32> {
         let ino = self.entry(from_dir, from_name).ok_or(errno::NOENT)?;
+        self.alive(to_dir)?;
         let is_dir = self.node(ino).is_dir();
+        let target = self.entry(to_dir, to_name);
+        // As rename(2): a target that holds the source is not empty, whatever else.
+        if let Some(target) = target
+            && target != ino
+            && self.node(target).is_dir()
+            && self.is_within(from_dir, target)
+        {
+            return Err(errno::NOTEMPTY);
+        }
         if is_dir && self.is_within(to_dir, ino) {
             return Err(errno::INVAL);
         }
-        let target = self.entry(to_dir, to_name);
         if let Some(target) = target {
             if target == ino {
                 return Ok(());
@@ -525,7 +589,9 @@ impl Fs {
         }
     }
 
-    /// The files the agent created or changed, by guest path (`GUEST/a/b`), in path order.
+    /// The files the agent created, changed, moved or linked, by guest path (`GUEST/a/b`), in
+    /// path order: every file its view holds that the image does not hold the same at the
+    /// same path.
     pub(crate) fn changed_files(&self) -> Vec<(String, Vec<u8>)> {
         let mut files = Vec::new();
         for (guest, root) in &self.image.roots {
@@ -536,10 +602,16 @@ impl Fs {
                 };
                 for (name, &ino) in d.entries.iter().rev() {
                     let child = format!("{path}/{name}");
-                    match self.overlay.get(&ino).map(|i| &i.kind) {
-                        Some(Kind::File(Data::Own(bytes))) => files.push((child, bytes.clone())),
-                        _ if self.node(ino).is_dir() => pending.push((child, ino)),
-                        _ => {}
+                    match &self.node(ino).kind {
+                        Kind::Dir(_) => pending.push((child, ino)),
+                        // Changed, new, or the image's under another name.
+                        Kind::File(data) => {
+                            if matches!(data, Data::Own(_))
+                                || self.image.paths.get(&ino) != Some(&child)
+                            {
+                                files.push((child, data.bytes().to_vec()));
+                            }
+                        }
                     }
                 }
             }
@@ -682,5 +754,74 @@ mod tests {
         fs.rename(root, "sub", d, "moved", 0, |_| false).unwrap();
         let moved = fs.entry(d, "moved").unwrap();
         assert_eq!(fs.node(moved).dir().unwrap().parent, d);
+    }
+
+    #[test]
+    fn a_rename_onto_a_directory_holding_the_source_is_not_empty() {
+        let mut fs = view(1 << 20);
+        let root = fs.image.roots[0].1;
+        let sub = fs.entry(root, "sub").unwrap();
+        assert_eq!(
+            fs.rename(sub, "b", root, "sub", 0, |_| false),
+            Err(errno::NOTEMPTY)
+        );
+    }
+
+    #[test]
+    fn removed_directories_take_no_new_entries() {
+        let mut fs = view(1 << 20);
+        let root = fs.image.roots[0].1;
+        let d = fs.create(root, "d", true, 0).unwrap();
+        let x = fs.create(d, "x", true, 0).unwrap();
+        // x stays open while it and d are removed.
+        let open = |ino| ino == x;
+        fs.unlink(d, "x", 0, open).unwrap();
+        fs.unlink(root, "d", 0, open).unwrap();
+        assert_eq!(fs.alive(x), Err(errno::NOENT));
+        assert_eq!(fs.create(x, "f", false, 0), Err(errno::NOENT));
+        fs.create(root, "e", true, 0).unwrap();
+        assert_eq!(fs.rename(root, "e", x, "e", 0, open), Err(errno::NOENT));
+        assert_eq!(fs.walk(x, "..").unwrap_err(), errno::PERM);
+    }
+
+    #[test]
+    fn guest_values_past_the_limits_are_refused_without_panics() {
+        let mut fs = view(1 << 20);
+        let root = fs.image.roots[0].1;
+        let a = fs.entry(root, "a.txt").unwrap();
+        assert_eq!(fs.set_size(a, u64::MAX, 0), Err(errno::INVAL));
+        assert_eq!(fs.set_size(a, i64::MAX as u64, 0), Err(errno::NOSPC));
+        assert_eq!(fs.write(a, u64::MAX, b"x", 0), Err(errno::INVAL));
+        assert_eq!(fs.write(a, i64::MAX as u64, b"xy", 0), Err(errno::FBIG));
+        assert_eq!(fs.walk(root, "a\0b").unwrap_err(), errno::INVAL);
+        let long = "n".repeat(256);
+        assert_eq!(fs.walk(root, &long).unwrap_err(), errno::NAMETOOLONG);
+        assert_eq!(
+            fs.walk(root, &"d/".repeat(2_048)).unwrap_err(),
+            errno::NAMETOOLONG
+        );
+    }
+
+    #[test]
+    fn a_creation_keeps_to_the_budget_with_its_directory_copied() {
+        // The image's directory costs its entries once copied: here more than the budget.
+        let files: Vec<_> = (0..100).map(|i| (format!("f{i:03}"), vec![1])).collect();
+        let dir = WasiDir::from_files("big", files).unwrap();
+        let mut fs = Fs::new(Arc::new(Image::new(&[dir])), 1_000);
+        let root = fs.image.roots[0].1;
+        assert_eq!(fs.create(root, "new", false, 0), Err(errno::NOSPC));
+        assert!(fs.full && fs.used <= fs.budget);
+    }
+
+    #[test]
+    fn moved_and_linked_image_files_are_handed_back() {
+        let mut fs = view(1 << 20);
+        let root = fs.image.roots[0].1;
+        let sub = fs.entry(root, "sub").unwrap();
+        let a = fs.entry(root, "a.txt").unwrap();
+        fs.link(sub, "a-link", a, 0).unwrap();
+        fs.rename(root, "sub", root, "moved", 0, |_| false).unwrap();
+        let paths: Vec<_> = fs.changed_files().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["data/moved/a-link", "data/moved/b"]);
     }
 }

@@ -34,6 +34,9 @@ pub(crate) struct AgentState {
     pub(crate) output: WasiOutput,
 }
 
+/// The most descriptors an agent holds open at once (`EMFILE` beyond).
+pub(crate) const MAX_OPEN: usize = 4_096;
+
 /// What a descriptor is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Desc {
@@ -188,6 +191,11 @@ impl AgentState {
 
     pub(crate) fn desc_mut(&mut self, fd: u32) -> Option<&mut Desc> {
         self.fds.get_mut(&fd)
+    }
+
+    /// Whether the agent may open another descriptor: it holds fewer than [`MAX_OPEN`].
+    pub(crate) fn can_open(&self) -> bool {
+        self.fds.len() < MAX_OPEN
     }
 
     /// Opens `desc` as a new descriptor: the highest closed number, else one above the
