@@ -548,6 +548,22 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             group(trapped as u64),
             detail.join(", ")
         )?;
+        // A program whose allocation failed often goes on to read or write out of bounds.
+        let may_grow = info
+            .memory_max_pages
+            .is_none_or(|max| max > info.memory_pages);
+        if args.max_memory_pages.is_none()
+            && may_grow
+            && traps
+                .iter()
+                .any(|(name, _)| *name == "memory_out_of_bounds")
+        {
+            writeln!(
+                out,
+                "                memory.grow fails beyond the module's initial {} page(s) unless                  --max-memory-pages allows more: a program that allocates needs it",
+                info.memory_pages
+            )?;
+        }
     }
     if !exits.is_empty() {
         let detail: Vec<String> = exits
