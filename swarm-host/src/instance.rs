@@ -76,7 +76,7 @@ impl Imports {
     /// it gathers the bytes in the agent's output region, within the room
     /// [`HostMemory::set_stream_rooms`] gives, and `callback` takes them with
     /// [`HostMemory::take_streams`] (and the host after the run with
-    /// [`Swarm::take_outputs`](crate::Swarm::take_outputs)). A module that also imports
+    /// [`Swarm::take_stream_records`](crate::Swarm::take_stream_records)). A module that also imports
     /// `swarm.output`, which writes the same region, gets every call on the host. Each stream
     /// of a new agent has `room` bytes.
     pub(crate) fn stream_write_func(

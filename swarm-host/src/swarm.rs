@@ -138,6 +138,9 @@ pub struct Swarm {
     results: Vec<u64>,
     /// By slot: the call an agent makes once its start function has finished.
     pending_calls: HashMap<u32, Call>,
+    /// The stream records killed agents had gathered, until taken
+    /// ([`take_stream_records`](Self::take_stream_records)).
+    killed_streams: HashMap<AgentId, Vec<u8>>,
 }
 
 impl std::fmt::Debug for Swarm {
@@ -239,6 +242,7 @@ impl Swarm {
             slots: Vec::new(),
             results: Vec::new(),
             pending_calls: HashMap::new(),
+            killed_streams: HashMap::new(),
         })
     }
 

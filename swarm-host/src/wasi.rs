@@ -278,7 +278,8 @@ impl Wasi {
 
     /// What each of `agents` wrote to stdout, stderr and its files, in one readback of what
     /// the GPU gathered from `swarm` (the swarm they run in), and forgets them: take each
-    /// agent's output once it is done, so the host keeps nothing of agents long gone.
+    /// agent's output once it is done, so the host keeps nothing of agents long gone. A
+    /// killed agent's output is kept until taken.
     pub fn take_outputs(
         &self,
         swarm: &mut Swarm,

@@ -74,6 +74,19 @@ impl Swarm {
     pub fn kill_many(&mut self, ids: &[AgentId]) -> Result<(), AccessError> {
         let slots = self.sorted_slots(ids)?;
         self.flush()?;
+        // What the GPU gathered of their streams outlives them, until taken.
+        if self.streams_on_gpu() {
+            let gathered: Vec<u32> = slots
+                .iter()
+                .copied()
+                .filter(|&slot| self.slots[slot as usize].status.output_len > 0)
+                .collect();
+            let records = self.read_outputs(&gathered)?;
+            for (slot, records) in gathered.into_iter().zip(records) {
+                let id = self.pool.agent_in(slot).expect("a live agent");
+                self.killed_streams.insert(id, records);
+            }
+        }
         // Runs of consecutive slots inside one chunk: one clear per buffer and run, covering
         // whole strides, so every region but the interleaved ones is all zeros again. Memory
         // is zeroed by the slot's next spawn, as far as this tenant touched it (`Slot::touched`),
@@ -216,34 +229,48 @@ impl Swarm {
         Ok(self.read_outputs(&slots)?)
     }
 
-    /// Reads the output bytes of several agents in one readback, and empties their output
-    /// regions: a later write starts at the region's start, and a later read sees only it.
-    pub fn take_outputs(&mut self, ids: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError> {
-        let outputs = self.outputs(ids)?;
-        for id in ids {
-            let slot = self.pool.slot(*id)?;
-            let status = &mut self.slots[slot as usize].status;
-            if status.output_len > 0 {
-                status.output_len = 0;
-                let offset = std::mem::offset_of!(AgentStatus, output_len) as u64;
-                self.write(slot, RegionKind::Status, offset, &0u32.to_le_bytes())?;
-            }
-        }
-        Ok(outputs)
+    /// Whether the loaded module's stream writes gather in the output regions
+    /// ([`Imports::stream_write_func`](crate::Imports::stream_write_func)).
+    pub(crate) fn streams_on_gpu(&self) -> bool {
+        self.module.as_ref().is_some_and(|m| m.streams_on_gpu)
     }
 
-    /// The stream records the GPU gathered for each of `ids`
-    /// ([`Imports::stream_write_func`](crate::Imports::stream_write_func)), taken as
-    /// [`take_outputs`](Self::take_outputs) takes output; none when the module gathers none.
+    /// The stream records the GPU gathered for each of `ids` (none when the module gathers
+    /// none), taken: the live agents' output regions are empty again, and a killed agent's
+    /// records, kept since its kill, are handed over once. An id given twice gets its records
+    /// once.
     pub(crate) fn take_stream_records(
         &mut self,
         ids: &[AgentId],
     ) -> Result<Vec<Vec<u8>>, AccessError> {
-        if self.module.as_ref().is_some_and(|m| m.streams_on_gpu) {
-            self.take_outputs(ids)
-        } else {
-            Ok(vec![Vec::new(); ids.len()])
+        if !self.streams_on_gpu() {
+            return Ok(vec![Vec::new(); ids.len()]);
         }
+        self.flush()?;
+        let mut seen = std::collections::HashSet::new();
+        // Live agents with records, read in one readback.
+        let live: Vec<(usize, u32)> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| seen.insert(**id))
+            .filter_map(|(i, id)| Some((i, self.pool.slot(*id).ok()?)))
+            .filter(|&(_, slot)| self.slots[slot as usize].status.output_len > 0)
+            .collect();
+        let slots: Vec<u32> = live.iter().map(|&(_, slot)| slot).collect();
+        let read = self.read_outputs(&slots)?;
+        let mut records = vec![Vec::new(); ids.len()];
+        for (&(i, slot), bytes) in live.iter().zip(read) {
+            records[i] = bytes;
+            self.slots[slot as usize].status.output_len = 0;
+            let offset = std::mem::offset_of!(AgentStatus, output_len) as u64;
+            self.write(slot, RegionKind::Status, offset, &0u32.to_le_bytes())?;
+        }
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(kept) = self.killed_streams.remove(id) {
+                records[i] = kept;
+            }
+        }
+        Ok(records)
     }
 
     /// The output bytes of the agents in `slots`, in one readback (the host's writes are

@@ -138,6 +138,10 @@ impl<'a> HostMemory<'a> {
     ) -> Vec<Result<Vec<u8>, HostMemoryError>> {
         let slots: Vec<Result<u32, HostMemoryError>> =
             agents.iter().map(|&agent| self.slot(agent)).collect();
+        if !self.swarm.streams_on_gpu() {
+            // Its output regions are `swarm.output`'s.
+            return slots.into_iter().map(|s| s.map(|_| Vec::new())).collect();
+        }
         let gathered: Vec<u32> = slots
             .iter()
             .flatten()

@@ -76,22 +76,29 @@ pub(super) fn answer(
     // What the GPU gathered of stdout and stderr comes before anything this call does.
     let agents: Vec<_> = calls.iter().map(|c| c.agent).collect();
     let gathered = memory.take_streams(&agents);
+    // Records the GPU could not give back stay there, to be taken later.
+    let mut untaken = Vec::new();
     {
         let mut states = shared.agents();
         for (agent, records) in agents.iter().zip(gathered) {
-            // Records the GPU could not give back stay there, to be taken later.
-            if let Ok(records) = records {
-                shared.state(&mut states, *agent).append_records(&records);
+            match records {
+                Ok(records) => shared.state(&mut states, *agent).append_records(&records),
+                Err(_) => untaken.push(*agent),
             }
         }
     }
     let answers = answer_calls(func, shared, calls, memory);
-    // The room the GPU has for each stream that is still the agent's stdout or stderr.
+    // The room the GPU has for each stream that is still the agent's stdout or stderr (none
+    // while records the host has not counted are still there).
     let mut states = shared.agents();
     for agent in agents {
-        let rooms = shared
-            .state(&mut states, agent)
-            .gpu_rooms(shared.config.output_bytes);
+        let rooms = if untaken.contains(&agent) {
+            [0; 2]
+        } else {
+            shared
+                .state(&mut states, agent)
+                .gpu_rooms(shared.config.output_bytes)
+        };
         let _ = memory.set_stream_rooms(agent, rooms);
     }
     answers

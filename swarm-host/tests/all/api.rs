@@ -608,6 +608,27 @@ fn unknown_imports_answer_with_zeros_as_wasmtimes_default_values_do() {
 }
 
 #[test]
+fn an_unknown_import_called_as_the_entry_returns_zeros() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "env" "zeros" (func $z (param i32) (result i32 i64)))
+          (export "direct" (func $z)))"#,
+    )
+    .unwrap();
+    let mut imports = Imports::new();
+    imports.default_values_for_unknown();
+    let mut swarm = swarm(2);
+    swarm.load_module(&wasm, &imports).unwrap();
+    swarm
+        .spawn_many("direct", [[Value::I32(5)], [Value::I32(6)]])
+        .unwrap();
+    let report = swarm.run().unwrap();
+    for agent in &report.agents {
+        assert_eq!(finished(&agent.outcome), [Value::I32(0), Value::I64(0)]);
+    }
+}
+
+#[test]
 fn an_unknown_import_returning_a_reference_is_still_refused() {
     let wasm = wat::parse_str(
         r#"(module

@@ -686,3 +686,118 @@ fn a_start_function_that_exits_drops_the_agents_call() {
     assert_eq!(outcome(&report, 1), Outcome::Finished(vec![Value::I32(1)]));
     assert_eq!(outcome(&report, 2), Outcome::Finished(vec![Value::I32(2)]));
 }
+
+/// A module of `imports` and `body`, which imports `fd_write` as `$write` and exports 1 page
+/// of memory.
+fn write_module(imports: &str, body: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          {imports}
+          (memory (export "memory") 1)
+          {body})"#
+    ))
+    .unwrap()
+}
+
+/// Loads `wasm` with WASI into a swarm of `agents` agents with `region` output bytes.
+fn load_with_wasi(wasm: &[u8], agents: u32, region: u32) -> (Wasi, Swarm) {
+    let wasi = Wasi::new(WasiConfig::default());
+    let mut imports = Imports::new();
+    wasi.add_to(&mut imports);
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: agents,
+        max_memory_pages: 1,
+        output_bytes: region,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(wasm, &imports).unwrap();
+    (wasi, swarm)
+}
+
+#[test]
+fn long_gathered_writes_arrive_whole() {
+    // 16 writes of 4,000 bytes (within the 64 KiB stdout budget), each a different letter,
+    // through two iovecs of 1,000 and 3,000 bytes: longer than one dispatch-loop step may
+    // copy.
+    let wasm = write_module(
+        "",
+        r#"(func (export "_start")
+            (local $i i32)
+            (i32.store (i32.const 0) (i32.const 1024))
+            (i32.store (i32.const 4) (i32.const 1000))
+            (i32.store (i32.const 8) (i32.const 2024))
+            (i32.store (i32.const 12) (i32.const 3000))
+            (loop $next
+              (memory.fill (i32.const 1024) (i32.add (i32.const 65) (local.get $i)) (i32.const 4000))
+              (drop (call $write (i32.const 1) (i32.const 0) (i32.const 2) (i32.const 16)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $next (i32.lt_u (local.get $i) (i32.const 16)))))"#,
+    );
+    let (wasi, mut swarm) = load_with_wasi(&wasm, 3, 1 << 17);
+    let ids = swarm.spawn_many("_start", [[], [], []]).unwrap();
+    swarm.run().unwrap();
+    let expected: Vec<u8> = (0..16u8).flat_map(|i| [b'A' + i; 4000]).collect();
+    for output in wasi.take_outputs(&mut swarm, &ids).unwrap() {
+        let at = output.stdout.iter().zip(&expected).position(|(a, b)| a != b);
+        assert!(
+            output.stdout == expected,
+            "a gathered write arrived changed: {} bytes, first difference at {at:?}: {:?}",
+            output.stdout.len(),
+            at.map(|i| &output.stdout[i..(i + 16).min(output.stdout.len())])
+        );
+    }
+}
+
+#[test]
+fn gathered_writes_stay_exact_at_their_edges() {
+    // fd_write called as the agent's entry is answered as a host call: errno 0, nothing
+    // written (an empty iovec at 0).
+    let wasm = write_module("", r#"(export "write" (func $write))"#);
+    let (_, mut swarm) = load_with_wasi(&wasm, 1, 4_096);
+    swarm
+        .spawn(
+            "write",
+            &[Value::I32(1), Value::I32(0), Value::I32(1), Value::I32(8)],
+        )
+        .unwrap();
+    let report = swarm.run().unwrap();
+    assert_eq!(
+        report.agents[0].outcome,
+        Outcome::Finished(vec![Value::I32(0)])
+    );
+
+    // A module that also writes `swarm.output` keeps those bytes there; its stdout is the
+    // host's.
+    let wasm = write_module(
+        r#"(import "swarm" "output" (func $output (param i32 i32)))"#,
+        r#"(data (i32.const 64) "\05\00\00\00ABCDEFGH")
+          (data (i32.const 100) "hey")
+          (func (export "_start")
+            (call $output (i32.const 64) (i32.const 12))
+            (i32.store (i32.const 0) (i32.const 100))
+            (i32.store (i32.const 4) (i32.const 3))
+            (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16))))"#,
+    );
+    let (wasi, mut swarm) = load_with_wasi(&wasm, 1, 4_096);
+    let id = swarm.spawn("_start", &[]).unwrap();
+    swarm.run().unwrap();
+    assert_eq!(swarm.output(id).unwrap(), b"\x05\0\0\0ABCDEFGH");
+    let output = wasi.take_outputs(&mut swarm, &[id]).unwrap().remove(0);
+    assert_eq!(output.stdout, b"hey");
+
+    // A killed agent's gathered output is still handed back, once.
+    let wasm = wat::parse_str(LINES).unwrap();
+    let (wasi, mut swarm) = load_with_wasi(&wasm, 2, 4_096);
+    let ids = swarm.spawn_many("plain", [[], []]).unwrap();
+    swarm.dispatch().unwrap();
+    swarm.kill(ids[0]).unwrap();
+    let outputs = wasi
+        .take_outputs(&mut swarm, &[ids[0], ids[0], ids[1]])
+        .unwrap();
+    let lines: String = (0..40).map(|i| format!("line {i:02}\n")).collect();
+    assert_eq!(String::from_utf8_lossy(&outputs[0].stdout), lines);
+    assert_eq!(String::from_utf8_lossy(&outputs[2].stdout), lines);
+    assert!(outputs[1].stdout.is_empty());
+}

@@ -28,6 +28,8 @@ const JOB_WORD_INIT: u32 = 9u;      // state words from the code buffer's word s
 const JOB_SLOT_ZERO: u32 = 10u;     // stack slots [dst, dst + len) = 0
 const JOB_SLOT_MOVE: u32 = 11u;     // stack slots from src down to dst (dst <= src), lowest first
 const JOB_RESULTS: u32 = 12u;       // results dst.. from stack slots src..; then the call ends
+const JOB_STREAM: u32 = 13u;        // output bytes at dst from the buffers of the iovecs at src
+                                    // (len: iovecs left << 16 | bytes of this one done)
 
 var<private> job: u32;
 var<private> job_dst: u32;
@@ -180,6 +182,23 @@ fn job_unit() {
             job_dst += 1u;
             job_src += 1u;
             job_len -= 1u;
+        }
+        case JOB_STREAM: {
+            // A stream write's bytes (`stream_write`): an iovec's buffer a byte at a time,
+            // then a unit that moves on to the next iovec.
+            let p = load32(job_src);
+            let n = load32(job_src + 4u);
+            let done = job_len & 0xffffu;
+            if done < n {
+                let w = obase + (job_dst >> 2u);
+                let s = (job_dst & 3u) * 8u;
+                output[w] = (output[w] & ~(0xffu << s)) | (load8(p + done) << s);
+                job_dst += 1u;
+                job_len += 1u;
+            } else {
+                job_src += 8u;
+                job_len = ((job_len >> 16u) - 1u) << 16u;
+            }
         }
         case JOB_RESULTS: {
             let v = slot(job_src);

@@ -348,66 +348,63 @@ fn table_init(word: u32, seg: u32, t: u32, d: u32, s: u32, n: u32) {
 
 // Output: bytes appended to the agent's output slice.
 // A stream write (`CodeImage::write_streams_on_gpu`), WASI's `fd_write(fd, iovs, iovs_len,
-// nwritten)` on the stack: answered here when the descriptor is 1 or 2, the iovec array is
-// plain (aligned, in memory, at most 4 entries and STREAM_WRITE_MAX bytes) and the bytes fit
-// both the stream's room, which the host sets, and the output region. The bytes become one
-// record there (a length word with the stream in its top bit, then the bytes, zero-padded to
-// a word), the count goes to `nwritten` and errno 0 is the result, with the fuel of a host
-// call. Anything else returns false, and the call goes to the host, which drains the records
-// first, so each stream keeps its order.
+// nwritten)` on the stack: answered here when the agent is in a call (not entering the import
+// itself) on memory 0, the descriptor is 1 or 2, the iovec array is plain (aligned, in memory,
+// at most 4 entries and STREAM_WRITE_MAX bytes) and the bytes fit both the stream's room,
+// which the host sets, and the output region. The bytes become one record there (a length
+// word with the stream in its top bit, then the bytes, padded to a word), copied by a job;
+// the count goes to `nwritten` and errno 0 is the result, with the fuel of a host call.
+// Anything else returns false, and the call goes to the host, which takes the records first,
+// so each stream keeps its order.
 fn stream_write() -> bool {
     let fd = u32(slot(sp - 4u));
     let iovs = u32(slot(sp - 3u));
     let count = u32(slot(sp - 2u));
     let out = u32(slot(sp - 1u));
-    if (fd != 1u && fd != 2u) || count == 0u || count > 4u || ((iovs | out) & 3u) != 0u {
+    if depth == 0u || cur_mem != 0u || (fd != 1u && fd != 2u) || count == 0u || count > 4u
+        || ((iovs | out) & 3u) != 0u {
         return false;
     }
     if u64(iovs) + u64(count) * 8lu > mem_bytes() || u64(out) + 4lu > mem_bytes() {
         return false;
     }
-    let room_word = stbase + select(S_STREAM2_ROOM, S_STREAM1_ROOM, fd == 1u);
-    var total = 0u;
-    for (var i = 0u; i < count; i += 1u) {
-        let p = load32(iovs + 8u * i);
-        let n = load32(iovs + 8u * i + 4u);
-        if n > STREAM_WRITE_MAX || (n > 0u && u64(p) + u64(n) > mem_bytes()) {
-            return false;
-        }
-        total += n;
+    // The iovecs, unrolled: no step runs a loop (`jobs.wgsl`).
+    let n0 = iovec_bytes(iovs, 0u, count);
+    let n1 = iovec_bytes(iovs, 1u, count);
+    let n2 = iovec_bytes(iovs, 2u, count);
+    let n3 = iovec_bytes(iovs, 3u, count);
+    if max(max(n0, n1), max(n2, n3)) > STREAM_WRITE_MAX {
+        return false;
     }
+    let total = n0 + n1 + n2 + n3;
+    let room_word = stbase + select(S_STREAM2_ROOM, S_STREAM1_ROOM, fd == 1u);
     let padded = (total + 3u) & ~3u;
     if total == 0u || total > STREAM_WRITE_MAX || total > status[room_word]
         || u64(output_len) + 4lu + u64(padded) > u64(OUTPUT_BYTES) {
         return false;
     }
-    var w = obase + (output_len >> 2u);
-    output[w] = total | ((fd - 1u) << 31u);
-    w += 1u;
-    var word = 0u;
-    var k = 0u;
-    for (var i = 0u; i < count; i += 1u) {
-        let p = load32(iovs + 8u * i);
-        let n = load32(iovs + 8u * i + 4u);
-        for (var b = 0u; b < n; b += 1u) {
-            word |= load8(p + b) << ((k & 3u) * 8u);
-            k += 1u;
-            if (k & 3u) == 0u {
-                output[w] = word;
-                w += 1u;
-                word = 0u;
-            }
-        }
-    }
-    if (k & 3u) != 0u {
-        output[w] = word;
-    }
+    output[obase + (output_len >> 2u)] = total | ((fd - 1u) << 31u);
+    start_job(JOB_STREAM, output_len + 4u, iovs, count << 16u);
     output_len += 4u + padded;
     status[room_word] -= total;
     store32(out, total);
     sp -= 4u;
     push32(0u);
     return true;
+}
+
+// The length of iovec `i` of the `count` at `iovs` (0 past them), or more than
+// STREAM_WRITE_MAX when its buffer does not lie in memory.
+fn iovec_bytes(iovs: u32, i: u32, count: u32) -> u32 {
+    if i >= count {
+        return 0u;
+    }
+    let p = load32(iovs + 8u * i);
+    let n = load32(iovs + 8u * i + 4u);
+    if n > 0u && u64(p) + u64(n) > mem_bytes() {
+        return 0xffffffffu;
+    }
+    return n;
 }
 
 fn write_output(p: u32, n: u32) {
@@ -472,6 +469,10 @@ fn enter(f: u32) {
         sp -= code[e + 1u];
         zero_slots(sp, nr);
         sp += nr;
+        if depth == 0u {
+            // The call was to the import itself: it has returned.
+            finish_call(sp - nr, nr);
+        }
         return;
     }
     if depth >= CALL_FRAMES {
