@@ -2,12 +2,12 @@
 //! once, and [`Image`], every preopen's inodes in one numbering, which all agents share
 //! read-only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::fs::{Data, Dir, Ino, Inode, Kind};
+use super::fs::{Data, Ino, Inode, Kind};
 
 /// A directory for the agents, preopened under a guest name, as `wasmtime --dir HOST::GUEST`
 /// preopens one: a host directory loaded once ([`WasiDir::load`]) or files given in memory
@@ -48,16 +48,7 @@ impl WasiDir {
         if !root_meta.is_dir() {
             return Err(WasiDirError::new(host, "not a directory"));
         }
-        let mut inodes = vec![Inode {
-            nlink: 2,
-            ..Inode::new(
-                Kind::Dir(Dir {
-                    entries: BTreeMap::new(),
-                    parent: 0,
-                }),
-                0,
-            )
-        }];
+        let mut inodes = vec![Inode::empty_dir(0, 0)];
         set_times(&mut inodes[0], &root_meta);
         // Directories still to read, with their inode numbers.
         let mut pending = vec![(host.to_owned(), 0 as Ino, 0usize)];
@@ -82,16 +73,7 @@ impl WasiDir {
                 let next = inodes.len() as Ino;
                 let mut inode = if meta.is_dir() {
                     pending.push((child.clone(), next, depth + 1));
-                    Inode {
-                        nlink: 2,
-                        ..Inode::new(
-                            Kind::Dir(Dir {
-                                entries: BTreeMap::new(),
-                                parent: ino,
-                            }),
-                            0,
-                        )
-                    }
+                    Inode::empty_dir(ino, 0)
                 } else if meta.is_file() {
                     let bytes = std::fs::read(&child).map_err(|e| WasiDirError::new(&child, e))?;
                     Inode::new(Kind::File(Data::Shared(bytes.into())), 0)
@@ -118,16 +100,7 @@ impl WasiDir {
         guest: impl Into<String>,
         files: impl IntoIterator<Item = (P, B)>,
     ) -> Result<Self, WasiDirError> {
-        let mut inodes = vec![Inode {
-            nlink: 2,
-            ..Inode::new(
-                Kind::Dir(Dir {
-                    entries: BTreeMap::new(),
-                    parent: 0,
-                }),
-                0,
-            )
-        }];
+        let mut inodes = vec![Inode::empty_dir(0, 0)];
         for (path, bytes) in files {
             let path = path.as_ref();
             let bad = |reason| WasiDirError::new(Path::new(path), reason);
@@ -148,16 +121,7 @@ impl WasiDir {
                     Some(&ino) => ino,
                     None => {
                         dir.entries.insert((*name).to_owned(), next);
-                        inodes.push(Inode {
-                            nlink: 2,
-                            ..Inode::new(
-                                Kind::Dir(Dir {
-                                    entries: BTreeMap::new(),
-                                    parent: at,
-                                }),
-                                0,
-                            )
-                        });
+                        inodes.push(Inode::empty_dir(at, 0));
                         next
                     }
                 };

@@ -52,6 +52,20 @@ impl Data {
 }
 
 impl Inode {
+    /// An empty directory in `parent` (itself for a root).
+    pub(crate) fn empty_dir(parent: Ino, now: u64) -> Self {
+        Self {
+            nlink: 2,
+            ..Self::new(
+                Kind::Dir(Dir {
+                    entries: BTreeMap::new(),
+                    parent,
+                }),
+                now,
+            )
+        }
+    }
+
     pub(crate) fn new(kind: Kind, now: u64) -> Self {
         Self {
             kind,
@@ -365,7 +379,12 @@ impl Fs {
     /// Adds `name` to directory `dir`, leading to `ino`.
     fn add_entry(&mut self, dir: Ino, name: &str, ino: Ino, now: u64) -> Result<(), i32> {
         self.alive(dir)?;
-        let after = self.cost_with(dir, (name.len() + ENTRY_BYTES) as isize);
+        // A name replaced costs nothing more.
+        let added = match self.entry(dir, name) {
+            Some(_) => 0,
+            None => (name.len() + ENTRY_BYTES) as isize,
+        };
+        let after = self.cost_with(dir, added);
         self.change(dir, after, |inode| {
             let Kind::Dir(d) = &mut inode.kind else {
                 unreachable!("entries are added to directories")
@@ -414,25 +433,11 @@ impl Fs {
         self.reserve(after.saturating_sub(before) + INODE_BYTES)?;
         let ino = self.next;
         self.next += 1;
-        self.budget_exempt(dir, after, |inode| {
-            let Kind::Dir(d) = &mut inode.kind else {
-                unreachable!("entries are added to directories")
-            };
-            d.entries.insert(name.to_owned(), ino);
-            inode.mtim = now;
-            inode.ctim = now;
-        });
-        let kind = if is_dir {
-            Kind::Dir(Dir {
-                entries: BTreeMap::new(),
-                parent: dir,
-            })
+        self.add_entry(dir, name, ino, now)?;
+        let inode = if is_dir {
+            Inode::empty_dir(dir, now)
         } else {
-            Kind::File(Data::Own(Vec::new()))
-        };
-        let inode = Inode {
-            nlink: if is_dir { 2 } else { 1 },
-            ..Inode::new(kind, now)
+            Inode::new(Kind::File(Data::Own(Vec::new())), now)
         };
         self.used += cost(&inode);
         self.overlay.insert(ino, inode);
@@ -538,26 +543,9 @@ impl Fs {
                 _ => {}
             }
         }
-        let entry = (to_name.len() + ENTRY_BYTES) as isize;
-        let after = self.cost_with(to_dir, if target.is_some() { 0 } else { entry });
-        self.change(to_dir, after, |inode| {
-            let Kind::Dir(d) = &mut inode.kind else {
-                unreachable!("renamed into a directory")
-            };
-            d.entries.insert(to_name.to_owned(), ino);
-            inode.mtim = now;
-            inode.ctim = now;
-        })?;
+        self.add_entry(to_dir, to_name, ino, now)?;
         if (from_dir, from_name) != (to_dir, to_name) {
-            let after = self.cost_with(from_dir, -((from_name.len() + ENTRY_BYTES) as isize));
-            self.budget_exempt(from_dir, after, |inode| {
-                let Kind::Dir(d) = &mut inode.kind else {
-                    unreachable!("renamed from a directory")
-                };
-                d.entries.remove(from_name);
-                inode.mtim = now;
-                inode.ctim = now;
-            });
+            self.remove_entry(from_dir, from_name, now);
         }
         if is_dir && from_dir != to_dir {
             let after = self.cost_with(ino, 0);

@@ -740,7 +740,11 @@ fn long_gathered_writes_arrive_whole() {
     swarm.run().unwrap();
     let expected: Vec<u8> = (0..16u8).flat_map(|i| [b'A' + i; 4000]).collect();
     for output in wasi.take_outputs(&mut swarm, &ids).unwrap() {
-        let at = output.stdout.iter().zip(&expected).position(|(a, b)| a != b);
+        let at = output
+            .stdout
+            .iter()
+            .zip(&expected)
+            .position(|(a, b)| a != b);
         assert!(
             output.stdout == expected,
             "a gathered write arrived changed: {} bytes, first difference at {at:?}: {:?}",
