@@ -98,7 +98,7 @@ pub struct WasiConfig {
     /// [`random_bytes`]`(seed, s, …)`, whatever sizes its calls ask for.
     pub random_seed: u64,
     /// Every agent's stdin: each agent reads these bytes from its own place in them, then
-    /// the end (empty by default).
+    /// the end (empty by default); [`Wasi::set_stdin`] gives an agent its own.
     pub stdin: Arc<[u8]>,
     /// Bytes of stdout, and of stderr, kept per agent. A write beyond them keeps what fits and
     /// answers with the count kept (`ENOSPC` when nothing fits), and [`WasiOutput`] says the
@@ -256,6 +256,12 @@ impl Wasi {
     pub fn set_args(&self, agent: AgentId, args: &[String]) {
         let mut agents = self.shared.agents();
         self.shared.state(&mut agents, agent).set_args(args);
+    }
+
+    /// Gives `agent` this stdin instead of [`WasiConfig::stdin`], read from its start.
+    pub fn set_stdin(&self, agent: AgentId, stdin: Arc<[u8]>) {
+        let mut agents = self.shared.agents();
+        self.shared.state(&mut agents, agent).set_stdin(stdin);
     }
 
     /// Gives `agent` this environment instead of [`WasiConfig::env`] (no `{id}` replaced).

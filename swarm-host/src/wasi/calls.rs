@@ -615,12 +615,13 @@ impl Batch<'_, '_> {
     /// buffers in order; at the end a read reads nothing.
     fn fd_read(&mut self) -> Vec<HostResult> {
         let iovecs = self.iovecs();
-        let input = std::sync::Arc::clone(&self.shared.config.stdin);
+        let shared = std::sync::Arc::clone(&self.shared.config.stdin);
         self.each_with(iovecs, |b, call, state, iovecs| {
             let iovecs = iovecs?;
             b.check_buffers(call, &iovecs)?;
             let read = match state.desc(arg(call, 0)) {
                 Some(Desc::Stream(Stream::Stdin)) => {
+                    let input = state.stdin().unwrap_or(&shared).clone();
                     let read = b.read_into(call, &iovecs, state.unread(&input), 0)?;
                     state.consume_stdin(read);
                     read

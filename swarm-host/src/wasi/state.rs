@@ -22,6 +22,8 @@ pub(crate) struct AgentState {
     reads: [u64; 2],
     /// Bytes of its random stream used so far.
     random_used: u64,
+    /// Its own stdin, if it has one instead of [`WasiConfig::stdin`].
+    stdin: Option<Arc<[u8]>>,
     /// Bytes of stdin read so far.
     stdin_read: usize,
     /// Its open descriptors: stdin, stdout and stderr, the preopened directories from 3, and
@@ -98,6 +100,7 @@ impl AgentState {
             env: None,
             reads: [0; 2],
             random_used: 0,
+            stdin: None,
             stdin_read: 0,
             fds,
             free: BTreeSet::new(),
@@ -159,6 +162,17 @@ impl AgentState {
                 start.wrapping_add(n.wrapping_mul(nanos(step)))
             }
         }
+    }
+
+    /// The agent's own stdin, if it has one.
+    pub(crate) fn stdin(&self) -> Option<&Arc<[u8]>> {
+        self.stdin.as_ref()
+    }
+
+    /// Gives the agent its own stdin, read from its start.
+    pub(crate) fn set_stdin(&mut self, input: Arc<[u8]>) {
+        self.stdin = Some(input);
+        self.stdin_read = 0;
     }
 
     /// The agent's place in stdin, `input`: the bytes it has not read.

@@ -538,3 +538,82 @@ fn wasi_directories_are_preopened_and_changed_files_saved() {
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// A reactor's `_initialize` runs in every agent before its call, as wasmtime runs it; and
+/// `--stdin` with `{id}` in its name gives each agent its own file.
+#[test]
+fn reactors_are_initialized_and_stdin_can_differ_per_agent() {
+    let root = std::env::temp_dir().join(format!("swarm-cli-reactor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let reactor = root.join("reactor.wat");
+    std::fs::write(
+        &reactor,
+        r#"(module
+          (global $base (mut i32) (i32.const 0))
+          (func (export "_initialize") (global.set $base (i32.const 40)))
+          (func (export "get") (param i32) (result i32)
+            (i32.add (global.get $base) (local.get 0))))"#,
+    )
+    .unwrap();
+    let out = swarm_cli(&[
+        "run",
+        reactor.to_str().unwrap(),
+        "--invoke",
+        "get",
+        "--args",
+        "{id}",
+        "--agents",
+        "2",
+        "--json",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].contains(r#""results":[40]"#), "{stdout}");
+    assert!(lines[1].contains(r#""results":[41]"#), "{stdout}");
+
+    // A command that copies what it reads from stdin to stdout.
+    let cat = root.join("cat.wat");
+    std::fs::write(
+        &cat,
+        r#"(module
+          (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            (i32.store (i32.const 0) (i32.const 64))
+            (i32.store (i32.const 4) (i32.const 200))
+            (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+            (i32.store (i32.const 4) (i32.load (i32.const 8)))
+            (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+    )
+    .unwrap();
+    std::fs::write(root.join("in-0.txt"), "first").unwrap();
+    std::fs::write(root.join("in-1.txt"), "second agent").unwrap();
+    let stdin = root.join("in-{id}.txt");
+    let run_cat = |agents: &str| {
+        swarm_cli(&[
+            "run",
+            cat.to_str().unwrap(),
+            "--stdin",
+            stdin.to_str().unwrap(),
+            "--agents",
+            agents,
+            "--json",
+        ])
+    };
+    let out = run_cat("2");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].contains(r#""stdout":"first""#), "{stdout}");
+    assert!(lines[1].contains(r#""stdout":"second agent""#), "{stdout}");
+    // An agent without its file is an error that names the flag and the agent.
+    let out = run_cat("3");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("cannot read --stdin") && stderr.contains("for agent 2"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}

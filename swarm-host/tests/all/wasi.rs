@@ -404,6 +404,13 @@ fn rust_std_as_under_wasmtime() {
         agents: 6,
         args: &["{id}"],
         env: &[("HOME", "/agents/{id}"), ("RUST_BACKTRACE", "0")],
+        dirs: &[
+            (
+                "data",
+                &[("input.txt", b"the given words of the input file\n")],
+            ),
+            ("out", &[]),
+        ],
         ..Program::NONE
     });
     assert_eq!(ends[0], End::Returned);

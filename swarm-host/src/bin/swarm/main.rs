@@ -157,10 +157,10 @@ struct RunArgs {
     /// for the agent's index.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     wasi_env: Vec<String>,
-    /// A file every agent reads as its WASI stdin, each from its own place in it [default:
-    /// an empty stdin].
+    /// A file every agent reads as its WASI stdin, each from its own place in it; with `{id}`
+    /// in its name, each agent reads its own file (`in/{id}.txt`) [default: an empty stdin].
     #[arg(long, value_name = "FILE")]
-    stdin: Option<PathBuf>,
+    stdin: Option<String>,
     /// Bytes of WASI stdout, and of stderr, kept per agent; a write beyond them keeps what
     /// fits (a short count, then ENOSPC), and the run reports the agents cut short (`--json`:
     /// "stdout_truncated", "stderr_truncated").
@@ -348,10 +348,10 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         },
         random_seed: args.random_seed,
         stdin: match &args.stdin {
-            Some(path) => std::fs::read(path)
-                .with_context(|| format!("cannot read --stdin {}", path.display()))?
+            Some(path) if !path.contains("{id}") => std::fs::read(path)
+                .with_context(|| format!("cannot read --stdin {path}"))?
                 .into(),
-            None => Arc::from(Vec::new()),
+            _ => Arc::from(Vec::new()),
         },
         output_bytes: args.stdout_bytes,
         dirs: args
@@ -418,8 +418,36 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     swarm.load_module(&bytes, &imports)?;
     let calls: Vec<_> = (0..args.agents).map(|i| template.for_agent(i)).collect();
     let spawn_started = Instant::now();
-    let ids = swarm.spawn_many(&invoke, &calls)?;
+    // A reactor (a module exporting `_initialize` but no `_start`) is initialized in every
+    // agent before its call, as wasmtime runs one.
+    let reactor = invoke != "_initialize"
+        && info.function("_start").is_none()
+        && info
+            .function("_initialize")
+            .is_some_and(|f| f.params.is_empty() && f.results.is_empty());
+    let ids = if reactor {
+        let ids = swarm.spawn_many("_initialize", calls.iter().map(|_| []))?;
+        let initialized = swarm.run()?;
+        for (agent, args) in initialized.agents.iter().zip(&calls) {
+            // An agent whose initialization trapped or exited keeps that ending.
+            if matches!(agent.outcome, Outcome::Finished(_)) {
+                swarm.call(agent.id, &invoke, args)?;
+            }
+        }
+        ids
+    } else {
+        swarm.spawn_many(&invoke, &calls)?
+    };
     drop(calls);
+    // Each agent's own stdin, where `--stdin` names one per agent.
+    if let Some(path) = args.stdin.as_deref().filter(|p| p.contains("{id}")) {
+        for (index, id) in ids.iter().enumerate() {
+            let file = path.replace("{id}", &index.to_string());
+            let input = std::fs::read(&file)
+                .with_context(|| format!("cannot read --stdin {file} for agent {index}"))?;
+            wasi.set_stdin(*id, input.into());
+        }
+    }
     // Spawn time includes the GPU copying the module's starting state into every slot.
     swarm.sync()?;
     let spawn_time = spawn_started.elapsed();
