@@ -49,7 +49,9 @@ pub struct SwarmConfig {
     pub private_stack_slots: u32,
     /// Call frames per agent; a deeper call traps with "call stack exhausted".
     pub call_frames: u32,
-    /// Bytes of output per agent (appended by the `swarm.output` import).
+    /// Bytes of output per agent: what the `swarm.output` import appends, or, for a module
+    /// with a stream-write import (WASI's `fd_write`), where the GPU gathers its writes to
+    /// stdout and stderr between host calls.
     pub output_bytes: u32,
     /// 64-bit slots per agent for the module's globals.
     pub max_globals: u32,

@@ -196,7 +196,7 @@ impl CodeImage {
     /// ([`AgentStatus::stream1_room`](swarm_core::AgentStatus::stream1_room)) and the output
     /// region is answered on the GPU: the bytes are appended to the output region as one
     /// record (a word `len | stream << 31`, stream 0 for descriptor 1 and 1 for 2, then the
-    /// bytes, zero-padded to a word), the count stored at `nwritten`, and errno 0 returned.
+    /// bytes, padded to a word), the count stored at `nwritten`, and errno 0 returned.
     /// Every other call is a host call, as for any import.
     pub fn write_streams_on_gpu(&mut self, func: u32) {
         let entry = (self.words[header::FUNCS] + func * FUNC_ENTRY_WORDS) as usize;

@@ -214,7 +214,8 @@ impl Swarm {
         Ok(Value::from_bits(global.ty, bits))
     }
 
-    /// Reads an agent's output bytes.
+    /// Reads an agent's output bytes (for a module whose WASI writes gather on the GPU, its
+    /// stream records not yet taken: read them through `Wasi::take_outputs`).
     pub fn output(&mut self, id: AgentId) -> Result<Vec<u8>, AccessError> {
         Ok(self.outputs(&[id])?.remove(0))
     }

@@ -374,7 +374,7 @@ impl Swarm {
             if streams.taken.contains(&slot) {
                 status.output_len = 0;
             }
-            if let Some((_, [one, two])) = streams.rooms.iter().rev().find(|(s, _)| *s == slot) {
+            if let Some([one, two]) = streams.rooms.get(&slot) {
                 (status.stream1_room, status.stream2_room) = (*one, *two);
             }
             let mut results = Vec::new();

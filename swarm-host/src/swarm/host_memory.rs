@@ -1,7 +1,7 @@
 //! `HostMemory`: what a host function reaches of its callers' linear memories, batched into
 //! the row reads and writes of [`memory`](super::memory).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use swarm_core::AgentId;
@@ -33,7 +33,7 @@ pub(super) struct StreamEffects {
     /// Slots whose records were taken: their output regions start empty again.
     pub(super) taken: HashSet<u32>,
     /// Slots and the rooms their streams 1 and 2 get.
-    pub(super) rooms: Vec<(u32, [u32; 2])>,
+    pub(super) rooms: HashMap<u32, [u32; 2]>,
 }
 
 impl std::fmt::Debug for HostMemory<'_> {
@@ -179,7 +179,7 @@ impl<'a> HostMemory<'a> {
         rooms: [u32; 2],
     ) -> Result<(), HostMemoryError> {
         let slot = self.slot(agent)?;
-        self.effects.rooms.push((slot, rooms));
+        self.effects.rooms.insert(slot, rooms);
         Ok(())
     }
 

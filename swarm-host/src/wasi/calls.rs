@@ -73,17 +73,27 @@ pub(super) fn answer(
     calls: &[HostCall],
     memory: &mut HostMemory<'_>,
 ) -> Vec<HostResult> {
+    // Only calls that write to or change descriptors 1 and 2 need what the GPU gathered, and
+    // change the room it has: the GPU keeps the room it was given up to date itself.
+    if !matches!(
+        func,
+        Func::FdWrite | Func::FdPwrite | Func::FdClose | Func::FdRenumber
+    ) {
+        return answer_calls(func, shared, calls, memory);
+    }
     // What the GPU gathered of stdout and stderr comes before anything this call does.
     let agents: Vec<_> = calls.iter().map(|c| c.agent).collect();
     let gathered = memory.take_streams(&agents);
     // Records the GPU could not give back stay there, to be taken later.
-    let mut untaken = Vec::new();
+    let mut untaken = std::collections::HashSet::new();
     {
         let mut states = shared.agents();
         for (agent, records) in agents.iter().zip(gathered) {
             match records {
                 Ok(records) => shared.state(&mut states, *agent).append_records(&records),
-                Err(_) => untaken.push(*agent),
+                Err(_) => {
+                    untaken.insert(*agent);
+                }
             }
         }
     }

@@ -22,7 +22,7 @@ pub struct WasiDir {
 
 /// A host directory could not be loaded.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot load {path:?} for --dir: {reason}")]
+#[error("cannot load {path:?}: {reason}")]
 pub struct WasiDirError {
     path: PathBuf,
     reason: String,
@@ -40,8 +40,8 @@ impl WasiDirError {
 impl WasiDir {
     /// Loads the host directory `host`, with everything under it, to be preopened as `guest`
     /// (`.` makes the agents' relative paths start there). Regular files are read whole;
-    /// symbolic links are followed (a link to something else, or that leads nowhere, is left
-    /// out, as are sockets and devices).
+    /// symbolic links are followed (a link to something else, one that leads nowhere, and one
+    /// to a directory it lies in, which would loop, are left out, as are sockets and devices).
     pub fn load(host: impl AsRef<Path>, guest: impl Into<String>) -> Result<Self, WasiDirError> {
         let host = host.as_ref();
         let root_meta = std::fs::metadata(host).map_err(|e| WasiDirError::new(host, e))?;
@@ -50,9 +50,11 @@ impl WasiDir {
         }
         let mut inodes = vec![Inode::empty_dir(0, 0)];
         set_times(&mut inodes[0], &root_meta);
-        // Directories still to read, with their inode numbers.
-        let mut pending = vec![(host.to_owned(), 0 as Ino, 0usize)];
-        while let Some((path, ino, depth)) = pending.pop() {
+        // Directories still to read, with their inode numbers and the real paths of the
+        // directories they lie in, themselves included.
+        let root = std::fs::canonicalize(host).map_err(|e| WasiDirError::new(host, e))?;
+        let mut pending = vec![(host.to_owned(), 0 as Ino, 0usize, vec![root])];
+        while let Some((path, ino, depth, within)) = pending.pop() {
             if depth > MAX_LOAD_DEPTH {
                 return Err(WasiDirError::new(
                     &path,
@@ -72,7 +74,15 @@ impl WasiDir {
                 };
                 let next = inodes.len() as Ino;
                 let mut inode = if meta.is_dir() {
-                    pending.push((child.clone(), next, depth + 1));
+                    let real =
+                        std::fs::canonicalize(&child).map_err(|e| WasiDirError::new(&child, e))?;
+                    if within.contains(&real) {
+                        // A link back up: following it would never end.
+                        continue;
+                    }
+                    let mut inner = within.clone();
+                    inner.push(real);
+                    pending.push((child.clone(), next, depth + 1, inner));
                     Inode::empty_dir(ino, 0)
                 } else if meta.is_file() {
                     let bytes = std::fs::read(&child).map_err(|e| WasiDirError::new(&child, e))?;
@@ -196,5 +206,28 @@ impl Image {
             }
         }
         image
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_loaded_directory_follows_links_but_not_loops() {
+        let root = std::env::temp_dir().join(format!("swarm-wasidir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/file"), b"bytes").unwrap();
+        std::os::unix::fs::symlink("sub/file", root.join("link")).unwrap();
+        std::os::unix::fs::symlink(".", root.join("sub/self")).unwrap();
+        std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+        let dir = WasiDir::load(&root, "d").unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        let image = Image::new(&[dir]);
+        let mut names: Vec<_> = image.paths.values().cloned().collect();
+        names.sort();
+        assert_eq!(names, ["d/link", "d/sub/file"]);
     }
 }

@@ -533,7 +533,7 @@ fn wasi_directories_are_preopened_and_changed_files_saved() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("for --dir: No such file or directory"),
+        stderr.contains("--dir ") && stderr.contains("No such file or directory"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&root).unwrap();

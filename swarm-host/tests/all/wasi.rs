@@ -763,11 +763,16 @@ fn long_gathered_writes_arrive_whole() {
 
 #[test]
 fn gathered_writes_stay_exact_at_their_edges() {
-    // fd_write called as the agent's entry is answered as a host call: errno 0, nothing
-    // written (an empty iovec at 0).
-    let wasm = write_module("", r#"(export "write" (func $write))"#);
-    let (_, mut swarm) = load_with_wasi(&wasm, 1, 4_096);
-    swarm
+    // fd_write called as the agent's entry is answered as a host call: errno 0, and the
+    // bytes its iovec at 0 names written.
+    let wasm = write_module(
+        "",
+        r#"(export "write" (func $write))
+          (data (i32.const 0) "\10\00\00\00\03\00\00\00")
+          (data (i32.const 16) "hey")"#,
+    );
+    let (wasi, mut swarm) = load_with_wasi(&wasm, 1, 4_096);
+    let id = swarm
         .spawn(
             "write",
             &[Value::I32(1), Value::I32(0), Value::I32(1), Value::I32(8)],
@@ -778,6 +783,8 @@ fn gathered_writes_stay_exact_at_their_edges() {
         report.agents[0].outcome,
         Outcome::Finished(vec![Value::I32(0)])
     );
+    let output = wasi.take_outputs(&mut swarm, &[id]).unwrap().remove(0);
+    assert_eq!(output.stdout, b"hey");
 
     // A module that also writes `swarm.output` keeps those bytes there; its stdout is the
     // host's.

@@ -359,7 +359,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             .iter()
             .map(|spec| {
                 let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
-                WasiDir::load(host, guest).map_err(anyhow::Error::from)
+                WasiDir::load(host, guest).with_context(|| format!("--dir {spec}"))
             })
             .collect::<anyhow::Result<_>>()?,
         file_bytes: args.file_bytes,
@@ -425,20 +425,12 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         && info
             .function("_initialize")
             .is_some_and(|f| f.params.is_empty() && f.results.is_empty());
-    let ids = if reactor {
-        let ids = swarm.spawn_many("_initialize", calls.iter().map(|_| []))?;
-        let initialized = swarm.run()?;
-        for (agent, args) in initialized.agents.iter().zip(&calls) {
-            // An agent whose initialization trapped or exited keeps that ending.
-            if matches!(agent.outcome, Outcome::Finished(_)) {
-                swarm.call(agent.id, &invoke, args)?;
-            }
-        }
-        ids
-    } else {
-        swarm.spawn_many(&invoke, &calls)?
-    };
-    drop(calls);
+    let ids = swarm.spawn_many(
+        if reactor { "_initialize" } else { &invoke },
+        calls
+            .iter()
+            .map(|args| if reactor { &[][..] } else { args }),
+    )?;
     // Each agent's own stdin, where `--stdin` names one per agent.
     if let Some(path) = args.stdin.as_deref().filter(|p| p.contains("{id}")) {
         for (index, id) in ids.iter().enumerate() {
@@ -448,6 +440,16 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             wasi.set_stdin(*id, input.into());
         }
     }
+    if reactor {
+        let initialized = swarm.run()?;
+        for (agent, args) in initialized.agents.iter().zip(&calls) {
+            // An agent whose initialization trapped or exited keeps that ending.
+            if matches!(agent.outcome, Outcome::Finished(_)) {
+                swarm.call(agent.id, &invoke, args)?;
+            }
+        }
+    }
+    drop(calls);
     // Spawn time includes the GPU copying the module's starting state into every slot.
     swarm.sync()?;
     let spawn_time = spawn_started.elapsed();
@@ -588,7 +590,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         {
             writeln!(
                 out,
-                "                memory.grow fails beyond the module's initial {} page(s) unless                  --max-memory-pages allows more: a program that allocates needs it",
+                "                memory.grow fails beyond the module's initial {} page(s) unless \
+                 --max-memory-pages allows more: a program that allocates needs it",
                 info.memory_pages
             )?;
         }
