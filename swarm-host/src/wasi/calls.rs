@@ -64,9 +64,10 @@ pub(super) fn aligned(address: u32, align: u32) -> Answer {
     }
 }
 
-/// Answers one batch of calls to `func`: first takes the stdout and stderr writes the GPU
-/// gathered for the callers (`Imports::stream_write_func`), then answers, then gives the GPU
-/// each caller's room for more.
+/// Answers one batch of calls to `func`. A call that writes to or changes descriptors 1 and 2
+/// first takes the stdout and stderr writes the GPU gathered for the callers
+/// (`Imports::stream_write_func`), then answers, then gives the GPU each caller's room for
+/// more.
 pub(super) fn answer(
     func: Func,
     shared: &Shared,
