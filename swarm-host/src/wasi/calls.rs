@@ -520,12 +520,7 @@ impl Batch<'_, '_> {
                 let plan = (|| {
                     let iovecs = std::mem::replace(iovecs, Ok(Vec::new()))?;
                     // Every buffer is checked before the descriptor.
-                    let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
-                    if iovecs.iter().any(|&(address, len)| {
-                        len > 0 && u64::from(address) + u64::from(len) > size
-                    }) {
-                        return Err(Fail::Stop(TrapCode::MemoryOutOfBounds.into()));
-                    }
+                    self.check_buffers(call, &iovecs)?;
                     let state = self.shared.state(&mut agents, call.agent);
                     let target = match state.desc(arg(call, 0)) {
                         Some(Desc::Stream(stream @ (Stream::Stdout | Stream::Stderr))) => {

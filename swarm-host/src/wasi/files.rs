@@ -515,7 +515,7 @@ impl Batch<'_, '_> {
     }
 
     /// Traps unless every buffer of `iovecs` that is not empty lies in the caller's memory.
-    pub(super) fn check_buffers(&mut self, call: &HostCall, iovecs: &[(u32, u32)]) -> Answer {
+    pub(super) fn check_buffers(&self, call: &HostCall, iovecs: &[(u32, u32)]) -> Answer {
         let size = self.memory.size(call.agent).map_err(|e| fault(&e))?;
         if iovecs
             .iter()
@@ -527,7 +527,7 @@ impl Batch<'_, '_> {
     }
 
     /// Copies `bytes[from..]` into the buffers of `iovecs` in order, answering how many it
-    /// copied; a buffer outside memory traps.
+    /// copied; the caller has checked the buffers ([`check_buffers`](Self::check_buffers)).
     pub(super) fn read_into(
         &mut self,
         call: &HostCall,
@@ -535,7 +535,6 @@ impl Batch<'_, '_> {
         bytes: &[u8],
         from: u64,
     ) -> Result<usize, Fail> {
-        self.check_buffers(call, iovecs)?;
         let mut unread = bytes
             .get(from.min(usize::MAX as u64) as usize..)
             .unwrap_or(&[]);

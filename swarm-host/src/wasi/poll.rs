@@ -50,11 +50,8 @@ impl Batch<'_, '_> {
                 std::thread::sleep(left);
             }
         }
-        let mut index = 0;
-        self.each(|b, call, _| {
-            let at = index;
-            index += 1;
-            let events = std::mem::replace(&mut outcomes[at], Ok(Vec::new()))?;
+        self.each_with(outcomes, |b, call, _, events| {
+            let events = events?;
             let out = arg(call, 1);
             aligned(out, 8)?;
             b.write(call, out, &events.concat())?;
