@@ -12,6 +12,7 @@ mod gpu_struct;
 mod id;
 mod layout;
 mod limits;
+mod placement;
 mod plan;
 mod pool;
 mod records;
@@ -28,6 +29,7 @@ pub use layout::{
     Region, RegionKind, SlotLocation, TABLE_ELEMENT_BYTES, VALUE_SLOT_BYTES,
 };
 pub use limits::DeviceLimits;
+pub use placement::{Placement, PlacementError};
 pub use plan::{ChunkRun, plan_all, plan_selection};
 pub use pool::{PoolError, SlotPool};
 pub use records::{

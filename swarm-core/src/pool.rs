@@ -41,8 +41,16 @@ pub enum PoolError {
 /// Slots are handed out lowest-first, freed ones included, so live agents stay packed at the
 /// bottom of the pool and a dispatch covers few dead slots. Fresh slots are taken lazily, so
 /// creating a pool of millions is O(1).
+///
+/// A pool may start at a base ([`with_base`](Self::with_base)): its ids then name slots
+/// `base..base + capacity`, so the pools of several devices hand out ids that never collide,
+/// while [`slot`](Self::slot), [`kill`](Self::kill), [`agent_in`](Self::agent_in) and
+/// [`high_water`](Self::high_water) count slots from the pool's first, as the device's buffers
+/// do.
 #[derive(Clone, Debug)]
 pub struct SlotPool {
+    /// The slot number of the pool's first slot in the ids it hands out.
+    base: u32,
     capacity: u32,
     /// Generation of each slot ever used; a slot is live when its entry in `live` is set.
     generations: Vec<u32>,
@@ -61,7 +69,21 @@ pub struct SlotPool {
 impl SlotPool {
     /// An empty pool of `capacity` slots.
     pub fn new(capacity: u32) -> Self {
+        Self::with_base(0, capacity)
+    }
+
+    /// An empty pool of `capacity` slots whose ids name slots `base..base + capacity`.
+    ///
+    /// # Panics
+    ///
+    /// If `base + capacity` does not fit a `u32`: the caller places pools within the id space.
+    pub fn with_base(base: u32, capacity: u32) -> Self {
+        assert!(
+            base.checked_add(capacity).is_some(),
+            "a pool's slots must fit u32 ids"
+        );
         Self {
+            base,
             capacity,
             generations: Vec::new(),
             live: Vec::new(),
@@ -71,6 +93,16 @@ impl SlotPool {
             live_count: 0,
             top: 0,
         }
+    }
+
+    /// The slot number of the pool's first slot in its ids.
+    pub fn base(&self) -> u32 {
+        self.base
+    }
+
+    /// The id of local slot `slot` at `generation`.
+    fn id(&self, slot: u32, generation: u32) -> AgentId {
+        AgentId::new(self.base + slot, generation)
     }
 
     /// Number of slots.
@@ -100,7 +132,7 @@ impl SlotPool {
             self.live[index] = true;
             self.live_count += 1;
             self.top = self.top.max(slot + 1);
-            return Ok(AgentId::new(slot, self.generations[index]));
+            return Ok(self.id(slot, self.generations[index]));
         }
         let fresh = self.generations.len();
         if fresh as u64 >= u64::from(self.capacity) {
@@ -116,7 +148,7 @@ impl SlotPool {
         }
         self.live_count += 1;
         self.top = slot + 1;
-        Ok(AgentId::new(slot, 0))
+        Ok(self.id(slot, 0))
     }
 
     /// Takes the lowest freed slot, if any.
@@ -160,7 +192,7 @@ impl SlotPool {
                 self.live[index] = true;
                 self.free_count -= 1;
                 let slot = u32::try_from(index).expect("slots are u32s");
-                ids.push(AgentId::new(slot, self.generations[index]));
+                ids.push(AgentId::new(self.base + slot, self.generations[index]));
                 self.top = self.top.max(slot + 1);
             }
             self.free[word] = bits;
@@ -174,7 +206,8 @@ impl SlotPool {
             self.generations.resize(end, 0);
             self.live.resize(end, true);
             self.free.resize(end.div_ceil(64).max(self.free.len()), 0);
-            ids.extend((first..end).map(|slot| AgentId::new(slot as u32, 0)));
+            let base = self.base;
+            ids.extend((first..end).map(|slot| AgentId::new(base + slot as u32, 0)));
             self.top = end as u32;
         }
         self.live_count += count as u32;
@@ -187,20 +220,25 @@ impl SlotPool {
             self.slot(*id)?;
         }
         for id in ids {
-            if self.live[id.slot() as usize] {
-                self.free_slot(id.slot() as usize);
+            let index = (id.slot() - self.base) as usize;
+            if self.live[index] {
+                self.free_slot(index);
             }
         }
         self.lower_top();
         Ok(())
     }
 
-    /// The slot of a live agent.
+    /// The slot of a live agent, counted from the pool's first (`id.slot() - base`).
     pub fn slot(&self, id: AgentId) -> Result<u32, PoolError> {
-        let index = id.slot() as usize;
+        let stale = PoolError::Stale { id };
+        let Some(slot) = id.slot().checked_sub(self.base) else {
+            return Err(stale);
+        };
+        let index = slot as usize;
         match (self.live.get(index), self.generations.get(index)) {
-            (Some(true), Some(&generation)) if generation == id.generation() => Ok(id.slot()),
-            _ => Err(PoolError::Stale { id }),
+            (Some(true), Some(&generation)) if generation == id.generation() => Ok(slot),
+            _ => Err(stale),
         }
     }
 
@@ -249,13 +287,13 @@ impl SlotPool {
             .iter()
             .enumerate()
             .filter(|(_, live)| **live)
-            .map(|(slot, _)| AgentId::new(slot as u32, self.generations[slot]))
+            .map(|(slot, _)| self.id(slot as u32, self.generations[slot]))
     }
 
-    /// The id of the agent in `slot`, if one is live there.
+    /// The id of the agent in `slot` (counted from the pool's first), if one is live there.
     pub fn agent_in(&self, slot: u32) -> Option<AgentId> {
         let index = slot as usize;
-        (*self.live.get(index)?).then(|| AgentId::new(slot, self.generations[index]))
+        (*self.live.get(index)?).then(|| self.id(slot, self.generations[index]))
     }
 
     /// One more than the highest live slot: dispatches need not look past it.
@@ -277,6 +315,31 @@ mod tests {
         let err = pool.spawn().unwrap_err();
         assert_eq!(err, PoolError::Full { capacity: 1_024 });
         assert!(err.to_string().contains("all 1024 agent slots are in use"));
+    }
+
+    #[test]
+    fn a_pool_with_a_base_names_its_slots_from_there_and_rejects_other_pools_ids() {
+        let mut low = SlotPool::new(4);
+        let mut high = SlotPool::with_base(4, 4);
+        let a = low.spawn().unwrap();
+        let ids = high.spawn_many(3).unwrap();
+        assert_eq!(
+            ids.iter().map(|id| id.slot()).collect::<Vec<_>>(),
+            [4, 5, 6]
+        );
+        assert_eq!(high.slot(ids[1]), Ok(1));
+        assert_eq!(high.agent_in(2), Some(ids[2]));
+        assert_eq!(high.live().collect::<Vec<_>>(), ids);
+        assert_eq!(high.high_water(), 3);
+        // Neither pool takes the other's ids.
+        assert_eq!(high.slot(a), Err(PoolError::Stale { id: a }));
+        assert_eq!(low.slot(ids[0]), Err(PoolError::Stale { id: ids[0] }));
+        assert_eq!(high.kill(ids[0]), Ok(0));
+        high.kill_many(&ids[1..]).unwrap();
+        assert!(high.is_empty());
+        let again = high.spawn().unwrap();
+        assert_eq!(again.slot(), 4);
+        assert_ne!(again, ids[0]);
     }
 
     #[test]

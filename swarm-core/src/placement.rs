@@ -1,0 +1,250 @@
+//! `Placement`: how one swarm's agents spread over several devices. Each device owns a range
+//! of the id space (its pool's base and capacity), so an id names its device without a table,
+//! and a spawn of many agents splits among the devices in proportion to their capacities, as
+//! far as each one's free slots allow.
+
+use crate::{AgentId, PoolError};
+
+/// Why a set of devices cannot share one id space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlacementError {
+    /// No device was given.
+    #[error("a swarm needs at least one device")]
+    NoDevices,
+    /// The capacities add up to more slots than ids can name.
+    #[error(
+        "the devices' `max_agents` add up to more than {} agents; lower `max_agents`",
+        u32::MAX
+    )]
+    TooManySlots,
+}
+
+/// The devices' shares of the id space: device `d` owns slots `base(d)..base(d) + capacity(d)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// The first slot of each device, ascending, then the end of the last.
+    bounds: Vec<u32>,
+}
+
+impl Placement {
+    /// Devices of these capacities (`max_agents` each), in order.
+    pub fn new(capacities: &[u32]) -> Result<Self, PlacementError> {
+        if capacities.is_empty() {
+            return Err(PlacementError::NoDevices);
+        }
+        let mut bounds = Vec::with_capacity(capacities.len() + 1);
+        let mut next = 0u32;
+        bounds.push(0);
+        for &capacity in capacities {
+            next = next
+                .checked_add(capacity)
+                .ok_or(PlacementError::TooManySlots)?;
+            bounds.push(next);
+        }
+        Ok(Self { bounds })
+    }
+
+    /// The number of devices.
+    pub fn devices(&self) -> usize {
+        self.bounds.len() - 1
+    }
+
+    /// The first slot of device `device`: its pool's base.
+    pub fn base(&self, device: usize) -> u32 {
+        self.bounds[device]
+    }
+
+    /// The slots device `device` owns.
+    pub fn capacity(&self, device: usize) -> u32 {
+        self.bounds[device + 1] - self.bounds[device]
+    }
+
+    /// The device whose slots hold `id`, or `None` for an id beyond every device's.
+    pub fn device_of(&self, id: AgentId) -> Option<usize> {
+        let slot = id.slot();
+        if slot >= *self.bounds.last().expect("at least one bound") {
+            return None;
+        }
+        // The last bound at or below the slot; empty devices share a bound with the next.
+        Some(self.bounds.partition_point(|&bound| bound <= slot) - 1)
+    }
+
+    /// How many of `count` new agents each device takes, given each one's free slots: shares
+    /// in proportion to the devices' capacities (the largest remainders rounding up), a device
+    /// without room for its share passing the rest to the others in the same proportion. The
+    /// agents go to the devices in order, so agent `i` of the spawn lands on the device whose
+    /// running total of shares first exceeds `i`.
+    pub fn split(&self, free: &[u32], count: u64) -> Result<Vec<u32>, PoolError> {
+        assert_eq!(free.len(), self.devices(), "one free count per device");
+        let total_free: u64 = free.iter().map(|&f| u64::from(f)).sum();
+        if count > total_free {
+            return Err(PoolError::NotEnoughSlots {
+                requested: count,
+                free: u32::try_from(total_free).unwrap_or(u32::MAX),
+                capacity: *self.bounds.last().expect("at least one bound"),
+            });
+        }
+        let mut shares = vec![0u32; free.len()];
+        let mut open: Vec<usize> = (0..free.len()).filter(|&d| free[d] > 0).collect();
+        let mut left = count;
+        // Each round either places everything or fills at least one device, which then leaves.
+        while left > 0 {
+            let weight: u64 = open.iter().map(|&d| u64::from(self.capacity(d))).sum();
+            let mut round: Vec<(usize, u64, u64)> = open
+                .iter()
+                .map(|&d| {
+                    let exact = u128::from(left) * u128::from(self.capacity(d));
+                    let whole = (exact / u128::from(weight)) as u64;
+                    let remainder = (exact % u128::from(weight)) as u64;
+                    (d, whole, remainder)
+                })
+                .collect();
+            let mut spare = left - round.iter().map(|&(_, whole, _)| whole).sum::<u64>();
+            // Largest remainders first, the lower device first among equals.
+            let mut order: Vec<usize> = (0..round.len()).collect();
+            order.sort_by_key(|&k| (std::cmp::Reverse(round[k].2), round[k].0));
+            for k in order {
+                if spare == 0 {
+                    break;
+                }
+                round[k].1 += 1;
+                spare -= 1;
+            }
+            let mut filled = false;
+            for (d, want, _) in round {
+                let room = u64::from(free[d] - shares[d]);
+                let take = want.min(room);
+                shares[d] += take as u32;
+                left -= take;
+                filled |= take == room;
+            }
+            open.retain(|&d| shares[d] < free[d]);
+            debug_assert!(
+                left == 0 || filled,
+                "a round without a full device placed all"
+            );
+        }
+        Ok(shares)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SlotPool;
+
+    fn id(slot: u32) -> AgentId {
+        let mut pool = SlotPool::with_base(slot, 1);
+        pool.spawn().unwrap()
+    }
+
+    #[test]
+    fn ids_route_to_the_device_that_owns_their_slot() {
+        let placement = Placement::new(&[4, 0, 2, 3]).unwrap();
+        assert_eq!(placement.devices(), 4);
+        assert_eq!(
+            (0..4).map(|d| placement.base(d)).collect::<Vec<_>>(),
+            [0, 4, 4, 6]
+        );
+        let devices: Vec<Option<usize>> = (0..10).map(|s| placement.device_of(id(s))).collect();
+        assert_eq!(
+            devices,
+            [
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(2),
+                Some(2),
+                Some(3),
+                Some(3),
+                Some(3),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn no_devices_or_too_many_slots_are_refused() {
+        assert_eq!(Placement::new(&[]), Err(PlacementError::NoDevices));
+        assert_eq!(
+            Placement::new(&[u32::MAX, 1]),
+            Err(PlacementError::TooManySlots)
+        );
+        assert!(
+            PlacementError::TooManySlots
+                .to_string()
+                .contains("max_agents")
+        );
+    }
+
+    /// Capacities, free slots, agents to place, and the shares expected.
+    type Split = (&'static [u32], &'static [u32], u64, &'static [u32]);
+
+    const SPLITS: &[Split] = &[
+        // Even devices share evenly; the remainder goes to the lowest first.
+        (&[100, 100], &[100, 100], 10, &[5, 5]),
+        (&[100, 100, 100], &[100, 100, 100], 10, &[4, 3, 3]),
+        // In proportion to capacity.
+        (&[300, 100], &[300, 100], 8, &[6, 2]),
+        // A full device passes its share on.
+        (&[100, 100], &[1, 100], 10, &[1, 9]),
+        (&[100, 100, 100], &[0, 2, 100], 12, &[0, 2, 10]),
+        // Everything fits exactly.
+        (&[3, 5], &[3, 5], 8, &[3, 5]),
+        (&[4, 4], &[4, 4], 0, &[0, 0]),
+        // A device of no capacity takes nothing.
+        (&[0, 10], &[0, 10], 7, &[0, 7]),
+    ];
+
+    #[test]
+    fn spawns_split_by_capacity_within_the_free_slots() {
+        for &(capacities, free, count, expected) in SPLITS {
+            let placement = Placement::new(capacities).unwrap();
+            let shares = placement.split(free, count).unwrap();
+            assert_eq!(
+                shares, expected,
+                "capacities {capacities:?}, free {free:?}, {count} agents"
+            );
+        }
+    }
+
+    #[test]
+    fn a_spawn_beyond_every_free_slot_is_refused_whole() {
+        let placement = Placement::new(&[4, 4]).unwrap();
+        assert_eq!(
+            placement.split(&[1, 2], 4),
+            Err(PoolError::NotEnoughSlots {
+                requested: 4,
+                free: 3,
+                capacity: 8
+            })
+        );
+    }
+
+    #[test]
+    fn every_split_places_exactly_the_count_within_each_devices_room() {
+        let mut state = 0x9e37_79b9_u64;
+        let mut next = |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        for _ in 0..2_000 {
+            let devices = 1 + next(8) as usize;
+            let capacities: Vec<u32> = (0..devices).map(|_| next(1_000) as u32).collect();
+            let free: Vec<u32> = capacities
+                .iter()
+                .map(|&c| next(u64::from(c) + 1) as u32)
+                .collect();
+            let total: u64 = free.iter().map(|&f| u64::from(f)).sum();
+            let count = next(total + 1);
+            let placement = Placement::new(&capacities).unwrap();
+            let shares = placement.split(&free, count).unwrap();
+            assert_eq!(shares.iter().map(|&s| u64::from(s)).sum::<u64>(), count);
+            assert!(shares.iter().zip(&free).all(|(s, f)| s <= f));
+        }
+    }
+}
