@@ -119,9 +119,13 @@ impl DiskPipelineCache {
             return;
         }
         let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
+        // Named by process and by save, so that devices of one process saving the same file
+        // at once (alike GPUs share a cache file) never write into one temporary file.
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let save = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let temporary = report
             .file
-            .with_extension(format!("{}.tmp", std::process::id()));
+            .with_extension(format!("{}.{save}.tmp", std::process::id()));
         let written = std::fs::write(&temporary, encode(&data))
             .and_then(|()| std::fs::rename(&temporary, &report.file));
         match written {

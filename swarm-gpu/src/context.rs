@@ -30,6 +30,10 @@ pub struct AdapterRequest {
     /// A substring of the adapter's name (case-insensitive); `None` for the high-performance
     /// adapter.
     pub name: Option<String>,
+    /// Which of the adapters the backends list (and whose name matches `name`, if given) to
+    /// open, counting from 0 in the backends' order: one GPU of several alike. `None` for the
+    /// first match, or the high-performance adapter without a name.
+    pub index: Option<usize>,
 }
 
 impl AdapterRequest {
@@ -39,7 +43,15 @@ impl AdapterRequest {
         Self {
             backends: var("WGPU_BACKEND"),
             name: var("WGPU_ADAPTER_NAME"),
+            index: None,
         }
+    }
+
+    /// Whether an adapter of this name is one the request's `name` picks.
+    fn matches_name(&self, adapter: &str) -> bool {
+        self.name
+            .as_ref()
+            .is_none_or(|name| adapter.to_lowercase().contains(&name.to_lowercase()))
     }
 
     fn backends(&self) -> wgpu::Backends {
@@ -195,6 +207,61 @@ pub fn list_adapters(request: &AdapterRequest) -> Vec<AdapterReport> {
         .collect()
 }
 
+/// A request for each GPU of the host that `request` allows (its backends and name): the
+/// adapters of the best kind present (discrete GPUs, else integrated, virtual, other, and CPU
+/// last) on one backend (the first that lists one of that kind), so that no GPU is opened
+/// twice through two backends and a software driver joins no real GPU. Each request names its
+/// adapter by index.
+pub fn every_adapter(request: &AdapterRequest) -> Result<Vec<AdapterRequest>, AdapterError> {
+    let instance = instance(request);
+    let backends = request.backends();
+    let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+    let available: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+    let infos: Vec<wgpu::AdapterInfo> = adapters
+        .iter()
+        .map(|a| a.get_info())
+        .filter(|info| request.matches_name(&info.name))
+        .collect();
+    let rank = |kind: wgpu::DeviceType| match kind {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    };
+    let Some(best) = infos
+        .iter()
+        .min_by_key(|info| rank(info.device_type))
+        .map(|info| (info.device_type, info.backend))
+    else {
+        return Err(match &request.name {
+            Some(name) => AdapterError::NoMatchingName {
+                name: name.clone(),
+                available,
+            },
+            None => AdapterError::NoAdapter {
+                backends: format!("{backends:?}"),
+            },
+        });
+    };
+    let backend = infos
+        .iter()
+        .find(|info| info.device_type == best.0)
+        .map_or(best.1, |info| info.backend);
+    // Indices count the matching adapters of that one backend, as `GpuContext::new` counts.
+    Ok(infos
+        .iter()
+        .filter(|info| info.backend == backend)
+        .enumerate()
+        .filter(|(_, info)| info.device_type == best.0)
+        .map(|(index, _)| AdapterRequest {
+            backends: Some(backend.to_str().to_owned()),
+            name: request.name.clone(),
+            index: Some(index),
+        })
+        .collect())
+}
+
 /// An open device and what swarm knows about it.
 pub struct GpuContext {
     pub(crate) device: wgpu::Device,
@@ -300,24 +367,34 @@ impl GpuContext {
     pub fn new(request: &AdapterRequest) -> Result<Self, AdapterError> {
         let instance = instance(request);
         let backends = request.backends();
-        let adapter = match &request.name {
-            Some(name) => {
-                let adapters = pollster::block_on(instance.enumerate_adapters(backends));
-                let wanted = name.to_lowercase();
-                let found = adapters
-                    .iter()
-                    .position(|a| a.get_info().name.to_lowercase().contains(&wanted));
-                match found {
-                    Some(index) => adapters.into_iter().nth(index).expect("index is in range"),
-                    None => {
-                        return Err(AdapterError::NoMatchingName {
-                            name: name.clone(),
-                            available: adapters.iter().map(|a| a.get_info().name).collect(),
-                        });
-                    }
-                }
+        let adapter = if request.name.is_some() || request.index.is_some() {
+            let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+            let available: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+            let mut matching: Vec<wgpu::Adapter> = adapters
+                .into_iter()
+                .filter(|a| request.matches_name(&a.get_info().name))
+                .collect();
+            if matching.is_empty() {
+                return Err(match &request.name {
+                    Some(name) => AdapterError::NoMatchingName {
+                        name: name.clone(),
+                        available,
+                    },
+                    None => AdapterError::NoAdapter {
+                        backends: format!("{backends:?}"),
+                    },
+                });
             }
-            None => pollster::block_on(
+            let index = request.index.unwrap_or(0);
+            if index >= matching.len() {
+                return Err(AdapterError::NoAdapterAt {
+                    index,
+                    matching: matching.len(),
+                });
+            }
+            matching.swap_remove(index)
+        } else {
+            pollster::block_on(
                 instance.request_adapter(&wgpu::RequestAdapterOptions {
                     power_preference: wgpu::PowerPreference::from_env()
                         .unwrap_or(wgpu::PowerPreference::HighPerformance),
@@ -326,7 +403,7 @@ impl GpuContext {
             )
             .map_err(|_| AdapterError::NoAdapter {
                 backends: format!("{backends:?}"),
-            })?,
+            })?
         };
 
         let report = AdapterReport::new(&adapter);
@@ -412,6 +489,15 @@ impl GpuContext {
     /// Whether dispatches can be timed on the GPU.
     pub fn has_timestamps(&self) -> bool {
         self.timestamps
+    }
+
+    /// Destroys the device as a driver losing it would: every later operation fails with
+    /// [`GpuError::DeviceLost`]. For tests of what becomes of a lost device's work.
+    #[doc(hidden)]
+    pub fn destroy(&self) {
+        self.device.destroy();
+        let mut lost = self.lost.lock().unwrap_or_else(|p| p.into_inner());
+        lost.get_or_insert_with(|| "Destroyed: the device was destroyed".to_owned());
     }
 
     /// Fails if the device was lost.

@@ -22,6 +22,14 @@ pub enum AdapterError {
         /// Names of the adapters that exist.
         available: Vec<String>,
     },
+    /// `AdapterRequest::index` is past the adapters that match.
+    #[error("no GPU adapter number {index}: only {matching} match the request")]
+    NoAdapterAt {
+        /// The index asked for.
+        index: usize,
+        /// How many adapters match the backends and name.
+        matching: usize,
+    },
     /// The adapter refused to open a device.
     #[error("adapter {adapter:?} could not open a device: {reason}")]
     RequestDevice {

@@ -17,6 +17,8 @@ mod kernel;
 
 pub use buffer::{GpuBuffer, ReadRequest};
 pub use cache::PipelineCacheReport;
-pub use context::{AdapterReport, AdapterRequest, GpuContext, PipelineBuilder, list_adapters};
+pub use context::{
+    AdapterReport, AdapterRequest, GpuContext, PipelineBuilder, every_adapter, list_adapters,
+};
 pub use error::{AdapterError, GpuError};
 pub use kernel::{BindingKind, Dispatch, DispatchTiming, Kernel, KernelBindings};

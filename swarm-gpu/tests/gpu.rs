@@ -3,6 +3,7 @@
 use swarm_core::{DispatchGrid, DispatchParams, GpuStruct};
 use swarm_gpu::{
     AdapterError, AdapterRequest, BindingKind, Dispatch, GpuContext, GpuError, ReadRequest,
+    every_adapter,
 };
 use swarm_shader::{ShaderCapabilities, records_wgsl, validate_wgsl};
 
@@ -208,4 +209,38 @@ fn int64_is_reported_consistently() {
     .unwrap();
     let result = gpu.create_kernel(&validated, "main", &[]);
     assert_eq!(result.is_ok(), gpu.capabilities().int64, "{result:?}");
+}
+
+#[test]
+fn every_adapter_names_each_gpu_by_index_and_an_index_past_them_is_a_typed_error() {
+    let here = AdapterRequest::from_env();
+    let requests = every_adapter(&here).unwrap();
+    assert!(!requests.is_empty(), "the test adapter is listed");
+    let reports: Vec<_> = requests
+        .iter()
+        .map(|request| GpuContext::new(request).unwrap().report().clone())
+        .collect();
+    // One backend, one kind: every request opens an adapter of the kind the first one is.
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.device_type == reports[0].device_type),
+        "{reports:?}"
+    );
+    let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
+    assert!(requests.iter().all(|r| r.backends == requests[0].backends));
+    assert_eq!(
+        requests.iter().map(|r| r.index).collect::<Vec<_>>(),
+        (0..requests.len()).map(Some).collect::<Vec<_>>(),
+        "{names:?}"
+    );
+    let past = AdapterRequest {
+        index: Some(requests.len() + 5),
+        ..requests[0].clone()
+    };
+    let err = GpuContext::new(&past).unwrap_err();
+    assert!(
+        matches!(err, AdapterError::NoAdapterAt { index, matching } if index == requests.len() + 5 && matching >= requests.len()),
+        "{err}"
+    );
 }
