@@ -1,6 +1,6 @@
 //! The public API's errors, one enum per operation.
 
-use swarm_core::{AgentId, ConfigError, LayoutError, PoolError, TrapCode};
+use swarm_core::{AgentId, ConfigError, LayoutError, PlacementError, PoolError, TrapCode};
 use swarm_gpu::{AdapterError, GpuError};
 use swarm_shader::{FitError, LoadError as ShaderLoadError, WgslError};
 
@@ -56,6 +56,17 @@ pub enum CreateError {
     /// A GPU error.
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    /// The devices of a `MultiSwarm` cannot share one id space.
+    #[error(transparent)]
+    Placement(#[from] PlacementError),
+    /// One device of a `MultiSwarm` could not be opened.
+    #[error("device {device}: {error}")]
+    Device {
+        /// The device's index.
+        device: usize,
+        /// Why.
+        error: Box<CreateError>,
+    },
 }
 
 /// Loading a module failed.

@@ -25,6 +25,7 @@ mod error;
 mod host;
 mod info;
 mod instance;
+mod multi;
 mod stack;
 mod swarm;
 mod text;
@@ -35,16 +36,18 @@ pub use error::{AccessError, CreateError, DispatchError, HostMemoryError, LoadEr
 pub use host::{HostCall, HostResult, HostStop};
 pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::{Imports, StoreState};
+pub use multi::{DeviceDispatch, DeviceFailure, MultiDispatchReport, MultiSwarm};
 pub use swarm::{
     AUTO_COMPILE_AFTER, AgentReport, Arg, Batch, BatchOutcome, BatchReport, CompileReport,
     DispatchPhases, DispatchReport, HostMemory, Outcome, Swarm, TierStatus,
 };
 pub use swarm_core::{
-    AgentId, CompileBudget, ConfigError, DeviceLimits, LayoutError, PoolError, Reconverge,
-    SwarmConfig, Tier, TrapCode,
+    AgentId, CompileBudget, ConfigError, DeviceLimits, LayoutError, Placement, PlacementError,
+    PoolError, Reconverge, SwarmConfig, Tier, TrapCode,
 };
 pub use swarm_gpu::{
-    AdapterError, AdapterReport, AdapterRequest, PipelineCacheReport, list_adapters,
+    AdapterError, AdapterReport, AdapterRequest, GpuError, PipelineCacheReport, every_adapter,
+    list_adapters,
 };
 pub use swarm_shader::isa::OpGroups;
 pub use swarm_shader::program::{Export, ValType};

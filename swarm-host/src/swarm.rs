@@ -216,6 +216,16 @@ impl Swarm {
         config: SwarmConfig,
         request: &AdapterRequest,
     ) -> Result<Self, CreateError> {
+        Self::on_device(config, request, 0)
+    }
+
+    /// A swarm on the adapter `request` names whose agents' ids name slots from `slot_base`
+    /// on: one device of a [`MultiSwarm`](crate::MultiSwarm).
+    pub(crate) fn on_device(
+        config: SwarmConfig,
+        request: &AdapterRequest,
+        slot_base: u32,
+    ) -> Result<Self, CreateError> {
         config.validate()?;
         let mut gpu = GpuContext::new(request)?;
         if let Some(dir) = &config.pipeline_cache {
@@ -230,7 +240,7 @@ impl Swarm {
         let list = gpu.create_storage_buffer("swarm work list", INITIAL_LIST_WORDS * 4)?;
         Ok(Self {
             gpu,
-            pool: SlotPool::new(config.max_agents),
+            pool: SlotPool::with_base(slot_base, config.max_agents),
             config,
             layout,
             kernels: HashMap::new(),
@@ -287,6 +297,18 @@ impl Swarm {
     /// Live agents.
     pub fn agent_count(&self) -> u32 {
         self.pool.len()
+    }
+
+    /// Destroys the swarm's device as a driver losing it would: every later operation on the
+    /// GPU fails with [`GpuError::DeviceLost`](swarm_gpu::GpuError::DeviceLost). For tests.
+    #[doc(hidden)]
+    pub fn lose_device(&mut self) {
+        self.gpu.destroy();
+    }
+
+    /// Whether `id` names a live agent of this swarm.
+    pub(crate) fn contains(&self, id: AgentId) -> bool {
+        self.pool.contains(id)
     }
 
     /// The ids of the live agents, in slot order.
@@ -462,6 +484,12 @@ impl Swarm {
     }
 
     /// The result bits of `slot`'s last finished call.
+    /// The slot of the agent `id` names in this swarm's buffers: its id's slot less the
+    /// pool's base. For ids the pool has checked, or handed out.
+    fn local(&self, id: AgentId) -> u32 {
+        id.slot() - self.pool.base()
+    }
+
     fn results_of(&self, slot: u32) -> &[u64] {
         let max = self.config.max_results as usize;
         let count = (self.slots[slot as usize].status.result_count as usize).min(max);

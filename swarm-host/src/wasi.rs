@@ -63,7 +63,7 @@ use swarm_core::AgentId;
 pub use abi::MODULE;
 pub use dir::{WasiDir, WasiDirError};
 
-use crate::{AccessError, HostCall, HostMemory, Imports, Swarm};
+use crate::{AccessError, HostCall, HostMemory, Imports, MultiSwarm, Swarm};
 use dir::Image;
 use state::AgentState;
 
@@ -272,7 +272,11 @@ impl Wasi {
 
     /// What `agent` has written to stdout, stderr and its files so far (what the GPU gathered
     /// of its stdout and stderr is taken from `swarm`, which must be the swarm it runs in).
-    pub fn output(&self, swarm: &mut Swarm, agent: AgentId) -> Result<WasiOutput, AccessError> {
+    pub fn output(
+        &self,
+        swarm: &mut impl WasiSwarm,
+        agent: AgentId,
+    ) -> Result<WasiOutput, AccessError> {
         self.gather(swarm, &[agent])?;
         Ok(self
             .shared
@@ -288,7 +292,7 @@ impl Wasi {
     /// killed agent's output is kept until taken.
     pub fn take_outputs(
         &self,
-        swarm: &mut Swarm,
+        swarm: &mut impl WasiSwarm,
         agents: &[AgentId],
     ) -> Result<Vec<WasiOutput>, AccessError> {
         self.gather(swarm, agents)?;
@@ -305,7 +309,7 @@ impl Wasi {
     }
 
     /// Takes what the GPU gathered of `agents`' stdout and stderr into their states.
-    fn gather(&self, swarm: &mut Swarm, agents: &[AgentId]) -> Result<(), AccessError> {
+    fn gather(&self, swarm: &mut impl WasiSwarm, agents: &[AgentId]) -> Result<(), AccessError> {
         let records = swarm.take_stream_records(agents)?;
         let mut states = self.shared.agents();
         for (agent, records) in agents.iter().zip(records) {
@@ -327,6 +331,35 @@ impl Wasi {
         }
     }
 }
+
+/// Where the agents a [`Wasi`] serves run, whose stdout and stderr the GPU gathers: a
+/// [`Swarm`] or a [`MultiSwarm`].
+pub trait WasiSwarm: sealed::TakeStreams {}
+
+mod sealed {
+    use super::{AccessError, AgentId};
+
+    /// Takes what the GPU gathered of agents' streams.
+    pub trait TakeStreams {
+        fn take_stream_records(&mut self, agents: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError>;
+    }
+}
+
+impl sealed::TakeStreams for Swarm {
+    fn take_stream_records(&mut self, agents: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError> {
+        Swarm::take_stream_records(self, agents)
+    }
+}
+
+impl WasiSwarm for Swarm {}
+
+impl sealed::TakeStreams for MultiSwarm {
+    fn take_stream_records(&mut self, agents: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError> {
+        MultiSwarm::take_stream_records(self, agents)
+    }
+}
+
+impl WasiSwarm for MultiSwarm {}
 
 /// Bytes `offset..offset + out.len()` of the random stream of agent slot `slot` under `seed`:
 /// what `random_get` gives, so a test or a replay can reproduce it. Each 8-byte block is

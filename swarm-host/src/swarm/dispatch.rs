@@ -98,7 +98,12 @@ impl Swarm {
         let waiting: Vec<u32> = match slots {
             _ if !imports => Vec::new(),
             Some(slots) => slots.iter().copied().filter(waits).collect(),
-            None => self.pool.live().map(|id| id.slot()).filter(waits).collect(),
+            None => self
+                .pool
+                .live()
+                .map(|id| self.local(id))
+                .filter(waits)
+                .collect(),
         };
         let host_time = if waiting.is_empty() {
             Duration::ZERO
@@ -443,7 +448,8 @@ impl Swarm {
     }
 
     pub(super) fn report(&self, id: AgentId) -> AgentReport {
-        let entry = &self.slots[id.slot() as usize];
+        let slot = self.local(id);
+        let entry = &self.slots[slot as usize];
         let status = entry.status;
         let outcome = match AgentState::from_code(status.state) {
             Some(AgentState::Finished) => {
@@ -457,7 +463,7 @@ impl Swarm {
                 Outcome::Finished(
                     types
                         .iter()
-                        .zip(self.results_of(id.slot()))
+                        .zip(self.results_of(slot))
                         .map(|(ty, bits)| Value::from_bits(*ty, *bits))
                         .collect(),
                 )

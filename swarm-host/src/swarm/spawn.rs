@@ -150,7 +150,7 @@ impl Swarm {
                         .zip(&params)
                         .map(|(b, t)| Value::from_bits(*t, b))
                         .collect();
-                    self.pending_calls.insert(id.slot(), (func, call));
+                    self.pending_calls.insert(self.local(*id), (func, call));
                 }
                 Ok(ids)
             }
@@ -186,7 +186,7 @@ impl Swarm {
         }
         let id = self.spawn(export, args)?;
         self.flush()?;
-        self.write_memory_region(id.slot(), offset, memory)?;
+        self.write_memory_region(self.local(id), offset, memory)?;
         Ok(id)
     }
 
@@ -225,12 +225,12 @@ impl Swarm {
         let Some(last) = ids.last() else {
             return Ok(());
         };
-        self.ensure_chunk(last.slot())?;
-        self.ensure_slot(last.slot());
+        let (first, last) = (self.local(ids[0]), self.local(*last));
+        self.ensure_chunk(last)?;
+        self.ensure_slot(last);
         // A chunk's spawn parameters describe one dispatch per submission: submit an earlier
         // spawn into the same chunks first.
-        let chunks =
-            self.layout.locate(ids[0].slot()).chunk..=self.layout.locate(last.slot()).chunk;
+        let chunks = self.layout.locate(first).chunk..=self.layout.locate(last).chunk;
         if self
             .pending_spawns
             .iter()
@@ -264,13 +264,13 @@ impl Swarm {
             let template = &module.template;
             for id in ids {
                 self.write(
-                    id.slot(),
+                    self.local(*id),
                     RegionKind::Globals,
                     0,
                     bytemuck::cast_slice(&template.globals),
                 )?;
                 self.write(
-                    id.slot(),
+                    self.local(*id),
                     RegionKind::Tables,
                     0,
                     bytemuck::cast_slice(&template.tables),
@@ -330,6 +330,7 @@ impl Swarm {
         let threads = super::parallel::parts(ids.len());
         let per = ids.len().div_ceil(threads).max(1);
         let layout = &self.layout;
+        let slot_base = self.pool.base();
         let mut slots_rest: &mut [Slot] = &mut self.slots;
         let mut at = 0;
         let mut pieces = Vec::new();
@@ -338,8 +339,8 @@ impl Swarm {
             .zip(words[records_at..].chunks_mut(per * record_words))
             .enumerate()
         {
-            let lo = ids[0].slot() as usize;
-            let hi = ids[ids.len() - 1].slot() as usize + 1;
+            let lo = (ids[0].slot() - slot_base) as usize;
+            let hi = (ids[ids.len() - 1].slot() - slot_base) as usize + 1;
             let (_, tail) = std::mem::take(&mut slots_rest).split_at_mut(lo - at);
             let (slots, tail) = tail.split_at_mut(hi - lo);
             slots_rest = tail;
@@ -360,8 +361,9 @@ impl Swarm {
                 .enumerate()
             {
                 let index = first + k;
-                let location = layout.locate(id.slot());
-                let entry = &mut slots[id.slot() as usize - lo];
+                let slot = id.slot() - slot_base;
+                let location = layout.locate(slot);
+                let entry = &mut slots[slot as usize - lo];
                 // The words of the slot the previous tenant left, beyond the starting memory.
                 let wipe = entry.touched;
                 let pieces = memory_words.max(wipe).div_ceil(SPAWN_PIECE_WORDS);

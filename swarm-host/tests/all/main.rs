@@ -9,6 +9,7 @@ mod fuel;
 mod fuzz_cases;
 mod host_memory;
 mod memory;
+mod multi;
 mod pipeline_cache;
 mod reference;
 mod store;

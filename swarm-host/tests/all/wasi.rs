@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiDir, WasiFile, WasiOutput};
-use swarm_host::{Imports, ModuleInfo, Outcome, Swarm, SwarmConfig, Tier, Value};
+use swarm_host::{
+    AdapterRequest, Imports, ModuleInfo, MultiSwarm, Outcome, Swarm, SwarmConfig, Tier, Value,
+};
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 
 /// How an agent's `_start` ended.
@@ -98,28 +100,56 @@ fn run_swarm_gathering(
     output_bytes: usize,
     region: u32,
 ) -> Vec<(End, WasiOutput)> {
+    run_swarm_on(program, output_bytes, region, 1)
+}
+
+/// Runs every agent of `program` as [`run_swarm_gathering`] does, spread over `devices`
+/// logical devices of the test adapter (a `MultiSwarm`, each device holding its share, so
+/// agent `i` is still slot `i`) when there are several.
+fn run_swarm_on(
+    program: &Program,
+    output_bytes: usize,
+    region: u32,
+    devices: u32,
+) -> Vec<(End, WasiOutput)> {
     let wasi = Wasi::new(config(program, output_bytes));
     let mut imports = Imports::new();
     wasi.add_to(&mut imports);
-    let mut swarm = Swarm::new(SwarmConfig {
-        max_agents: program.agents,
+    let swarm_config = |max_agents| SwarmConfig {
+        max_agents,
         // Room to grow a little beyond the module's memory.
         max_memory_pages: ModuleInfo::parse(program.wasm).unwrap().memory_pages as u32 + 4,
         tier: Tier::Interpreter,
         output_bytes: region,
         ..SwarmConfig::default()
-    })
-    .unwrap();
-    swarm.load_module(program.wasm, &imports).unwrap();
-    let ids = swarm
-        .spawn_many("_start", (0..program.agents).map(|_| []))
+    };
+    let starts = (0..program.agents).map(|_| []);
+    let (ids, agents, outputs) = if devices == 1 {
+        let mut swarm = Swarm::new(swarm_config(program.agents)).unwrap();
+        swarm.load_module(program.wasm, &imports).unwrap();
+        let ids = swarm.spawn_many("_start", starts).unwrap();
+        let report = swarm.run().unwrap();
+        let outputs = wasi.take_outputs(&mut swarm, &ids).unwrap();
+        (ids, report.agents, outputs)
+    } else {
+        assert_eq!(program.agents % devices, 0, "an equal share on each device");
+        let share = program.agents / devices;
+        let mut swarm = MultiSwarm::with_devices(
+            (0..devices).map(|_| (swarm_config(share), AdapterRequest::from_env())),
+        )
         .unwrap();
-    let report = swarm.run().unwrap();
-    let outputs = wasi.take_outputs(&mut swarm, &ids).unwrap();
+        swarm.load_module(program.wasm, &imports).unwrap();
+        let ids = swarm.spawn_many("_start", starts).unwrap();
+        let report = swarm.run().unwrap();
+        assert!(report.is_complete());
+        assert!(report.devices.iter().all(|d| d.agents == share as usize));
+        let outputs = wasi.take_outputs(&mut swarm, &ids).unwrap();
+        (ids, report.agents, outputs)
+    };
     ids.iter()
         .zip(outputs)
         .map(|(id, output)| {
-            let agent = report.agents.iter().find(|a| a.id == *id).unwrap();
+            let agent = agents.iter().find(|a| a.id == *id).unwrap();
             let end = match &agent.outcome {
                 Outcome::Finished(_) => End::Returned,
                 Outcome::Exited(code) => End::Exit(*code),
@@ -290,7 +320,14 @@ fn changed_files(host: &std::path::Path, guest: &str, given: &[(&str, &[u8])]) -
 
 /// Checks every agent of `program` against wasmtime-wasi and returns how they ended.
 fn check(program: &Program) -> Vec<End> {
-    let ours = run_swarm(program, 1 << 20);
+    check_on(program, 1)
+}
+
+/// Checks every agent of `program`, spread over `devices` logical devices, against
+/// wasmtime-wasi and returns how they ended.
+fn check_on(program: &Program, devices: u32) -> Vec<End> {
+    let region = SwarmConfig::default().output_bytes;
+    let ours = run_swarm_on(program, 1 << 20, region, devices);
     let module = wasmtime::Module::new(&wasmtime::Engine::default(), program.wasm).unwrap();
     for (index, (end, output)) in ours.iter().enumerate() {
         let (expected_end, expected) = run_wasmtime(program, &module, index as u32);
@@ -354,6 +391,13 @@ fn hello_prints_and_exits_as_under_wasmtime() {
     assert!(ends.contains(&End::Returned));
     assert!(ends.contains(&End::Exit(0)));
     assert!(ends.iter().filter(|e| matches!(e, End::Exit(1..))).count() >= 4);
+}
+
+#[test]
+fn hello_over_two_devices_as_under_wasmtime() {
+    // Host calls and the GPU's gathered writes of both devices reach the one `Wasi`.
+    let ends = check_on(&HELLO, 2);
+    assert!(ends.contains(&End::Returned));
 }
 
 #[test]

@@ -1,0 +1,287 @@
+//! One swarm over several devices: two logical devices of the test adapter, each its own
+//! wgpu device with its own buffers and kernels. Placement, agent-order results against
+//! wasmtime, routing of every per-agent operation and of host calls, and a lost device.
+
+use std::sync::{Arc, Mutex};
+
+use swarm_host::{
+    AccessError, AdapterRequest, AgentId, DispatchError, GpuError, HostCall, Imports, MultiSwarm,
+    Outcome, PoolError, SpawnError, SwarmConfig, ValType, Value,
+};
+
+use crate::reference::assert_agents_match;
+
+/// Each agent works out a Collatz count from its argument, keeps it in its memory and global,
+/// and can ask the host for a number.
+const WORK: &str = r#"(module
+  (import "host" "ask" (func $ask (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $g (export "g") (mut i32) (i32.const 0))
+  (func $collatz (param $n i32) (result i32) (local $steps i32)
+    (block $done (loop $next
+      (br_if $done (i32.le_u (local.get $n) (i32.const 1)))
+      (local.set $n (if (result i32) (i32.and (local.get $n) (i32.const 1))
+        (then (i32.add (i32.mul (local.get $n) (i32.const 3)) (i32.const 1)))
+        (else (i32.shr_u (local.get $n) (i32.const 1)))))
+      (local.set $steps (i32.add (local.get $steps) (i32.const 1)))
+      (br $next)))
+    (local.get $steps))
+  (func (export "steps") (param $n i32) (result i32)
+    (local $s i32)
+    (local.set $s (call $collatz (local.get $n)))
+    (i32.store (i32.const 64) (local.get $s))
+    (global.set $g (local.get $s))
+    (i32.div_u (i32.const 1000) (i32.sub (local.get $n) (i32.const 77)))
+    drop
+    (local.get $s))
+  (func (export "ask") (param $n i32) (result i32)
+    (i32.add (call $ask (local.get $n)) (i32.load (i32.const 64)))))"#;
+
+/// `WORK` without the host: what wasmtime runs for `steps`, which asks nothing.
+fn reference_wasm() -> Vec<u8> {
+    let pure = WORK.replace(
+        r#"(import "host" "ask" (func $ask (param i32) (result i32)))"#,
+        r#"(func $ask (param i32) (result i32) unreachable)"#,
+    );
+    wat::parse_str(pure).unwrap()
+}
+
+fn config(max_agents: u32) -> SwarmConfig {
+    SwarmConfig {
+        max_agents,
+        value_stack_slots: 64,
+        call_frames: 16,
+        ..SwarmConfig::default()
+    }
+}
+
+/// Two logical devices of the test adapter holding `first` and `second` agents.
+fn two_devices(first: u32, second: u32) -> MultiSwarm {
+    MultiSwarm::with_devices([
+        (config(first), AdapterRequest::from_env()),
+        (config(second), AdapterRequest::from_env()),
+    ])
+    .unwrap()
+}
+
+/// The host's `ask`: each caller's id and argument, answered with slot * 1000 + argument.
+fn imports(asked: &Arc<Mutex<Vec<(AgentId, i32)>>>) -> Imports {
+    let asked = Arc::clone(asked);
+    let mut imports = Imports::new();
+    imports.func(
+        "host",
+        "ask",
+        &[ValType::I32],
+        &[ValType::I32],
+        move |calls: &[HostCall]| {
+            let mut asked = asked.lock().unwrap();
+            calls
+                .iter()
+                .map(|call| {
+                    let Value::I32(n) = call.args[0] else {
+                        unreachable!("ask takes an i32")
+                    };
+                    asked.push((call.agent, n));
+                    Ok(vec![Value::I32(call.agent.slot() as i32 * 1000 + n)])
+                })
+                .collect()
+        },
+    );
+    imports
+}
+
+#[test]
+fn agents_spread_over_two_devices_by_capacity_and_report_in_agent_order() {
+    let wasm = wat::parse_str(WORK).unwrap();
+    let mut swarm = two_devices(48, 16);
+    assert_eq!(swarm.device_count(), 2);
+    swarm.load_module(&wasm, &imports(&Arc::default())).unwrap();
+    // 40 agents split 3:1, as the capacities; agent 77 would divide by zero.
+    let calls: Vec<[Value; 1]> = (60..100).map(|n| [Value::I32(n)]).collect();
+    let ids = swarm.spawn_many("steps", &calls).unwrap();
+    let devices: Vec<Option<usize>> = ids.iter().map(|&id| swarm.device_of(id)).collect();
+    assert_eq!(devices[..30], [Some(0); 30]);
+    assert_eq!(devices[30..], [Some(1); 10]);
+    assert_eq!(
+        ids[30].slot(),
+        48,
+        "device 1's slots start after device 0's"
+    );
+    assert_eq!(swarm.agent_count(), 40);
+    assert_eq!(swarm.device(1).agent_count(), 10);
+
+    let report = swarm.run().unwrap();
+    assert!(report.is_complete());
+    assert_eq!(report.devices[0].agents, 30);
+    assert_eq!(report.devices[1].agents, 10);
+    assert_eq!(
+        report.agents.iter().map(|a| a.id).collect::<Vec<_>>(),
+        ids,
+        "reports in agent order"
+    );
+    assert_agents_match(&reference_wasm(), "steps", &report.agents, &calls);
+    assert!(matches!(report.agents[17].outcome, Outcome::Trapped(_)));
+
+    // A spawn beyond every free slot is refused whole.
+    let more: Vec<[Value; 1]> = (0..25).map(|n| [Value::I32(n)]).collect();
+    let err = swarm.spawn_many("steps", &more).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SpawnError::Pool(PoolError::NotEnoughSlots {
+                requested: 25,
+                free: 24,
+                capacity: 64
+            })
+        ),
+        "{err}"
+    );
+    assert_eq!(swarm.agent_count(), 40);
+}
+
+#[test]
+fn memory_globals_kills_and_host_calls_go_to_the_agents_device() {
+    let wasm = wat::parse_str(WORK).unwrap();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let mut swarm = two_devices(4, 4);
+    swarm.load_module(&wasm, &imports(&asked)).unwrap();
+    let ids = swarm
+        .spawn_many("steps", (0..8).map(|n| [Value::I32(n + 3)]))
+        .unwrap();
+    assert_eq!(
+        ids.iter().map(|id| id.slot()).collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>()
+    );
+    swarm.run().unwrap();
+    // Each agent's memory and global hold its own count, read from its own device.
+    for (n, &id) in (3..).zip(&ids) {
+        let steps =
+            crate::reference::reference(&reference_wasm(), "steps", &[Value::I32(n)]).unwrap()[0];
+        let Value::I32(steps) = steps else {
+            unreachable!()
+        };
+        let bytes = swarm.read_memory(id, 64, 4).unwrap();
+        assert_eq!(i32::from_le_bytes(bytes.try_into().unwrap()), steps);
+        assert_eq!(swarm.global(id, "g").unwrap(), Value::I32(steps));
+    }
+    // Writes reach only the agent written.
+    swarm
+        .write_memory(ids[6], 64, &500i32.to_le_bytes())
+        .unwrap();
+    swarm.write_memory(ids[1], 64, &7i32.to_le_bytes()).unwrap();
+    // Host calls from both devices carry ids unique across them; the answers go back to
+    // the agent that asked.
+    for (k, &id) in ids.iter().enumerate() {
+        swarm.call(id, "ask", &[Value::I32(k as i32)]).unwrap();
+    }
+    let order = [
+        ids[7], ids[0], ids[5], ids[1], ids[6], ids[2], ids[4], ids[3],
+    ];
+    let report = swarm.run_agents(&order).unwrap();
+    assert_eq!(
+        report.agents.iter().map(|a| a.id).collect::<Vec<_>>(),
+        order,
+        "reports in the order asked for"
+    );
+    let mut seen: Vec<AgentId> = asked.lock().unwrap().iter().map(|(id, _)| *id).collect();
+    seen.sort();
+    assert_eq!(seen, ids);
+    for agent in &report.agents {
+        let k = ids.iter().position(|&id| id == agent.id).unwrap() as i32;
+        let memory = match k {
+            6 => 500,
+            1 => 7,
+            _ => i32::from_le_bytes(
+                swarm
+                    .read_memory(agent.id, 64, 4)
+                    .unwrap()
+                    .try_into()
+                    .unwrap(),
+            ),
+        };
+        assert_eq!(
+            agent.outcome,
+            Outcome::Finished(vec![Value::I32(k * 1000 + k + memory)]),
+            "agent {k}"
+        );
+    }
+    // A kill on device 1 frees its slot there only; the old id is stale everywhere.
+    swarm.kill_many(&[ids[5], ids[2]]).unwrap();
+    assert_eq!(swarm.device(0).agent_count(), 3);
+    assert_eq!(swarm.device(1).agent_count(), 3);
+    for op in [
+        swarm.read_memory(ids[5], 0, 4).map(drop),
+        swarm.write_memory(ids[2], 0, &[1]),
+        swarm.kill(ids[5]),
+    ] {
+        assert!(matches!(
+            op,
+            Err(AccessError::Pool(PoolError::Stale { .. }))
+        ));
+    }
+    // A kill with one stale id kills nothing.
+    assert!(swarm.kill_many(&[ids[0], ids[5]]).is_err());
+    assert_eq!(swarm.agent_count(), 6);
+    // New agents fill the freed slots, one on each device.
+    let again = swarm
+        .spawn_many("steps", [[Value::I32(9)], [Value::I32(10)]])
+        .unwrap();
+    let mut slots: Vec<u32> = again.iter().map(|id| id.slot()).collect();
+    slots.sort();
+    assert_eq!(slots, [2, 5]);
+    assert!(!again.contains(&ids[5]) && !again.contains(&ids[2]));
+    // An id beyond every device's slots is stale, not a panic.
+    let far = swarm_core::SlotPool::with_base(90, 1).spawn().unwrap();
+    assert!(matches!(
+        swarm.read_memory(far, 0, 1),
+        Err(AccessError::Pool(PoolError::Stale { .. }))
+    ));
+    assert!(matches!(
+        swarm.run_agents(&[ids[0], far]),
+        Err(DispatchError::Pool(PoolError::Stale { .. }))
+    ));
+}
+
+#[test]
+fn a_lost_device_fails_for_its_own_agents_only() {
+    let wasm = wat::parse_str(WORK).unwrap();
+    let mut swarm = two_devices(8, 8);
+    swarm.load_module(&wasm, &imports(&Arc::default())).unwrap();
+    let calls: Vec<[Value; 1]> = (20..36).map(|n| [Value::I32(n)]).collect();
+    let ids = swarm.spawn_many("steps", &calls).unwrap();
+    swarm.lose_device(1);
+    let report = swarm.run().unwrap();
+    assert!(!report.is_complete());
+    assert_eq!(report.failures.len(), 1);
+    let failure = &report.failures[0];
+    assert_eq!(failure.device, 1);
+    assert_eq!(failure.agents, ids[8..]);
+    assert!(
+        matches!(
+            failure.error,
+            DispatchError::Gpu(GpuError::DeviceLost { .. })
+        ),
+        "{}",
+        failure.error
+    );
+    // Device 0's agents ran to the end, with wasmtime's answers.
+    assert_eq!(
+        report.agents.iter().map(|a| a.id).collect::<Vec<_>>(),
+        ids[..8]
+    );
+    assert_agents_match(&reference_wasm(), "steps", &report.agents, &calls[..8]);
+    // They stay reachable; the lost device's agents answer with its error.
+    assert!(swarm.read_memory(ids[3], 64, 4).is_ok());
+    assert!(matches!(
+        swarm.read_memory(ids[12], 64, 4),
+        Err(AccessError::Gpu(GpuError::DeviceLost { .. }))
+    ));
+    // Later dispatches keep running device 0's agents.
+    swarm.call(ids[2], "steps", &[Value::I32(27)]).unwrap();
+    let report = swarm.run_agents(&[ids[2]]).unwrap();
+    assert!(report.is_complete());
+    assert_eq!(
+        report.agents[0].outcome,
+        Outcome::Finished(vec![Value::I32(111)])
+    );
+}
