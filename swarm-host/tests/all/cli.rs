@@ -27,46 +27,53 @@ fn module_file(name: &str, file: &str, wat: &str) -> (std::path::PathBuf, String
 
 #[test]
 fn json_lines_match_wasmtime_including_traps() {
-    let out = swarm_cli(&[
-        "run",
-        "examples/collatz.wat",
-        "--invoke",
-        "ratio",
-        "--agents",
-        "40",
-        "--args",
-        "{id}",
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let wasm = wat::parse_file(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/collatz.wat"
     ))
     .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 40);
-    for (id, line) in lines.iter().enumerate() {
-        let expected = match reference(&wasm, "ratio", &[Value::I32(id as i32)]) {
-            Ok(values) => {
-                let [Value::I32(v)] = values[..] else {
-                    panic!("one i32")
-                };
-                format!(r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5,"fuel":6}}"#)
-            }
-            Err(message) => {
-                assert!(message.contains("divide by zero"), "{message}");
-                format!(
-                    r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5,"fuel":6}}"#
-                )
-            }
-        };
-        assert_eq!(*line, expected);
+    // On one device, and spread over three logical devices of the adapter: the same lines.
+    for devices in ["1", "3"] {
+        let out = swarm_cli(&[
+            "run",
+            "examples/collatz.wat",
+            "--invoke",
+            "ratio",
+            "--agents",
+            "40",
+            "--args",
+            "{id}",
+            "--json",
+            "--devices",
+            devices,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 40);
+        for (id, line) in lines.iter().enumerate() {
+            let expected = match reference(&wasm, "ratio", &[Value::I32(id as i32)]) {
+                Ok(values) => {
+                    let [Value::I32(v)] = values[..] else {
+                        panic!("one i32")
+                    };
+                    format!(
+                        r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5,"fuel":6}}"#
+                    )
+                }
+                Err(message) => {
+                    assert!(message.contains("divide by zero"), "{message}");
+                    format!(
+                        r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5,"fuel":6}}"#
+                    )
+                }
+            };
+            assert_eq!(*line, expected, "--devices {devices}");
+        }
     }
 }
 
@@ -168,6 +175,10 @@ fn bad_input_is_a_one_line_error() {
         (
             vec!["run", "swarm-host/tests/wasi/hello.wasm", "--env", "SEED"],
             "--env \"SEED\" is not NAME=VALUE",
+        ),
+        (
+            vec!["run", "swarm-host/tests/wasi/hello.wasm", "--devices", "3"],
+            "--devices gives 3 devices for 1 agent(s)",
         ),
     ] {
         let out = swarm_cli(&args);

@@ -15,8 +15,8 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiDir, WasiOutput};
 use swarm_host::{
-    AdapterRequest, CompileBudget, Imports, ModuleInfo, Outcome, Reconverge, Swarm, SwarmConfig,
-    Tier, TierStatus, list_adapters,
+    AdapterRequest, CompileBudget, Imports, ModuleInfo, MultiDispatchReport, MultiSwarm, Outcome,
+    Reconverge, SwarmConfig, Tier, TierStatus, every_adapter, list_adapters,
 };
 
 use crate::args::{ArgTemplate, type_list};
@@ -198,6 +198,63 @@ struct RunArgs {
     /// Agents whose results the summary shows.
     #[arg(long, value_name = "N", default_value_t = 8)]
     show: u32,
+    /// Devices to spread the agents over, each running its share at once: `all`, every GPU
+    /// of the host (those of the best kind present, as `swarm adapters` lists them); or N,
+    /// the host's GPUs taken in turn (more than it has opens several logical devices of each).
+    /// Each device holds an equal share of the agents, so agent i is still slot i.
+    #[arg(long, value_name = "N|all", default_value = "1")]
+    devices: DevicesArg,
+}
+
+/// `--devices`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DevicesArg {
+    All,
+    Count(u32),
+}
+
+impl std::str::FromStr for DevicesArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "all" => Ok(Self::All),
+            _ => match text.parse::<u32>() {
+                Ok(n) if n >= 1 => Ok(Self::Count(n)),
+                _ => Err(format!(
+                    "expected `all` or a count of at least 1, not {text:?}"
+                )),
+            },
+        }
+    }
+}
+
+/// The adapter of each device `--devices` asks for.
+fn device_requests(devices: DevicesArg) -> anyhow::Result<Vec<AdapterRequest>> {
+    let here = AdapterRequest::from_env();
+    if devices == DevicesArg::Count(1) {
+        return Ok(vec![here]);
+    }
+    let gpus = every_adapter(&here).context("--devices")?;
+    Ok(match devices {
+        DevicesArg::All => gpus,
+        DevicesArg::Count(n) => (0..n as usize)
+            .map(|k| gpus[k % gpus.len()].clone())
+            .collect(),
+    })
+}
+
+/// Fails with the first device that failed: its agents have no results.
+fn check_devices(report: MultiDispatchReport) -> anyhow::Result<MultiDispatchReport> {
+    match report.failures.first() {
+        None => Ok(report),
+        Some(failure) => bail!(
+            "device {} failed, with {} agent(s): {}",
+            failure.device,
+            failure.agents.len(),
+            failure.error
+        ),
+    }
 }
 
 /// `--save-files DIR`: each agent's created or changed files under `DIR/AGENT/`, by guest
@@ -408,8 +465,28 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     let results = type_list(&function.results);
 
+    let requests = device_requests(args.devices)?;
+    let devices = requests.len() as u32;
+    if devices > args.agents {
+        bail!(
+            "--devices gives {devices} devices for {} agent(s); give each device an agent at least",
+            args.agents
+        );
+    }
+    // Equal shares, the first devices one more: a spawn of every agent fills each device in
+    // turn, so agent i is slot i.
+    let shares = (0..devices).map(|d| args.agents / devices + u32::from(d < args.agents % devices));
+
     let started = Instant::now();
-    let mut swarm = Swarm::new(config)?;
+    let mut swarm = MultiSwarm::with_devices(shares.zip(requests).map(|(max_agents, request)| {
+        (
+            SwarmConfig {
+                max_agents,
+                ..config.clone()
+            },
+            request,
+        )
+    }))?;
     let mut imports = Imports::new();
     wasi.add_to(&mut imports);
     if args.default_values_unknown_imports {
@@ -441,7 +518,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
     }
     if reactor {
-        let initialized = swarm.run()?;
+        let initialized = check_devices(swarm.run()?)?;
         for (agent, args) in initialized.agents.iter().zip(&calls) {
             // An agent whose initialization trapped or exited keeps that ending.
             if matches!(agent.outcome, Outcome::Finished(_)) {
@@ -455,7 +532,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let spawn_time = spawn_started.elapsed();
 
     let progress = Progress::new(u64::from(args.agents));
-    let mut report = swarm.dispatch()?;
+    let mut report = check_devices(swarm.dispatch()?)?;
     let mut dispatches = 1;
     loop {
         let done = report
@@ -467,7 +544,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         if done == report.agents.len() || interrupted.load(Ordering::SeqCst) {
             break;
         }
-        report.absorb(swarm.dispatch()?);
+        report.absorb(check_devices(swarm.dispatch()?)?);
         dispatches += 1;
     }
     progress.finish();
@@ -555,7 +632,23 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         invoke,
         type_list(&function.params)
     )?;
-    writeln!(out, "  adapter       {}", swarm.adapter().name)?;
+    writeln!(out, "  adapter       {}", swarm.device(0).adapter().name)?;
+    if devices > 1 {
+        let parts: Vec<String> = report
+            .devices
+            .iter()
+            .enumerate()
+            .map(|(d, part)| {
+                let gpu = part.gpu_time.map_or("n/a".to_owned(), millis);
+                format!(
+                    "{d}: {} agents on {}, GPU {gpu}",
+                    group(part.agents as u64),
+                    swarm.device(d).adapter().name
+                )
+            })
+            .collect();
+        writeln!(out, "  devices       {devices} ({})", parts.join("; "))?;
+    }
     writeln!(out, "  finished      {}", group(finished as u64))?;
     if running > 0 {
         writeln!(
@@ -657,7 +750,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     writeln!(out, "  instructions  {}", group(instructions))?;
     writeln!(out, "  fuel          {}", group(fuel))?;
     let compiled: u64 = report.agents.iter().map(|a| a.compiled).sum();
-    let kernel = match swarm.tier_status() {
+    let kernel = match swarm.device(0).tier_status() {
         Some(TierStatus::Compiled(c)) => format!(
             "; {} blocks, {} of {} instructions of code, built in {}",
             group(c.blocks as u64),
@@ -681,7 +774,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         args.tier,
         100.0 * compiled as f64 / instructions.max(1) as f64
     )?;
-    let reconverge = match swarm.reconverge() {
+    let reconverge = match swarm.device(0).reconverge() {
         Reconverge::Off if args.reconverge != Reconverge::Off => {
             "off (the adapter has no subgroup operations)"
         }
@@ -690,7 +783,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         Reconverge::All => "compiled kernels and the interpreter",
     };
     writeln!(out, "  reconverge    {reconverge}")?;
-    if let Some(cache) = swarm.pipeline_cache() {
+    if let Some(cache) = swarm.device(0).pipeline_cache() {
         let mut line = format!(
             "{}: {} bytes loaded, {} saved",
             cache.file.display(),
@@ -705,7 +798,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
         writeln!(out, "  pipelines     {line}")?;
     }
-    match report.gpu_time {
+    match report.gpu_time() {
         Some(gpu) => writeln!(
             out,
             "  GPU time      {} over {dispatches} dispatch(es), {:.2e} instructions/s",
