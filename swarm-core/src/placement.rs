@@ -1,7 +1,6 @@
 //! `Placement`: how one swarm's agents spread over several devices. Each device owns a range
 //! of the id space (its pool's base and capacity), so an id names its device without a table,
-//! and a spawn of many agents splits among the devices in proportion to their capacities, as
-//! far as each one's free slots allow.
+//! and a spawn of many agents splits among the devices in proportion to their free slots.
 
 use crate::{AgentId, PoolError};
 
@@ -71,59 +70,46 @@ impl Placement {
     }
 
     /// How many of `count` new agents each device takes, given each one's free slots: shares
-    /// in proportion to the devices' capacities (the largest remainders rounding up), a device
-    /// without room for its share passing the rest to the others in the same proportion. The
-    /// agents go to the devices in order, so agent `i` of the spawn lands on the device whose
-    /// running total of shares first exceeds `i`.
+    /// in proportion to the free slots, the largest remainders rounding up (the device with
+    /// more free slots first among equals, then the lower), so that spawns fill the devices
+    /// evenly and a single agent goes to the device with the most room. A device with no free
+    /// slot (full, or lost: the caller gives it none) takes nothing. The agents go to the
+    /// devices in order, so agent `i` of the spawn lands on the device whose running total of
+    /// shares first exceeds `i`.
     pub fn split(&self, free: &[u32], count: u64) -> Result<Vec<u32>, PoolError> {
         assert_eq!(free.len(), self.devices(), "one free count per device");
-        let total_free: u64 = free.iter().map(|&f| u64::from(f)).sum();
-        if count > total_free {
-            return Err(PoolError::NotEnoughSlots {
-                requested: count,
-                free: u32::try_from(total_free).unwrap_or(u32::MAX),
-                capacity: *self.bounds.last().expect("at least one bound"),
+        let capacity = *self.bounds.last().expect("at least one bound");
+        let total: u64 = free.iter().map(|&f| u64::from(f)).sum();
+        if count > total {
+            return Err(if count == 1 {
+                PoolError::Full { capacity }
+            } else {
+                PoolError::NotEnoughSlots {
+                    requested: count,
+                    free: u32::try_from(total).unwrap_or(u32::MAX),
+                    capacity,
+                }
             });
         }
-        let mut shares = vec![0u32; free.len()];
-        let mut open: Vec<usize> = (0..free.len()).filter(|&d| free[d] > 0).collect();
-        let mut left = count;
-        // Each round either places everything or fills at least one device, which then leaves.
-        while left > 0 {
-            let weight: u64 = open.iter().map(|&d| u64::from(self.capacity(d))).sum();
-            let mut round: Vec<(usize, u64, u64)> = open
-                .iter()
-                .map(|&d| {
-                    let exact = u128::from(left) * u128::from(self.capacity(d));
-                    let whole = (exact / u128::from(weight)) as u64;
-                    let remainder = (exact % u128::from(weight)) as u64;
-                    (d, whole, remainder)
-                })
-                .collect();
-            let mut spare = left - round.iter().map(|&(_, whole, _)| whole).sum::<u64>();
-            // Largest remainders first, the lower device first among equals.
-            let mut order: Vec<usize> = (0..round.len()).collect();
-            order.sort_by_key(|&k| (std::cmp::Reverse(round[k].2), round[k].0));
-            for k in order {
-                if spare == 0 {
-                    break;
-                }
-                round[k].1 += 1;
-                spare -= 1;
-            }
-            let mut filled = false;
-            for (d, want, _) in round {
-                let room = u64::from(free[d] - shares[d]);
-                let take = want.min(room);
-                shares[d] += take as u32;
-                left -= take;
-                filled |= take == room;
-            }
-            open.retain(|&d| shares[d] < free[d]);
-            debug_assert!(
-                left == 0 || filled,
-                "a round without a full device placed all"
-            );
+        if count == 0 {
+            return Ok(vec![0; free.len()]);
+        }
+        // count <= total, so no share exceeds its device's free slots: a whole part equal to
+        // `free[d]` needs count == total, which leaves no remainder to round up.
+        let exact: Vec<(u64, u64)> = free
+            .iter()
+            .map(|&f| {
+                let product = u128::from(count) * u128::from(f);
+                let total = u128::from(total);
+                ((product / total) as u64, (product % total) as u64)
+            })
+            .collect();
+        let mut shares: Vec<u32> = exact.iter().map(|&(whole, _)| whole as u32).collect();
+        let spare = count - exact.iter().map(|&(whole, _)| whole).sum::<u64>();
+        let mut order: Vec<usize> = (0..free.len()).collect();
+        order.sort_by_key(|&d| (std::cmp::Reverse(exact[d].1), std::cmp::Reverse(free[d]), d));
+        for &d in order.iter().take(spare as usize) {
+            shares[d] += 1;
         }
         Ok(shares)
     }
@@ -186,20 +172,24 @@ mod tests {
         // Even devices share evenly; the remainder goes to the lowest first.
         (&[100, 100], &[100, 100], 10, &[5, 5]),
         (&[100, 100, 100], &[100, 100, 100], 10, &[4, 3, 3]),
-        // In proportion to capacity.
+        // In proportion to the free slots.
         (&[300, 100], &[300, 100], 8, &[6, 2]),
-        // A full device passes its share on.
-        (&[100, 100], &[1, 100], 10, &[1, 9]),
-        (&[100, 100, 100], &[0, 2, 100], 12, &[0, 2, 10]),
+        (&[100, 100], &[20, 60], 8, &[2, 6]),
+        (&[100, 100], &[1, 100], 10, &[0, 10]),
+        (&[100, 100, 100], &[0, 2, 100], 12, &[0, 0, 12]),
+        // A single agent goes where there is most room, the lower device among equals.
+        (&[10, 10], &[3, 7], 1, &[0, 1]),
+        (&[10, 10, 10], &[5, 9, 9], 1, &[0, 1, 0]),
         // Everything fits exactly.
         (&[3, 5], &[3, 5], 8, &[3, 5]),
         (&[4, 4], &[4, 4], 0, &[0, 0]),
-        // A device of no capacity takes nothing.
+        // A device with no room (no capacity, or lost) takes nothing.
         (&[0, 10], &[0, 10], 7, &[0, 7]),
+        (&[10, 10], &[0, 10], 10, &[0, 10]),
     ];
 
     #[test]
-    fn spawns_split_by_capacity_within_the_free_slots() {
+    fn spawns_split_in_proportion_to_the_free_slots() {
         for &(capacities, free, count, expected) in SPLITS {
             let placement = Placement::new(capacities).unwrap();
             let shares = placement.split(free, count).unwrap();
@@ -213,6 +203,10 @@ mod tests {
     #[test]
     fn a_spawn_beyond_every_free_slot_is_refused_whole() {
         let placement = Placement::new(&[4, 4]).unwrap();
+        assert_eq!(
+            placement.split(&[0, 0], 1),
+            Err(PoolError::Full { capacity: 8 })
+        );
         assert_eq!(
             placement.split(&[1, 2], 4),
             Err(PoolError::NotEnoughSlots {

@@ -500,6 +500,11 @@ impl GpuContext {
         lost.get_or_insert_with(|| "Destroyed: the device was destroyed".to_owned());
     }
 
+    /// Whether the device was lost: every operation on it fails from then on.
+    pub fn is_lost(&self) -> bool {
+        self.check_alive().is_err()
+    }
+
     /// Fails if the device was lost.
     pub(crate) fn check_alive(&self) -> Result<(), GpuError> {
         check_alive(&self.lost)

@@ -19,9 +19,14 @@ use crate::{
 /// One device's agents of a list, and their positions in it.
 type Group = (Vec<AgentId>, Vec<usize>);
 
-/// One swarm spread over several devices: agents are placed across them by capacity, each
-/// dispatch runs every device at once, and spawn, kill, memory access and host calls go to the
-/// device that holds the agent. A device that fails (lost, say) fails for its own agents only.
+/// One swarm spread over several devices: agents are placed across them by their free slots,
+/// each dispatch runs every device at once, and spawn, kill, memory access and host calls go to
+/// the device that holds the agent. A device that fails (lost, say) fails for its own agents
+/// only: it takes no new agents, its agents' operations get its error, and killing them frees
+/// their slots.
+///
+/// Host functions are called from each device's thread, a batch per device, so they may run at
+/// once (they are `Send + Sync`).
 ///
 /// ```no_run
 /// use swarm_host::{Imports, MultiSwarm, SwarmConfig, Value};
@@ -141,14 +146,20 @@ impl MultiSwarm {
         let devices: Vec<(SwarmConfig, AdapterRequest)> = devices.into_iter().collect();
         let capacities: Vec<u32> = devices.iter().map(|(c, _)| c.max_agents).collect();
         let placement = Placement::new(&capacities)?;
+        let count = devices.len();
         let devices = devices
             .into_iter()
             .enumerate()
             .map(|(device, (config, request))| {
                 Swarm::on_device(config, &request, placement.base(device)).map_err(|error| {
-                    CreateError::Device {
-                        device,
-                        error: Box::new(error),
+                    // One device's error needs no device number.
+                    if count == 1 {
+                        error
+                    } else {
+                        CreateError::Device {
+                            device,
+                            error: Box::new(error),
+                        }
                     }
                 })
             })
@@ -217,8 +228,12 @@ impl MultiSwarm {
     }
 
     /// Loads a module on every device, building their kernels at once (see
-    /// [`Swarm::load_module`]).
+    /// [`Swarm::load_module`]), once no device has live agents. A device that fails to load
+    /// (out of memory, say) fails the call, and the others have loaded it: load again.
     pub fn load_module(&mut self, wasm: &[u8], imports: &Imports) -> Result<(), LoadError> {
+        if self.agent_count() > 0 {
+            return Err(LoadError::AgentsAlive(self.agent_count()));
+        }
         let results = each_device(&mut self.devices, |_, swarm| {
             Some(swarm.load_module(wasm, imports))
         });
@@ -236,22 +251,26 @@ impl MultiSwarm {
         self.devices[0].export_results(export)
     }
 
-    /// Spawns an agent that calls `export` with `args`, on the device with the most room for
-    /// its share (see [`spawn_many`](Self::spawn_many)).
+    /// Spawns an agent that calls `export` with `args`, on the device with the most free
+    /// slots (see [`spawn_many`](Self::spawn_many)).
     pub fn spawn(&mut self, export: &str, args: &[Value]) -> Result<AgentId, SpawnError> {
         Ok(self.spawn_many(export, [args])?[0])
     }
 
     /// Spawns one agent per item of `args`, each calling `export` with its item, or none if
-    /// any fails. The agents split among the devices in proportion to their capacities, as
-    /// far as each one's free slots allow ([`Placement::split`]), in order: the first share
-    /// on device 0, the next on device 1, and so on. The ids come in the order of `args`.
+    /// any fails. The agents split among the devices in proportion to their free slots (a
+    /// lost device has none; [`Placement::split`]), in order: the first share on device 0,
+    /// the next on device 1, and so on. The ids come in the order of `args`.
     pub fn spawn_many<I>(&mut self, export: &str, args: I) -> Result<Vec<AgentId>, SpawnError>
     where
         I: IntoIterator,
         I::Item: AsRef<[Value]>,
     {
         let args: Vec<I::Item> = args.into_iter().collect();
+        if args.is_empty() {
+            // Still a module and an export to check.
+            return self.devices[0].spawn_many(export, args);
+        }
         let shares = self.split(args.len() as u64)?;
         let mut ids = Vec::with_capacity(args.len());
         let mut rest = args.as_slice();
@@ -303,12 +322,18 @@ impl MultiSwarm {
         self.owner(id)?.call_func(id, func, args)
     }
 
-    /// Each device's share of `count` new agents.
+    /// Each device's share of `count` new agents: none for a lost device.
     fn split(&self, count: u64) -> Result<Vec<u32>, PoolError> {
         let free: Vec<u32> = self
             .devices
             .iter()
-            .map(|swarm| swarm.config().max_agents - swarm.agent_count())
+            .map(|swarm| {
+                if swarm.is_lost() {
+                    0
+                } else {
+                    swarm.config().max_agents - swarm.agent_count()
+                }
+            })
             .collect();
         self.placement.split(&free, count)
     }
@@ -486,22 +511,39 @@ impl MultiSwarm {
     }
 
     /// What the GPU gathered of each of `ids`' streams, taken (see
-    /// [`Swarm::take_stream_records`]).
+    /// [`Swarm::take_stream_records`]), from every device, with the first device's error: a
+    /// device that fails leaves its agents' records empty (and on the device), the others'
+    /// are taken. An id of no device has none.
     pub(crate) fn take_stream_records(
         &mut self,
         ids: &[AgentId],
-    ) -> Result<Vec<Vec<u8>>, AccessError> {
+    ) -> (Vec<Vec<u8>>, Option<AccessError>) {
         // Killed agents' records outlive them: route by id alone.
-        let mut groups = vec![(Vec::new(), Vec::new()); self.devices.len()];
+        let mut groups: Vec<Group> = vec![(Vec::new(), Vec::new()); self.devices.len()];
         for (position, &id) in ids.iter().enumerate() {
-            let device = self
-                .placement
-                .device_of(id)
-                .ok_or(PoolError::Stale { id })?;
-            groups[device].0.push(id);
-            groups[device].1.push(position);
+            if let Some(device) = self.placement.device_of(id) {
+                groups[device].0.push(id);
+                groups[device].1.push(position);
+            }
         }
-        self.scatter(ids.len(), groups, Swarm::take_stream_records)
+        let mut records = vec![Vec::new(); ids.len()];
+        let mut first_error = None;
+        for (swarm, (ids, positions)) in self.devices.iter_mut().zip(groups) {
+            if ids.is_empty() {
+                continue;
+            }
+            match swarm.take_stream_records(&ids) {
+                Ok(taken) => {
+                    for (bytes, position) in taken.into_iter().zip(positions) {
+                        records[position] = bytes;
+                    }
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        (records, first_error)
     }
 
     /// `work` on each device's agents of `ids`, its answers put back in the order of `ids`.
@@ -511,16 +553,7 @@ impl MultiSwarm {
         work: fn(&mut Swarm, &[AgentId]) -> Result<Vec<T>, AccessError>,
     ) -> Result<Vec<T>, AccessError> {
         let groups = self.by_device(ids)?;
-        self.scatter(ids.len(), groups, work)
-    }
-
-    fn scatter<T: Default>(
-        &mut self,
-        len: usize,
-        groups: Vec<Group>,
-        work: fn(&mut Swarm, &[AgentId]) -> Result<Vec<T>, AccessError>,
-    ) -> Result<Vec<T>, AccessError> {
-        let mut answers: Vec<T> = std::iter::repeat_with(T::default).take(len).collect();
+        let mut answers: Vec<T> = std::iter::repeat_with(T::default).take(ids.len()).collect();
         for (swarm, (ids, positions)) in self.devices.iter_mut().zip(groups) {
             if ids.is_empty() {
                 continue;

@@ -299,6 +299,14 @@ impl Swarm {
         self.pool.len()
     }
 
+    /// Whether the swarm's device was lost (a driver reset, a GPU removed or a hang the driver
+    /// killed): every GPU operation fails from then on with
+    /// [`GpuError::DeviceLost`](swarm_gpu::GpuError::DeviceLost), and a kill only frees the
+    /// agents' slots.
+    pub fn is_lost(&self) -> bool {
+        self.gpu.is_lost()
+    }
+
     /// Destroys the swarm's device as a driver losing it would: every later operation on the
     /// GPU fails with [`GpuError::DeviceLost`](swarm_gpu::GpuError::DeviceLost). For tests.
     #[doc(hidden)]
@@ -483,13 +491,13 @@ impl Swarm {
         }
     }
 
-    /// The result bits of `slot`'s last finished call.
     /// The slot of the agent `id` names in this swarm's buffers: its id's slot less the
     /// pool's base. For ids the pool has checked, or handed out.
     fn local(&self, id: AgentId) -> u32 {
         id.slot() - self.pool.base()
     }
 
+    /// The result bits of `slot`'s last finished call.
     fn results_of(&self, slot: u32) -> &[u64] {
         let max = self.config.max_results as usize;
         let count = (self.slots[slot as usize].status.result_count as usize).min(max);

@@ -309,8 +309,10 @@ impl Wasi {
     }
 
     /// Takes what the GPU gathered of `agents`' stdout and stderr into their states.
+    /// A device that fails (of a `MultiSwarm`) fails the call, but what the others gave is
+    /// kept, for a later call to hand back.
     fn gather(&self, swarm: &mut impl WasiSwarm, agents: &[AgentId]) -> Result<(), AccessError> {
-        let records = swarm.take_stream_records(agents)?;
+        let (records, error) = swarm.take_stream_records(agents);
         let mut states = self.shared.agents();
         for (agent, records) in agents.iter().zip(records) {
             if !records.is_empty() {
@@ -319,7 +321,7 @@ impl Wasi {
                     .append_records(&records);
             }
         }
-        Ok(())
+        error.map_or(Ok(()), Err)
     }
 
     /// The file at `path` (the preopen's guest name, then the path under it) as `agent` sees
@@ -339,22 +341,29 @@ pub trait WasiSwarm: sealed::TakeStreams {}
 mod sealed {
     use super::{AccessError, AgentId};
 
-    /// Takes what the GPU gathered of agents' streams.
+    /// Takes what the GPU gathered of agents' streams: each agent's records (none where they
+    /// could not be taken), and the error of what could not.
     pub trait TakeStreams {
-        fn take_stream_records(&mut self, agents: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError>;
+        fn take_stream_records(
+            &mut self,
+            agents: &[AgentId],
+        ) -> (Vec<Vec<u8>>, Option<AccessError>);
     }
 }
 
 impl sealed::TakeStreams for Swarm {
-    fn take_stream_records(&mut self, agents: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError> {
-        Swarm::take_stream_records(self, agents)
+    fn take_stream_records(&mut self, agents: &[AgentId]) -> (Vec<Vec<u8>>, Option<AccessError>) {
+        match Swarm::take_stream_records(self, agents) {
+            Ok(records) => (records, None),
+            Err(error) => (vec![Vec::new(); agents.len()], Some(error)),
+        }
     }
 }
 
 impl WasiSwarm for Swarm {}
 
 impl sealed::TakeStreams for MultiSwarm {
-    fn take_stream_records(&mut self, agents: &[AgentId]) -> Result<Vec<Vec<u8>>, AccessError> {
+    fn take_stream_records(&mut self, agents: &[AgentId]) -> (Vec<Vec<u8>>, Option<AccessError>) {
         MultiSwarm::take_stream_records(self, agents)
     }
 }

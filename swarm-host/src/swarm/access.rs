@@ -70,9 +70,18 @@ impl Swarm {
 
     /// Kills several agents in one GPU submission: their slots are wiped and their ids go
     /// stale. Either every id is live and all of them are killed, or nothing changes. An id
-    /// given twice is killed once.
+    /// given twice is killed once. On a lost device ([`is_lost`](Self::is_lost)) the kill
+    /// only frees their slots.
     pub fn kill_many(&mut self, ids: &[AgentId]) -> Result<(), AccessError> {
         let slots = self.sorted_slots(ids)?;
+        if self.is_lost() {
+            // Nothing on the device to wipe or keep: the agents only leave the pool.
+            self.pool.kill_many(ids)?;
+            for slot in &slots {
+                self.pending_calls.remove(slot);
+            }
+            return Ok(());
+        }
         self.flush()?;
         // What the GPU gathered of their streams outlives them, until taken.
         if self.streams_on_gpu() {

@@ -75,6 +75,32 @@ fn json_lines_match_wasmtime_including_traps() {
             assert_eq!(*line, expected, "--devices {devices}");
         }
     }
+    // The summary shows the agents spread: 40 agents over 3 devices, 14, 13 and 13.
+    let out = swarm_cli(&[
+        "run",
+        "examples/collatz.wat",
+        "--invoke",
+        "ratio",
+        "--agents",
+        "40",
+        "--args",
+        "{id}",
+        "--devices",
+        "3",
+    ]);
+    let summary = String::from_utf8(out.stdout).unwrap();
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("  devices"))
+        .unwrap_or_else(|| panic!("no devices line: {summary}"));
+    assert!(
+        line.starts_with("  devices       3 (0: 14 agents"),
+        "{line}"
+    );
+    assert!(
+        line.contains("; 1: 13 agents") && line.contains("; 2: 13 agents"),
+        "{line}"
+    );
 }
 
 #[test]

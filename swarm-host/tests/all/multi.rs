@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use swarm_host::{
-    AccessError, AdapterRequest, AgentId, DispatchError, GpuError, HostCall, Imports, MultiSwarm,
-    Outcome, PoolError, SpawnError, SwarmConfig, ValType, Value,
+    AccessError, AdapterRequest, AgentId, DispatchError, GpuError, HostCall, Imports, LoadError,
+    MultiSwarm, Outcome, PoolError, SpawnError, SwarmConfig, ValType, Value,
 };
 
 use crate::reference::assert_agents_match;
@@ -276,6 +276,7 @@ fn a_lost_device_fails_for_its_own_agents_only() {
         swarm.read_memory(ids[12], 64, 4),
         Err(AccessError::Gpu(GpuError::DeviceLost { .. }))
     ));
+    assert!(swarm.device(1).is_lost() && !swarm.device(0).is_lost());
     // Later dispatches keep running device 0's agents.
     swarm.call(ids[2], "steps", &[Value::I32(27)]).unwrap();
     let report = swarm.run_agents(&[ids[2]]).unwrap();
@@ -284,4 +285,81 @@ fn a_lost_device_fails_for_its_own_agents_only() {
         report.agents[0].outcome,
         Outcome::Finished(vec![Value::I32(111)])
     );
+    // Killing the lost device's agents frees their slots; new agents go to device 0 only.
+    swarm.kill_many(&ids[8..]).unwrap();
+    assert_eq!(swarm.agent_count(), 8);
+    swarm.kill_many(&ids[..4]).unwrap();
+    let more = swarm
+        .spawn_many("steps", (0..4).map(|n| [Value::I32(n + 40)]))
+        .unwrap();
+    assert!(more.iter().all(|&id| swarm.device_of(id) == Some(0)));
+    assert!(matches!(
+        swarm.spawn("steps", &[Value::I32(1)]),
+        Err(SpawnError::Pool(PoolError::Full { capacity: 16 }))
+    ));
+    let report = swarm.run().unwrap();
+    assert!(report.is_complete(), "no agent is left on the lost device");
+    assert_eq!(report.agents.len(), 8);
+}
+
+#[test]
+fn single_spawns_go_where_there_is_most_room_and_a_failed_spawn_leaves_no_agent() {
+    let wasm = wat::parse_str(WORK).unwrap();
+    let mut swarm = two_devices(4, 4);
+    swarm.load_module(&wasm, &imports(&Arc::default())).unwrap();
+    let devices: Vec<usize> = (0..6)
+        .map(|n| {
+            let id = swarm.spawn("steps", &[Value::I32(n)]).unwrap();
+            swarm.device_of(id).unwrap()
+        })
+        .collect();
+    assert_eq!(devices, [0, 1, 0, 1, 0, 1]);
+    let live: Vec<AgentId> = swarm.live_agents().collect();
+    swarm.kill_many(&live).unwrap();
+    // Device 1's share holds a wrongly typed argument: device 0's share is undone too.
+    let err = swarm
+        .spawn_many(
+            "steps",
+            [
+                vec![Value::I32(1)],
+                vec![Value::I32(2)],
+                vec![Value::I64(3)],
+                vec![Value::I32(4)],
+            ],
+        )
+        .unwrap_err();
+    assert!(matches!(err, SpawnError::Arguments { .. }), "{err}");
+    assert_eq!(swarm.agent_count(), 0);
+    // An empty spawn still checks the export; a load waits for every device to be empty.
+    assert!(matches!(
+        swarm.spawn_many("nope", Vec::<Vec<Value>>::new()),
+        Err(SpawnError::UnknownExport(_))
+    ));
+    let id = swarm.spawn("steps", &[Value::I32(5)]).unwrap();
+    assert!(matches!(
+        swarm.load_module(&wasm, &imports(&Arc::default())),
+        Err(LoadError::AgentsAlive(1))
+    ));
+    swarm.kill(id).unwrap();
+    swarm.load_module(&wasm, &imports(&Arc::default())).unwrap();
+}
+
+#[test]
+fn a_start_function_runs_before_the_call_on_every_device() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (global $g (mut i32) (i32.const 0))
+          (func $start (global.set $g (i32.const 100)))
+          (start $start)
+          (func (export "f") (param i32) (result i32)
+            (i32.add (global.get $g) (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut swarm = two_devices(3, 3);
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let calls: Vec<[Value; 1]> = (0..6).map(|n| [Value::I32(n * 7)]).collect();
+    let ids = swarm.spawn_many("f", &calls).unwrap();
+    assert_eq!(swarm.device_of(ids[5]), Some(1));
+    let report = swarm.run().unwrap();
+    assert_agents_match(&wasm, "f", &report.agents, &calls);
 }

@@ -143,6 +143,9 @@ fn run_swarm_on(
         let report = swarm.run().unwrap();
         assert!(report.is_complete());
         assert!(report.devices.iter().all(|d| d.agents == share as usize));
+        // The last device's last agent is killed first: what the GPU gathered of its streams
+        // is kept on its device until taken.
+        swarm.kill(*ids.last().unwrap()).unwrap();
         let outputs = wasi.take_outputs(&mut swarm, &ids).unwrap();
         (ids, report.agents, outputs)
     };
@@ -398,6 +401,48 @@ fn hello_over_two_devices_as_under_wasmtime() {
     // Host calls and the GPU's gathered writes of both devices reach the one `Wasi`.
     let ends = check_on(&HELLO, 2);
     assert!(ends.contains(&End::Returned));
+}
+
+#[test]
+fn a_lost_device_keeps_the_other_devices_outputs() {
+    let program = &HELLO;
+    let wasi = Wasi::new(config(program, 1 << 20));
+    let mut imports = Imports::new();
+    wasi.add_to(&mut imports);
+    let share = program.agents / 2;
+    let device = || {
+        (
+            SwarmConfig {
+                max_agents: share,
+                max_memory_pages: ModuleInfo::parse(program.wasm).unwrap().memory_pages as u32,
+                tier: Tier::Interpreter,
+                ..SwarmConfig::default()
+            },
+            AdapterRequest::from_env(),
+        )
+    };
+    let mut swarm = MultiSwarm::with_devices([device(), device()]).unwrap();
+    swarm.load_module(program.wasm, &imports).unwrap();
+    let ids = swarm
+        .spawn_many("_start", (0..program.agents).map(|_| []))
+        .unwrap();
+    assert!(swarm.run().unwrap().is_complete());
+    swarm.lose_device(1);
+    // Taking every output fails for device 1, but device 0's are taken and kept.
+    assert!(wasi.take_outputs(&mut swarm, &ids).is_err());
+    let module = wasmtime::Module::new(&wasmtime::Engine::default(), program.wasm).unwrap();
+    let first = &ids[..share as usize];
+    for (index, output) in wasi
+        .take_outputs(&mut swarm, first)
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let (_, expected) = run_wasmtime(program, &module, index as u32);
+        assert!(!expected.stdout.is_empty());
+        assert_eq!(output.stdout, expected.stdout, "agent {index}: stdout");
+        assert_eq!(output.stderr, expected.stderr, "agent {index}: stderr");
+    }
 }
 
 #[test]

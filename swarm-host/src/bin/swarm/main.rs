@@ -229,15 +229,15 @@ impl std::str::FromStr for DevicesArg {
     }
 }
 
-/// The adapter of each device `--devices` asks for.
-fn device_requests(devices: DevicesArg) -> anyhow::Result<Vec<AdapterRequest>> {
+/// The adapter of each device `--devices` asks for (`all`: at most one GPU an agent).
+fn device_requests(devices: DevicesArg, agents: u32) -> anyhow::Result<Vec<AdapterRequest>> {
     let here = AdapterRequest::from_env();
     if devices == DevicesArg::Count(1) {
         return Ok(vec![here]);
     }
     let gpus = every_adapter(&here).context("--devices")?;
     Ok(match devices {
-        DevicesArg::All => gpus,
+        DevicesArg::All => gpus.into_iter().take(agents as usize).collect(),
         DevicesArg::Count(n) => (0..n as usize)
             .map(|k| gpus[k % gpus.len()].clone())
             .collect(),
@@ -465,7 +465,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     let results = type_list(&function.results);
 
-    let requests = device_requests(args.devices)?;
+    let requests = device_requests(args.devices, args.agents)?;
     let devices = requests.len() as u32;
     if devices > args.agents {
         bail!(
