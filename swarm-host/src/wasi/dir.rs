@@ -95,7 +95,7 @@ impl WasiDir {
                 let Kind::Dir(dir) = &mut inodes[ino as usize].kind else {
                     unreachable!("only directories are read")
                 };
-                dir.entries.insert(name, next);
+                dir.insert(name, next);
             }
         }
         Ok(Self {
@@ -127,10 +127,10 @@ impl WasiDir {
                 let Kind::Dir(dir) = &mut inodes[at as usize].kind else {
                     return Err(bad("a file's path runs through another file"));
                 };
-                at = match dir.entries.get(*name) {
+                at = match dir.entries().get(*name) {
                     Some(&ino) => ino,
                     None => {
-                        dir.entries.insert((*name).to_owned(), next);
+                        dir.insert((*name).to_owned(), next);
                         inodes.push(Inode::empty_dir(at, 0));
                         next
                     }
@@ -140,7 +140,7 @@ impl WasiDir {
             let Kind::Dir(dir) = &mut inodes[at as usize].kind else {
                 return Err(bad("a file's path runs through another file"));
             };
-            if dir.entries.insert((*file).to_owned(), next).is_some() {
+            if dir.insert((*file).to_owned(), next).is_some() {
                 return Err(bad("given twice, or as a directory too"));
             }
             let bytes: Vec<u8> = bytes.into();
@@ -192,7 +192,7 @@ impl Image {
                 let mut inode = inode.clone();
                 if let Kind::Dir(dir) = &mut inode.kind {
                     dir.parent += base;
-                    dir.entries.values_mut().for_each(|ino| *ino += base);
+                    dir.inos_mut().for_each(|ino| *ino += base);
                 }
                 inode
             }));
@@ -202,7 +202,7 @@ impl Image {
                     image.paths.insert(ino, path);
                     continue;
                 };
-                pending.extend(d.entries.iter().map(|(n, i)| (format!("{path}/{n}"), *i)));
+                pending.extend(d.entries().iter().map(|(n, i)| (format!("{path}/{n}"), *i)));
             }
         }
         image

@@ -345,7 +345,7 @@ impl Batch<'_, '_> {
                     errno_of(errno::INVAL)
                 }
                 (PathChange::RemoveDirectory, Some(ino), _) => {
-                    if fs.node(ino).dir().is_some_and(|d| !d.entries.is_empty()) {
+                    if fs.node(ino).dir().is_some_and(|d| !d.entries().is_empty()) {
                         return errno_of(errno::NOTEMPTY);
                     }
                     fs.unlink(walk.dir, name, now, open).map_err(Fail::Errno)
@@ -469,7 +469,7 @@ impl Batch<'_, '_> {
             let dots = [(".", ino), ("..", ino)];
             let entries = dots
                 .into_iter()
-                .chain(dir.entries.iter().map(|(n, i)| (n.as_str(), *i)));
+                .chain(dir.entries().iter().map(|(n, i)| (n.as_str(), *i)));
             let mut bytes = Vec::new();
             for (index, (name, entry)) in entries
                 .enumerate()

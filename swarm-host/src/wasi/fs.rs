@@ -31,8 +31,56 @@ pub(crate) enum Kind {
 /// A directory: its entries by name, and its parent (itself for a preopened root).
 #[derive(Clone, Debug)]
 pub(crate) struct Dir {
-    pub(crate) entries: BTreeMap<String, Ino>,
+    entries: BTreeMap<String, Ino>,
+    /// Its entries' names and [`ENTRY_BYTES`] each, kept as entries come and go: what the
+    /// directory costs of a budget, without a walk over its entries at each change.
+    entry_bytes: usize,
     pub(crate) parent: Ino,
+}
+
+impl Dir {
+    /// An empty directory in `parent`.
+    pub(crate) fn new(parent: Ino) -> Self {
+        Self {
+            entries: BTreeMap::new(),
+            entry_bytes: 0,
+            parent,
+        }
+    }
+
+    /// Its entries, by name.
+    pub(crate) fn entries(&self) -> &BTreeMap<String, Ino> {
+        &self.entries
+    }
+
+    /// Its entries' names, with [`ENTRY_BYTES`] each.
+    pub(crate) fn entry_bytes(&self) -> usize {
+        self.entry_bytes
+    }
+
+    /// Adds or replaces entry `name`; the inode it named before, if any.
+    pub(crate) fn insert(&mut self, name: String, ino: Ino) -> Option<Ino> {
+        let bytes = name.len() + ENTRY_BYTES;
+        let before = self.entries.insert(name, ino);
+        if before.is_none() {
+            self.entry_bytes += bytes;
+        }
+        before
+    }
+
+    /// Removes entry `name`; the inode it named, if any.
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Ino> {
+        let before = self.entries.remove(name);
+        if before.is_some() {
+            self.entry_bytes -= name.len() + ENTRY_BYTES;
+        }
+        before
+    }
+
+    /// The inodes of its entries, to renumber.
+    pub(crate) fn inos_mut(&mut self) -> impl Iterator<Item = &mut Ino> {
+        self.entries.values_mut()
+    }
 }
 
 /// A file's bytes: still the image's, or the agent's own copy.
@@ -56,13 +104,7 @@ impl Inode {
     pub(crate) fn empty_dir(parent: Ino, now: u64) -> Self {
         Self {
             nlink: 2,
-            ..Self::new(
-                Kind::Dir(Dir {
-                    entries: BTreeMap::new(),
-                    parent,
-                }),
-                now,
-            )
+            ..Self::new(Kind::Dir(Dir::new(parent)), now)
         }
     }
 
@@ -99,11 +141,7 @@ impl Inode {
     pub(crate) fn size(&self) -> u64 {
         match &self.kind {
             Kind::File(data) => data.bytes().len() as u64,
-            Kind::Dir(dir) => dir
-                .entries
-                .keys()
-                .map(|n| (n.len() + ENTRY_BYTES) as u64)
-                .sum(),
+            Kind::Dir(dir) => dir.entry_bytes() as u64,
         }
     }
 }
@@ -120,7 +158,7 @@ fn cost(inode: &Inode) -> usize {
         + match &inode.kind {
             Kind::File(Data::Own(bytes)) => bytes.len(),
             Kind::File(Data::Shared(_)) => 0,
-            Kind::Dir(dir) => dir.entries.keys().map(|n| n.len() + ENTRY_BYTES).sum(),
+            Kind::Dir(dir) => dir.entry_bytes(),
         }
 }
 
@@ -172,7 +210,7 @@ impl Fs {
 
     /// The entry `name` of directory `dir`.
     pub(crate) fn entry(&self, dir: Ino, name: &str) -> Option<Ino> {
-        self.node(dir).dir()?.entries.get(name).copied()
+        self.node(dir).dir()?.entries().get(name).copied()
     }
 
     /// Walks `path` from directory `start`, which it may not leave: an absolute path or a `..`
@@ -389,7 +427,7 @@ impl Fs {
             let Kind::Dir(d) = &mut inode.kind else {
                 unreachable!("entries are added to directories")
             };
-            d.entries.insert(name.to_owned(), ino);
+            d.insert(name.to_owned(), ino);
             inode.mtim = now;
             inode.ctim = now;
         })
@@ -403,7 +441,7 @@ impl Fs {
             let Kind::Dir(d) = &mut inode.kind else {
                 unreachable!("entries are taken from directories")
             };
-            d.entries.remove(name);
+            d.remove(name);
             inode.mtim = now;
             inode.ctim = now;
         });
@@ -539,7 +577,7 @@ impl Fs {
             match (is_dir, self.node(target).dir()) {
                 (true, None) => return Err(errno::NOTDIR),
                 (false, Some(_)) => return Err(errno::ISDIR),
-                (true, Some(d)) if !d.entries.is_empty() => return Err(errno::NOTEMPTY),
+                (true, Some(d)) if !d.entries().is_empty() => return Err(errno::NOTEMPTY),
                 _ => {}
             }
         }
@@ -588,7 +626,7 @@ impl Fs {
                 let Some(d) = self.node(dir).dir() else {
                     continue;
                 };
-                for (name, &ino) in d.entries.iter().rev() {
+                for (name, &ino) in d.entries().iter().rev() {
                     let child = format!("{path}/{name}");
                     match &self.node(ino).kind {
                         Kind::Dir(_) => pending.push((child, ino)),
@@ -645,6 +683,31 @@ fn own(inode: &mut Inode) -> &mut Vec<u8> {
 mod tests {
     use super::*;
     use crate::wasi::WasiDir;
+
+    #[test]
+    fn a_directorys_entry_bytes_follow_its_entries() {
+        let mut dir = Dir::new(0);
+        let walk = |dir: &Dir| -> usize {
+            dir.entries()
+                .keys()
+                .map(|name| name.len() + ENTRY_BYTES)
+                .sum()
+        };
+        assert_eq!(dir.insert("alpha".to_owned(), 1), None);
+        assert_eq!(dir.insert("be".to_owned(), 2), None);
+        assert_eq!(
+            dir.insert("alpha".to_owned(), 3),
+            Some(1),
+            "a name replaced"
+        );
+        assert_eq!(dir.entry_bytes(), walk(&dir));
+        assert_eq!(dir.entry_bytes(), 5 + 2 + 2 * ENTRY_BYTES);
+        assert_eq!(dir.remove("missing"), None);
+        assert_eq!(dir.remove("alpha"), Some(3));
+        assert_eq!(dir.entry_bytes(), walk(&dir));
+        assert_eq!(dir.remove("be"), Some(2));
+        assert_eq!(dir.entry_bytes(), 0);
+    }
 
     fn view(budget: usize) -> Fs {
         let dir = WasiDir::from_files(
