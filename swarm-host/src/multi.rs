@@ -386,12 +386,23 @@ impl MultiSwarm {
         self.on_agents(ids, Swarm::run_agents)
     }
 
+    /// Tells each device how many agents the others hold, for `swarm.agent_count`: the whole
+    /// swarm's agents.
+    fn share_counts(&mut self) {
+        let total = self.agent_count();
+        for swarm in &mut self.devices {
+            let own = swarm.agent_count();
+            swarm.set_agents_elsewhere(total - own);
+        }
+    }
+
     /// `work` on every device with live agents, at once.
     fn on_every_device(
         &mut self,
         work: fn(&mut Swarm) -> Result<crate::DispatchReport, DispatchError>,
     ) -> MultiDispatchReport {
         let start = Instant::now();
+        self.share_counts();
         let results = each_device(&mut self.devices, |_, swarm| {
             (swarm.agent_count() > 0).then(|| work(swarm))
         });
@@ -408,6 +419,7 @@ impl MultiSwarm {
     ) -> Result<MultiDispatchReport, DispatchError> {
         let start = Instant::now();
         let groups = self.by_device(ids)?;
+        self.share_counts();
         let results = each_device(&mut self.devices, |device, swarm| {
             let mine = &groups[device].0;
             (!mine.is_empty()).then(|| work(swarm, mine))

@@ -141,6 +141,8 @@ pub struct Swarm {
     /// The stream records killed agents had gathered, until taken
     /// ([`take_stream_records`](Self::take_stream_records)).
     killed_streams: HashMap<AgentId, Vec<u8>>,
+    /// Live agents on the other devices of a `MultiSwarm`, which `swarm.agent_count` counts.
+    agents_elsewhere: u32,
 }
 
 impl std::fmt::Debug for Swarm {
@@ -253,6 +255,7 @@ impl Swarm {
             results: Vec::new(),
             pending_calls: HashMap::new(),
             killed_streams: HashMap::new(),
+            agents_elsewhere: 0,
         })
     }
 
@@ -312,6 +315,11 @@ impl Swarm {
     #[doc(hidden)]
     pub fn lose_device(&mut self) {
         self.gpu.destroy();
+    }
+
+    /// Sets the live agents of the other devices of a `MultiSwarm`, for `swarm.agent_count`.
+    pub(crate) fn set_agents_elsewhere(&mut self, agents: u32) {
+        self.agents_elsewhere = agents;
     }
 
     /// Whether `id` names a live agent of this swarm.

@@ -170,8 +170,9 @@ impl Swarm {
             let params = DispatchParams {
                 agent_count: *count,
                 groups_x: self.grid(*count).x,
-                first_slot: chunk.layout.first_slot,
-                swarm_agents: self.pool.len(),
+                // Ids, and `swarm.agent_id`, count from the pool's base.
+                first_slot: self.pool.base() + chunk.layout.first_slot,
+                swarm_agents: self.pool.len() + self.agents_elsewhere,
                 fuel_slice_lo: self.config.fuel_per_dispatch as u32,
                 fuel_slice_hi: (self.config.fuel_per_dispatch >> 32) as u32,
                 fuel_total_lo: fuel_total as u32,

@@ -412,7 +412,7 @@ impl Swarm {
             let params = DispatchParams {
                 agent_count: spawn.count,
                 groups_x: grid.x,
-                first_slot: self.chunks[spawn.chunk].layout.first_slot,
+                first_slot: self.pool.base() + self.chunks[spawn.chunk].layout.first_slot,
                 list_offset: spawn.list_offset,
                 spawn_pieces: spawn.pieces,
                 ..Default::default()

@@ -363,3 +363,26 @@ fn a_start_function_runs_before_the_call_on_every_device() {
     let report = swarm.run().unwrap();
     assert_agents_match(&wasm, "f", &report.agents, &calls);
 }
+
+#[test]
+fn agent_ids_and_the_agent_count_are_the_whole_swarms() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "swarm" "agent_id" (func $id (result i32)))
+          (import "swarm" "agent_count" (func $count (result i32)))
+          (func (export "who") (result i32 i32) (call $id) (call $count)))"#,
+    )
+    .unwrap();
+    let mut swarm = two_devices(3, 5);
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let ids = swarm.spawn_many("who", (0..7).map(|_| [])).unwrap();
+    let report = swarm.run().unwrap();
+    for (agent, id) in report.agents.iter().zip(&ids) {
+        assert_eq!(
+            agent.outcome,
+            Outcome::Finished(vec![Value::I32(id.slot() as i32), Value::I32(7)]),
+            "{id}"
+        );
+    }
+    assert_eq!(swarm.device_of(ids[6]), Some(1));
+}
