@@ -38,6 +38,11 @@ const MAX_WASM_PAGES: u32 = 65_536;
 pub struct SwarmConfig {
     /// Most agents alive at once (pool slots). The original design's default is 1,024.
     pub max_agents: u32,
+    /// The slot of the swarm's first agent: its ids (and `swarm.agent_id`, and `{id}` in WASI
+    /// arguments) name slots `first_slot..first_slot + max_agents`, so that the shards of one
+    /// run, each a swarm of its own (on another host, say), number their agents as one swarm
+    /// would. 0 by default.
+    pub first_slot: u32,
     /// Linear-memory pages (64 KiB each) reserved per agent; `memory.grow` beyond this fails.
     pub max_memory_pages: u32,
     /// 64-bit value slots per agent for the operand stack and locals of all active frames.
@@ -260,6 +265,7 @@ impl Default for SwarmConfig {
     fn default() -> Self {
         Self {
             max_agents: 1_024,
+            first_slot: 0,
             max_memory_pages: 1,
             value_stack_slots: 4_096,
             private_stack_slots: DEFAULT_PRIVATE_STACK_SLOTS,
@@ -344,6 +350,12 @@ impl SwarmConfig {
             }
         };
         at_least("max_agents", self.max_agents.into(), 1)?;
+        at_most(
+            "first_slot",
+            self.first_slot.into(),
+            u64::from(u32::MAX - self.max_agents),
+            "ids name slots first_slot..first_slot + max_agents in 32 bits",
+        )?;
         at_most(
             "max_agents",
             self.max_agents.into(),

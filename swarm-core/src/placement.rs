@@ -13,13 +13,24 @@ pub enum PlacementError {
     NoDevices,
     /// The capacities add up to more slots than ids can name.
     #[error(
-        "the devices' `max_agents` add up to more than {} agents; lower `max_agents`",
+        "the devices' `max_agents`, from the first `first_slot`, add up to more than {} \
+         agents; lower `max_agents`",
         u32::MAX
     )]
     TooManySlots,
+    /// A device after the first sets `first_slot`.
+    #[error(
+        "device {device} sets `first_slot`: a swarm over several devices numbers its agents \
+         from its first device's `first_slot`; leave the others' at 0"
+    )]
+    LaterFirstSlot {
+        /// The device.
+        device: usize,
+    },
 }
 
-/// The devices' shares of the id space: device `d` owns slots `base(d)..base(d) + capacity(d)`.
+/// The devices' shares of the id space: device `d` owns slots `base(d)..base(d) + capacity(d)`,
+/// from the first device's base on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placement {
     /// The first slot of each device, ascending, then the end of the last.
@@ -27,14 +38,19 @@ pub struct Placement {
 }
 
 impl Placement {
-    /// Devices of these capacities (`max_agents` each), in order.
+    /// Devices of these capacities (`max_agents` each), in order, from slot 0.
     pub fn new(capacities: &[u32]) -> Result<Self, PlacementError> {
+        Self::starting_at(0, capacities)
+    }
+
+    /// Devices of these capacities, in order, the first one's slots from `first` on.
+    pub fn starting_at(first: u32, capacities: &[u32]) -> Result<Self, PlacementError> {
         if capacities.is_empty() {
             return Err(PlacementError::NoDevices);
         }
         let mut bounds = Vec::with_capacity(capacities.len() + 1);
-        let mut next = 0u32;
-        bounds.push(0);
+        let mut next = first;
+        bounds.push(first);
         for &capacity in capacities {
             next = next
                 .checked_add(capacity)
@@ -59,10 +75,10 @@ impl Placement {
         self.bounds[device + 1] - self.bounds[device]
     }
 
-    /// The device whose slots hold `id`, or `None` for an id beyond every device's.
+    /// The device whose slots hold `id`, or `None` for an id outside every device's.
     pub fn device_of(&self, id: AgentId) -> Option<usize> {
         let slot = id.slot();
-        if slot >= *self.bounds.last().expect("at least one bound") {
+        if slot < self.bounds[0] || slot >= *self.bounds.last().expect("at least one bound") {
             return None;
         }
         // The last bound at or below the slot; empty devices share a bound with the next.
@@ -78,7 +94,7 @@ impl Placement {
     /// shares first exceeds `i`.
     pub fn split(&self, free: &[u32], count: u64) -> Result<Vec<u32>, PoolError> {
         assert_eq!(free.len(), self.devices(), "one free count per device");
-        let capacity = *self.bounds.last().expect("at least one bound");
+        let capacity = self.bounds.last().expect("at least one bound") - self.bounds[0];
         let total: u64 = free.iter().map(|&f| u64::from(f)).sum();
         if count > total {
             return Err(if count == 1 {
@@ -148,6 +164,24 @@ mod tests {
                 Some(3),
                 None
             ]
+        );
+    }
+
+    #[test]
+    fn a_placement_may_start_past_slot_0() {
+        let placement = Placement::starting_at(100, &[4, 4]).unwrap();
+        assert_eq!((placement.base(0), placement.base(1)), (100, 104));
+        assert_eq!(placement.device_of(id(99)), None);
+        assert_eq!(placement.device_of(id(100)), Some(0));
+        assert_eq!(placement.device_of(id(107)), Some(1));
+        assert_eq!(placement.device_of(id(108)), None);
+        assert_eq!(
+            placement.split(&[0, 0], 1),
+            Err(PoolError::Full { capacity: 8 })
+        );
+        assert_eq!(
+            Placement::starting_at(u32::MAX - 4, &[4, 1]),
+            Err(PlacementError::TooManySlots)
         );
     }
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use swarm_core::{AgentId, Placement, PoolError, SwarmConfig, Tier};
+use swarm_core::{AgentId, Placement, PlacementError, PoolError, SwarmConfig, Tier};
 use swarm_gpu::{AdapterRequest, every_adapter};
 use swarm_shader::program::ValType;
 
@@ -139,13 +139,18 @@ impl MultiSwarm {
     }
 
     /// A swarm on these devices, each opened from its request with its own configuration.
-    /// Two requests for the same adapter open two logical devices of it.
+    /// Two requests for the same adapter open two logical devices of it. The ids start at the
+    /// first device's `first_slot` (the others' must be 0), each device's after the last's.
     pub fn with_devices(
         devices: impl IntoIterator<Item = (SwarmConfig, AdapterRequest)>,
     ) -> Result<Self, CreateError> {
         let devices: Vec<(SwarmConfig, AdapterRequest)> = devices.into_iter().collect();
         let capacities: Vec<u32> = devices.iter().map(|(c, _)| c.max_agents).collect();
-        let placement = Placement::new(&capacities)?;
+        if let Some(device) = (1..devices.len()).find(|&d| devices[d].0.first_slot != 0) {
+            return Err(PlacementError::LaterFirstSlot { device }.into());
+        }
+        let first = devices.first().map_or(0, |(c, _)| c.first_slot);
+        let placement = Placement::starting_at(first, &capacities)?;
         let count = devices.len();
         let devices = devices
             .into_iter()

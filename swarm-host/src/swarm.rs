@@ -218,7 +218,8 @@ impl Swarm {
         config: SwarmConfig,
         request: &AdapterRequest,
     ) -> Result<Self, CreateError> {
-        Self::on_device(config, request, 0)
+        let first_slot = config.first_slot;
+        Self::on_device(config, request, first_slot)
     }
 
     /// A swarm on the adapter `request` names whose agents' ids name slots from `slot_base`

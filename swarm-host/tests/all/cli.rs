@@ -104,6 +104,69 @@ fn json_lines_match_wasmtime_including_traps() {
 }
 
 #[test]
+fn a_shard_numbers_its_agents_from_first_agent() {
+    let wasm = wat::parse_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/collatz.wat"
+    ))
+    .unwrap();
+    let out = swarm_cli(&[
+        "run",
+        "examples/collatz.wat",
+        "--invoke",
+        "ratio",
+        "--agents",
+        "6",
+        "--args",
+        "{id}",
+        "--first-agent",
+        "74",
+        "--devices",
+        "2",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 6);
+    for (id, line) in (74..).zip(&lines) {
+        let expected = match reference(&wasm, "ratio", &[Value::I32(id)]) {
+            Ok(values) => {
+                let [Value::I32(v)] = values[..] else {
+                    panic!("one i32")
+                };
+                format!(r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5,"fuel":6}}"#)
+            }
+            Err(_) => format!(
+                r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5,"fuel":6}}"#
+            ),
+        };
+        assert_eq!(*line, expected);
+    }
+    let out = swarm_cli(&[
+        "run",
+        "examples/collatz.wat",
+        "--invoke",
+        "ratio",
+        "--agents",
+        "6",
+        "--args",
+        "1",
+        "--first-agent",
+        "4294967295",
+    ]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("--first-agent 4294967295 with --agents 6"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn output_and_fuel_show_in_json() {
     let run = |args: &[&str]| {
         let out = swarm_cli(args);

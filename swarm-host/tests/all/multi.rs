@@ -386,3 +386,64 @@ fn agent_ids_and_the_agent_count_are_the_whole_swarms() {
     }
     assert_eq!(swarm.device_of(ids[6]), Some(1));
 }
+
+#[test]
+fn a_shards_ids_start_at_its_first_slot() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "swarm" "agent_id" (func $id (result i32)))
+          (func (export "who") (result i32) (call $id)))"#,
+    )
+    .unwrap();
+    // One device: ids, and `swarm.agent_id`, from slot 1000.
+    let mut one = swarm_host::Swarm::new(SwarmConfig {
+        first_slot: 1_000,
+        ..config(4)
+    })
+    .unwrap();
+    one.load_module(&wasm, &Imports::new()).unwrap();
+    let ids = one.spawn_many("who", (0..4).map(|_| [])).unwrap();
+    assert_eq!(ids[0].slot(), 1_000);
+    let report = one.run().unwrap();
+    assert_eq!(
+        report.agents[3].outcome,
+        Outcome::Finished(vec![Value::I32(1_003)])
+    );
+    // Two devices: from the first device's `first_slot`, the second's after it.
+    let mut two = MultiSwarm::with_devices([
+        (
+            SwarmConfig {
+                first_slot: 500,
+                ..config(2)
+            },
+            AdapterRequest::from_env(),
+        ),
+        (config(2), AdapterRequest::from_env()),
+    ])
+    .unwrap();
+    two.load_module(&wasm, &Imports::new()).unwrap();
+    let ids = two.spawn_many("who", (0..4).map(|_| [])).unwrap();
+    let report = two.run().unwrap();
+    let got: Vec<Outcome> = report.agents.iter().map(|a| a.outcome.clone()).collect();
+    let want: Vec<Outcome> = (500..504)
+        .map(|slot| Outcome::Finished(vec![Value::I32(slot)]))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(two.device_of(ids[3]), Some(1));
+    // A later device's `first_slot` is refused, naming the field.
+    let err = MultiSwarm::with_devices([
+        (config(2), AdapterRequest::from_env()),
+        (
+            SwarmConfig {
+                first_slot: 9,
+                ..config(2)
+            },
+            AdapterRequest::from_env(),
+        ),
+    ])
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("device 1 sets `first_slot`"),
+        "{err}"
+    );
+}

@@ -204,6 +204,11 @@ struct RunArgs {
     /// Each device holds an equal share of the agents, so agent i is still slot i.
     #[arg(long, value_name = "N|all", default_value = "1")]
     devices: DevicesArg,
+    /// The index of the first agent: agents are K … K+N-1, as `{id}`, `swarm.agent_id`, the
+    /// JSON lines and --save-files number them, so that runs of one workload split into
+    /// shards (on several hosts, say) number their agents as one run would.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    first_agent: u32,
 }
 
 /// `--devices`.
@@ -259,8 +264,8 @@ fn check_devices(report: MultiDispatchReport) -> anyhow::Result<MultiDispatchRep
 
 /// `--save-files DIR`: each agent's created or changed files under `DIR/AGENT/`, by guest
 /// path (leading `/` and `.` parts dropped).
-fn save_files(dir: &std::path::Path, streams: &[WasiOutput]) -> anyhow::Result<()> {
-    for (index, output) in streams.iter().enumerate() {
+fn save_files(dir: &std::path::Path, first: u32, streams: &[WasiOutput]) -> anyhow::Result<()> {
+    for (index, output) in (u64::from(first)..).zip(streams) {
         for file in &output.files {
             let mut path = dir.join(index.to_string());
             for part in file.path.split('/') {
@@ -321,8 +326,9 @@ fn one_line(err: &anyhow::Error) -> String {
 }
 
 /// Each `SwarmConfig` field and the `swarm run` flag that sets it.
-const CONFIG_FLAGS: [(&str, &str); 15] = [
+const CONFIG_FLAGS: [(&str, &str); 16] = [
     ("max_agents", "--agents"),
+    ("first_slot", "--first-agent"),
     ("max_memory_pages", "--max-memory-pages"),
     ("value_stack_slots", "--stack-slots"),
     ("private_stack_slots", "--private-stack-slots"),
@@ -424,8 +430,17 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     if args.agents == 0 {
         bail!("--agents must be at least 1");
     }
+    if args.first_agent.checked_add(args.agents).is_none() {
+        bail!(
+            "--first-agent {} with --agents {} numbers agents past {}; lower either",
+            args.first_agent,
+            args.agents,
+            u32::MAX
+        );
+    }
     let config = SwarmConfig {
         max_agents: args.agents,
+        first_slot: args.first_agent,
         max_memory_pages: match args.max_memory_pages {
             Some(pages) => pages,
             None => u32::try_from(info.memory_pages).context("the module's memory is too large")?,
@@ -478,22 +493,30 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let shares = (0..devices).map(|d| args.agents / devices + u32::from(d < args.agents % devices));
 
     let started = Instant::now();
-    let mut swarm = MultiSwarm::with_devices(shares.zip(requests).map(|(max_agents, request)| {
-        (
-            SwarmConfig {
-                max_agents,
-                ..config.clone()
-            },
-            request,
-        )
-    }))?;
+    let mut swarm = MultiSwarm::with_devices(shares.zip(requests).enumerate().map(
+        |(device, (max_agents, request))| {
+            (
+                SwarmConfig {
+                    max_agents,
+                    // The first device's agents are numbered from --first-agent, each later
+                    // device's after the one before.
+                    first_slot: if device == 0 { config.first_slot } else { 0 },
+                    ..config.clone()
+                },
+                request,
+            )
+        },
+    ))?;
     let mut imports = Imports::new();
     wasi.add_to(&mut imports);
     if args.default_values_unknown_imports {
         imports.default_values_for_unknown();
     }
     swarm.load_module(&bytes, &imports)?;
-    let calls: Vec<_> = (0..args.agents).map(|i| template.for_agent(i)).collect();
+    let first = args.first_agent;
+    let calls: Vec<_> = (first..first + args.agents)
+        .map(|i| template.for_agent(i))
+        .collect();
     let spawn_started = Instant::now();
     // A reactor (a module exporting `_initialize` but no `_start`) is initialized in every
     // agent before its call, as wasmtime runs one.
@@ -510,7 +533,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     )?;
     // Each agent's own stdin, where `--stdin` names one per agent.
     if let Some(path) = args.stdin.as_deref().filter(|p| p.contains("{id}")) {
-        for (index, id) in ids.iter().enumerate() {
+        for (index, id) in (first..).zip(&ids) {
             let file = path.replace("{id}", &index.to_string());
             let input = std::fs::read(&file)
                 .with_context(|| format!("cannot read --stdin {file} for agent {index}"))?;
@@ -558,7 +581,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     // from the output regions); `{id}` was its slot, which is its index here.
     let streams: Vec<WasiOutput> = wasi.take_outputs(&mut swarm, &ids)?;
     if let Some(dir) = &args.save_files {
-        save_files(dir, &streams)?;
+        save_files(dir, args.first_agent, &streams)?;
     }
 
     let writers: Vec<_> = report
@@ -585,7 +608,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
                 out,
                 "{}",
                 json::agent_line(&json::AgentLine {
-                    index: index as u32,
+                    index: first + index as u32,
                     outcome: &agent.outcome,
                     instructions: agent.instructions,
                     fuel: agent.fuel,
@@ -833,7 +856,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         };
         writeln!(
             out,
-            "  agent {index:>7}  {text}  ({} instructions, {} fuel)",
+            "  agent {:>7}  {text}  ({} instructions, {} fuel)",
+            u64::from(first) + index as u64,
             group(agent.instructions),
             group(agent.fuel)
         )?;
