@@ -47,6 +47,19 @@ impl AdapterRequest {
         }
     }
 
+    /// The error for no adapter matching the request, among the `available` ones.
+    fn none_matching(&self, available: Vec<String>) -> AdapterError {
+        match &self.name {
+            Some(name) => AdapterError::NoMatchingName {
+                name: name.clone(),
+                available,
+            },
+            None => AdapterError::NoAdapter {
+                backends: format!("{:?}", self.backends()),
+            },
+        }
+    }
+
     /// Whether an adapter of this name is one the request's `name` picks.
     fn matches_name(&self, adapter: &str) -> bool {
         self.name
@@ -234,15 +247,7 @@ pub fn every_adapter(request: &AdapterRequest) -> Result<Vec<AdapterRequest>, Ad
         .min_by_key(|info| rank(info.device_type))
         .map(|info| (info.device_type, info.backend))
     else {
-        return Err(match &request.name {
-            Some(name) => AdapterError::NoMatchingName {
-                name: name.clone(),
-                available,
-            },
-            None => AdapterError::NoAdapter {
-                backends: format!("{backends:?}"),
-            },
-        });
+        return Err(request.none_matching(available));
     };
     let backend = infos
         .iter()
@@ -375,15 +380,7 @@ impl GpuContext {
                 .filter(|a| request.matches_name(&a.get_info().name))
                 .collect();
             if matching.is_empty() {
-                return Err(match &request.name {
-                    Some(name) => AdapterError::NoMatchingName {
-                        name: name.clone(),
-                        available,
-                    },
-                    None => AdapterError::NoAdapter {
-                        backends: format!("{backends:?}"),
-                    },
-                });
+                return Err(request.none_matching(available));
             }
             let index = request.index.unwrap_or(0);
             if index >= matching.len() {

@@ -114,10 +114,7 @@ impl MultiDispatchReport {
             device.agents = part.agents;
             device.host_time += part.host_time;
             device.wall_time += part.wall_time;
-            device.gpu_time = match (device.gpu_time, part.gpu_time) {
-                (Some(a), Some(b)) => Some(a + b),
-                (a, b) => a.or(b),
-            };
+            device.gpu_time = crate::swarm::add_gpu_times(device.gpu_time, part.gpu_time);
         }
         self.agents = next.agents;
         self.failures.extend(next.failures);

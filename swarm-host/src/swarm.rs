@@ -41,6 +41,7 @@ pub use tier::{AUTO_COMPILE_AFTER, CompileReport, TierStatus};
 
 pub use batch::{Arg, Batch, BatchOutcome, BatchReport};
 pub use host_memory::HostMemory;
+pub(crate) use report::add_gpu_times;
 pub use report::{AgentReport, DispatchPhases, DispatchReport, Outcome};
 
 struct Chunk {

@@ -97,10 +97,15 @@ impl DispatchReport {
     pub fn absorb(&mut self, next: DispatchReport) {
         self.wall_time += next.wall_time;
         self.host_time += next.host_time;
-        self.gpu_time = match (self.gpu_time, next.gpu_time) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
+        self.gpu_time = add_gpu_times(self.gpu_time, next.gpu_time);
         self.agents = next.agents;
+    }
+}
+
+/// Two GPU times added, where either was timed.
+pub(crate) fn add_gpu_times(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
     }
 }

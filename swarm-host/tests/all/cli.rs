@@ -25,6 +25,24 @@ fn module_file(name: &str, file: &str, wat: &str) -> (std::path::PathBuf, String
     (dir, path)
 }
 
+/// The JSON line of agent `id` of `examples/collatz.wat`'s `ratio({id})`, from wasmtime.
+fn ratio_line(wasm: &[u8], id: i32) -> String {
+    match reference(wasm, "ratio", &[Value::I32(id)]) {
+        Ok(values) => {
+            let [Value::I32(v)] = values[..] else {
+                panic!("one i32")
+            };
+            format!(r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5,"fuel":6}}"#)
+        }
+        Err(message) => {
+            assert!(message.contains("divide by zero"), "{message}");
+            format!(
+                r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5,"fuel":6}}"#
+            )
+        }
+    }
+}
+
 #[test]
 fn json_lines_match_wasmtime_including_traps() {
     let wasm = wat::parse_file(concat!(
@@ -55,24 +73,8 @@ fn json_lines_match_wasmtime_including_traps() {
         let stdout = String::from_utf8(out.stdout).unwrap();
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(lines.len(), 40);
-        for (id, line) in lines.iter().enumerate() {
-            let expected = match reference(&wasm, "ratio", &[Value::I32(id as i32)]) {
-                Ok(values) => {
-                    let [Value::I32(v)] = values[..] else {
-                        panic!("one i32")
-                    };
-                    format!(
-                        r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5,"fuel":6}}"#
-                    )
-                }
-                Err(message) => {
-                    assert!(message.contains("divide by zero"), "{message}");
-                    format!(
-                        r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5,"fuel":6}}"#
-                    )
-                }
-            };
-            assert_eq!(*line, expected, "--devices {devices}");
+        for (id, line) in (0..).zip(&lines) {
+            assert_eq!(*line, ratio_line(&wasm, id), "--devices {devices}");
         }
     }
     // The summary shows the agents spread: 40 agents over 3 devices, 14, 13 and 13.
@@ -134,18 +136,7 @@ fn a_shard_numbers_its_agents_from_first_agent() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 6);
     for (id, line) in (74..).zip(&lines) {
-        let expected = match reference(&wasm, "ratio", &[Value::I32(id)]) {
-            Ok(values) => {
-                let [Value::I32(v)] = values[..] else {
-                    panic!("one i32")
-                };
-                format!(r#"{{"agent":{id},"results":[{v}],"trap":null,"instructions":5,"fuel":6}}"#)
-            }
-            Err(_) => format!(
-                r#"{{"agent":{id},"results":[],"trap":"integer_divide_by_zero","instructions":5,"fuel":6}}"#
-            ),
-        };
-        assert_eq!(*line, expected);
+        assert_eq!(*line, ratio_line(&wasm, id));
     }
     let out = swarm_cli(&[
         "run",

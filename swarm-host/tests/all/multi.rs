@@ -91,7 +91,7 @@ fn imports(asked: &Arc<Mutex<Vec<(AgentId, i32)>>>) -> Imports {
 }
 
 #[test]
-fn agents_spread_over_two_devices_by_capacity_and_report_in_agent_order() {
+fn agents_spread_over_two_devices_by_free_slots_and_report_in_agent_order() {
     let wasm = wat::parse_str(WORK).unwrap();
     let mut swarm = two_devices(48, 16);
     assert_eq!(swarm.device_count(), 2);
