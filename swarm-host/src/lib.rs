@@ -36,7 +36,9 @@ pub use error::{AccessError, CreateError, DispatchError, HostMemoryError, LoadEr
 pub use host::{HostCall, HostResult, HostStop};
 pub use info::{ExportedFunction, ModuleInfo};
 pub use instance::{Imports, StoreState};
-pub use multi::{DeviceDispatch, DeviceFailure, MultiDispatchReport, MultiSwarm};
+pub use multi::{
+    DeviceDispatch, DeviceFailure, MultiBatch, MultiBatchReport, MultiDispatchReport, MultiSwarm,
+};
 pub use swarm::{
     AUTO_COMPILE_AFTER, AgentReport, Arg, Batch, BatchOutcome, BatchReport, CompileReport,
     DispatchPhases, DispatchReport, HostMemory, Outcome, Swarm, TierStatus,

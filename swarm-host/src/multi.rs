@@ -4,6 +4,10 @@
 //! functions and WASI see ids unique across the devices, and `{id}` means the same as on one
 //! device. A dispatch submits to every device at once, from a thread each.
 
+mod batch;
+
+pub use batch::{MultiBatch, MultiBatchReport};
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

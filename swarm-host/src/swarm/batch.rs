@@ -37,9 +37,27 @@ pub enum Arg<'a> {
     Values(&'a [Value]),
 }
 
-impl Arg<'_> {
+impl<'a> Arg<'a> {
     /// Agent `i` gets `i`: `Index { start: 0, step: 1 }`.
     pub const INDEX: Arg<'static> = Arg::Index { start: 0, step: 1 };
+
+    /// What agents `first..first + count` of a batch get, as a batch of their own: the same
+    /// value, the index rule moved on by `first` agents, or their part of the column.
+    pub(crate) fn part(&self, first: usize, count: usize) -> Arg<'a> {
+        let within = first..first + count;
+        match *self {
+            Self::Same(v) => Self::Same(v),
+            Self::Index { start, step } => Self::Index {
+                start: start.wrapping_add((first as i64).wrapping_mul(step)),
+                step,
+            },
+            Self::I32s(v) => Self::I32s(&v[within]),
+            Self::I64s(v) => Self::I64s(&v[within]),
+            Self::F32s(v) => Self::F32s(&v[within]),
+            Self::F64s(v) => Self::F64s(&v[within]),
+            Self::Values(v) => Self::Values(&v[within]),
+        }
+    }
 
     /// Values in the column; `None` for a computed argument.
     fn column_len(&self) -> Option<usize> {
@@ -167,6 +185,27 @@ pub struct BatchReport {
 }
 
 impl BatchReport {
+    /// The reports of the parts of one batch, as one, in order: their columns one after
+    /// another; the longest GPU and wall time, as the parts ran at once (on several devices);
+    /// the host time and phases added up; the most dispatches.
+    pub(crate) fn join(parts: Vec<BatchReport>) -> BatchReport {
+        let mut whole = BatchReport::default();
+        for part in parts {
+            whole.outcomes.extend(part.outcomes);
+            whole.instructions.extend(part.instructions);
+            whole.fuel.extend(part.fuel);
+            whole.compiled.extend(part.compiled);
+            whole.results.extend(part.results);
+            whole.result_types = part.result_types;
+            whole.gpu_time = whole.gpu_time.max(part.gpu_time);
+            whole.host_time += part.host_time;
+            whole.wall_time = whole.wall_time.max(part.wall_time);
+            whole.phases += part.phases;
+            whole.dispatches = whole.dispatches.max(part.dispatches);
+        }
+        whole
+    }
+
     /// Agents reported.
     pub fn len(&self) -> usize {
         self.outcomes.len()
@@ -262,30 +301,11 @@ impl Swarm {
         count: u32,
         args: &[Arg<'_>],
     ) -> Result<Batch, SpawnError> {
-        let module = self.module()?;
-        let func = module
-            .program
-            .exported_func(export)
-            .ok_or_else(|| SpawnError::UnknownExport(export.to_owned()))?;
-        let params = &module.program.funcs[func as usize].ty.params;
-        if params.len() != args.len() {
-            return Err(SpawnError::BatchArity {
-                export: export.to_owned(),
-                expected: params.len(),
-                given: args.len(),
-            });
-        }
+        let func = self.check_batch(export, count, args)?;
+        let params = &self.module()?.program.funcs[func as usize].ty.params;
         let mut rules = Vec::with_capacity(args.len());
         let mut columns: Vec<&Arg<'_>> = Vec::new();
-        for (param, (arg, ty)) in args.iter().zip(params).enumerate() {
-            if let Some(why) = arg.misfit(*ty, count) {
-                return Err(SpawnError::BatchArgument {
-                    export: export.to_owned(),
-                    param,
-                    ty: *ty,
-                    why,
-                });
-            }
+        for (arg, ty) in args.iter().zip(params) {
             let kind = if matches!(ty, ValType::I64 | ValType::F64) {
                 ArgRule::AFFINE64
             } else {
@@ -316,6 +336,40 @@ impl Swarm {
         };
         let ids = self.spawn_calls(func, count, &args)?;
         Ok(Batch { ids, func })
+    }
+
+    /// The function `export` names, if a batch of `count` agents can call it with `args`: one
+    /// argument per parameter, each of the parameter's type, each column of `count` values.
+    pub(crate) fn check_batch(
+        &self,
+        export: &str,
+        count: u32,
+        args: &[Arg<'_>],
+    ) -> Result<u32, SpawnError> {
+        let module = self.module()?;
+        let func = module
+            .program
+            .exported_func(export)
+            .ok_or_else(|| SpawnError::UnknownExport(export.to_owned()))?;
+        let params = &module.program.funcs[func as usize].ty.params;
+        if params.len() != args.len() {
+            return Err(SpawnError::BatchArity {
+                export: export.to_owned(),
+                expected: params.len(),
+                given: args.len(),
+            });
+        }
+        for (param, (arg, ty)) in args.iter().zip(params).enumerate() {
+            if let Some(why) = arg.misfit(*ty, count) {
+                return Err(SpawnError::BatchArgument {
+                    export: export.to_owned(),
+                    param,
+                    ty: *ty,
+                    why,
+                });
+            }
+        }
+        Ok(func)
     }
 
     /// Runs the batch's agents, and no others, until none has work left (every call finished

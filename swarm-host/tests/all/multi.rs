@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use swarm_host::{
-    AccessError, AdapterRequest, AgentId, DispatchError, GpuError, HostCall, Imports, LoadError,
-    MultiSwarm, Outcome, PoolError, SpawnError, SwarmConfig, ValType, Value,
+    AccessError, AdapterRequest, AgentId, Arg, BatchOutcome, DispatchError, GpuError, HostCall,
+    Imports, LoadError, MultiSwarm, Outcome, PoolError, SpawnError, SwarmConfig, ValType, Value,
 };
 
 use crate::reference::assert_agents_match;
@@ -446,4 +446,66 @@ fn a_shards_ids_start_at_its_first_slot() {
         err.to_string().contains("device 1 sets `first_slot`"),
         "{err}"
     );
+}
+
+#[test]
+fn a_batch_over_two_devices_gives_each_agent_its_arguments_and_wasmtimes_results() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (func (export "mix") (param $a i32) (param $b i64) (param $c i32) (result i64)
+            (i64.xor (local.get $b)
+              (i64.extend_i32_s (i32.add (i32.mul (local.get $a) (i32.const 31))
+                                         (local.get $c))))))"#,
+    )
+    .unwrap();
+    let column: Vec<i64> = (0..40).map(|i| i * 1_000_003 - 7).collect();
+    let args = [
+        Arg::Index { start: -5, step: 7 },
+        Arg::I64s(&column),
+        Arg::Same(Value::I32(3)),
+    ];
+    let calls: Vec<[Value; 3]> = (0..40)
+        .map(|i| {
+            [
+                Value::I32(-5 + 7 * i as i32),
+                Value::I64(column[i]),
+                Value::I32(3),
+            ]
+        })
+        .collect();
+    for lose in [false, true] {
+        let mut swarm = two_devices(48, 16);
+        swarm.load_module(&wasm, &Imports::new()).unwrap();
+        // A column of the wrong length is refused before any device spawns.
+        assert!(matches!(
+            swarm.spawn_batch("mix", 41, &args),
+            Err(SpawnError::BatchArgument { param: 1, .. })
+        ));
+        assert_eq!(swarm.agent_count(), 0);
+        let batch = swarm.spawn_batch("mix", 40, &args).unwrap();
+        let ids: Vec<AgentId> = batch.ids().collect();
+        assert_eq!(swarm.device_of(ids[29]), Some(0));
+        assert_eq!(swarm.device_of(ids[30]), Some(1));
+        if lose {
+            swarm.lose_device(1);
+        }
+        let report = swarm.run_batch(&batch).unwrap();
+        assert_eq!(report.report.len(), 40);
+        let ran = if lose { 30 } else { 40 };
+        assert_eq!(report.failures.len(), usize::from(lose));
+        if lose {
+            assert_eq!(report.failures[0].agents, ids[30..]);
+            assert!(
+                report.report.outcomes[30..]
+                    .iter()
+                    .all(|o| *o == BatchOutcome::Suspended)
+            );
+        }
+        for (i, call) in calls.iter().enumerate().take(ran) {
+            let want = crate::reference::reference(&wasm, "mix", call).unwrap();
+            assert_eq!(report.report.results(i), Some(want), "agent {i}");
+        }
+        swarm.kill_batch(batch).unwrap();
+        assert_eq!(swarm.agent_count(), 0);
+    }
 }
