@@ -88,11 +88,28 @@ pub(super) struct CompiledTier {
 enum State {
     Interpreter,
     Waiting,
-    /// (In a mutex, so the swarm stays `Sync`.)
-    Compiling(Mutex<Receiver<Result<(Kernel, CompileReport), LoadError>>>),
+    Compiling(Building),
     Ready(Kernel, CompileReport),
     Failed(String),
     Slower(f64, f64),
+}
+
+/// A compiled kernel being built on another thread. Dropping it (the build is taken, or the
+/// swarm or its module goes) waits for the thread: a thread left inside the driver while the
+/// process exits can crash it (it did, on NVIDIA's Vulkan driver).
+struct Building {
+    /// (In a mutex, so the swarm stays `Sync`.)
+    receive: Mutex<Receiver<Result<(Kernel, CompileReport), LoadError>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            // A panic there has already been reported as the channel's disconnection.
+            let _ = thread.join();
+        }
+    }
 }
 
 /// What building a compiled kernel needs, owned, so it can happen on another thread.
@@ -200,15 +217,20 @@ impl Swarm {
             {
                 let job = self.compile_job(module.op_groups, &module.tier.plan);
                 let (send, receive) = std::sync::mpsc::channel();
-                std::thread::spawn(move || {
-                    // The swarm may be gone; then nobody wants the kernel.
+                let thread = std::thread::spawn(move || {
                     let _ = send.send(job.run());
                 });
-                self.module.as_mut().expect("loaded").tier.state =
-                    State::Compiling(Mutex::new(receive));
+                self.module.as_mut().expect("loaded").tier.state = State::Compiling(Building {
+                    receive: Mutex::new(receive),
+                    thread: Some(thread),
+                });
             }
-            State::Compiling(receive) => {
-                let received = receive.lock().unwrap_or_else(|p| p.into_inner()).try_recv();
+            State::Compiling(building) => {
+                let received = building
+                    .receive
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .try_recv();
                 let state = match received {
                     Ok(Ok((kernel, report))) => State::Ready(kernel, report),
                     Ok(Err(error)) => State::Failed(error.to_string()),
@@ -290,8 +312,12 @@ impl Swarm {
             self.module.as_ref().map(|m| &m.tier.state),
             Some(State::Compiling(_))
         ) {
-            if let Some(State::Compiling(receive)) = self.module.as_ref().map(|m| &m.tier.state) {
-                let received = receive.lock().unwrap_or_else(|p| p.into_inner()).recv();
+            if let Some(State::Compiling(building)) = self.module.as_ref().map(|m| &m.tier.state) {
+                let received = building
+                    .receive
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .recv();
                 let state = match received {
                     Ok(Ok((kernel, report))) => State::Ready(kernel, report),
                     Ok(Err(error)) => State::Failed(error.to_string()),
