@@ -41,7 +41,8 @@ pub struct SwarmConfig {
     /// The slot of the swarm's first agent: its ids (and `swarm.agent_id`, and `{id}` in WASI
     /// arguments) name slots `first_slot..first_slot + max_agents`, so that the shards of one
     /// run, each a swarm of its own (on another host, say), number their agents as one swarm
-    /// would. 0 by default.
+    /// would. `swarm.agent_count` still counts this swarm's agents, not the whole run's. 0 by
+    /// default.
     pub first_slot: u32,
     /// Linear-memory pages (64 KiB each) reserved per agent; `memory.grow` beyond this fails.
     pub max_memory_pages: u32,

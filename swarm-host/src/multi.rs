@@ -132,11 +132,17 @@ impl MultiSwarm {
     /// `config` (so each holds up to `config.max_agents` agents).
     pub fn new(config: SwarmConfig) -> Result<Self, CreateError> {
         let requests = every_adapter(&AdapterRequest::from_env())?;
-        Self::with_devices(
-            requests
-                .into_iter()
-                .map(|request| (config.clone(), request)),
-        )
+        // The ids start at the first device's `first_slot`; the others follow on.
+        Self::with_devices(requests.into_iter().enumerate().map(|(device, request)| {
+            let first_slot = if device == 0 { config.first_slot } else { 0 };
+            (
+                SwarmConfig {
+                    first_slot,
+                    ..config.clone()
+                },
+                request,
+            )
+        }))
     }
 
     /// A swarm on these devices, each opened from its request with its own configuration.

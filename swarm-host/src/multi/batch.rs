@@ -72,6 +72,13 @@ impl MultiSwarm {
     ) -> Result<MultiBatch, SpawnError> {
         // The whole batch's arguments are checked once, before any device spawns.
         self.devices[0].check_batch(export, count, args)?;
+        if count == 0 {
+            // An empty batch on the first device, whose reports still carry the result types.
+            let batch = self.devices[0].spawn_batch(export, 0, args)?;
+            return Ok(MultiBatch {
+                parts: vec![(0, batch)],
+            });
+        }
         let shares = self.split(u64::from(count))?;
         let mut parts: Vec<(usize, Batch)> = Vec::new();
         let mut first = 0;
@@ -182,11 +189,15 @@ impl MultiSwarm {
         Ok(BatchReport::join(parts))
     }
 
-    /// Kills the batch's agents, one GPU submission per device (see [`Swarm::kill_batch`]).
+    /// Kills the batch's agents, one GPU submission per device (see [`Swarm::kill_batch`]):
+    /// every device's part, then the first device's error, if any.
     pub fn kill_batch(&mut self, batch: MultiBatch) -> Result<(), AccessError> {
+        let mut first_error = None;
         for (device, part) in batch.parts {
-            self.devices[device].kill_batch(part)?;
+            if let Err(error) = self.devices[device].kill_batch(part) {
+                first_error.get_or_insert(error);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }

@@ -508,4 +508,18 @@ fn a_batch_over_two_devices_gives_each_agent_its_arguments_and_wasmtimes_results
         swarm.kill_batch(batch).unwrap();
         assert_eq!(swarm.agent_count(), 0);
     }
+    // An empty batch still reports the export's result types.
+    let mut swarm = two_devices(4, 4);
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let empty = swarm
+        .spawn_batch(
+            "mix",
+            0,
+            &[Arg::INDEX, Arg::I64s(&[]), Arg::Same(Value::I32(0))],
+        )
+        .unwrap();
+    assert!(empty.is_empty());
+    let report = swarm.run_batch(&empty).unwrap();
+    assert!(report.report.is_empty());
+    assert_eq!(report.report.result_types(), [ValType::I64]);
 }

@@ -201,7 +201,8 @@ struct RunArgs {
     /// Devices to spread the agents over, each running its share at once: `all`, every GPU
     /// of the host (those of the best kind present, as `swarm adapters` lists them); or N,
     /// the host's GPUs taken in turn (more than it has opens several logical devices of each).
-    /// Each device holds an equal share of the agents, so agent i is still slot i.
+    /// Each device holds an equal share of the agents, so agent i is still slot i (from
+    /// --first-agent).
     #[arg(long, value_name = "N|all", default_value = "1")]
     devices: DevicesArg,
     /// The index of the first agent: agents are K … K+N-1, as `{id}`, `swarm.agent_id`, the
@@ -489,7 +490,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         );
     }
     // Equal shares, the first devices one more: a spawn of every agent fills each device in
-    // turn, so agent i is slot i.
+    // turn, so agent i is slot first + i.
     let shares = (0..devices).map(|d| args.agents / devices + u32::from(d < args.agents % devices));
 
     let started = Instant::now();
@@ -533,7 +534,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     )?;
     // Each agent's own stdin, where `--stdin` names one per agent.
     if let Some(path) = args.stdin.as_deref().filter(|p| p.contains("{id}")) {
-        for (index, id) in (first..).zip(&ids) {
+        for (index, id) in (first..first + args.agents).zip(&ids) {
             let file = path.replace("{id}", &index.to_string());
             let input = std::fs::read(&file)
                 .with_context(|| format!("cannot read --stdin {file} for agent {index}"))?;
@@ -578,7 +579,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         .count();
 
     // Each agent's WASI stdout, stderr and files (taking what the GPU gathered of the streams
-    // from the output regions); `{id}` was its slot, which is its index here.
+    // from the output regions); `{id}` was its slot, first + its index here.
     let streams: Vec<WasiOutput> = wasi.take_outputs(&mut swarm, &ids)?;
     if let Some(dir) = &args.save_files {
         save_files(dir, args.first_agent, &streams)?;
@@ -618,6 +619,10 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             )?;
         }
         out.flush()?;
+        drop(out);
+        // Dropped before a possible exit, which runs no destructor: a kernel still being built
+        // is waited for, not left inside the driver.
+        drop(swarm);
         return interrupted_exit(running);
     }
 
@@ -880,6 +885,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
+    drop(out);
+    drop(swarm);
     interrupted_exit(running)
 }
 
