@@ -336,17 +336,7 @@ impl MultiSwarm {
 
     /// Each device's share of `count` new agents: none for a lost device.
     fn split(&self, count: u64) -> Result<Vec<u32>, PoolError> {
-        let free: Vec<u32> = self
-            .devices
-            .iter()
-            .map(|swarm| {
-                if swarm.is_lost() {
-                    0
-                } else {
-                    swarm.config().max_agents - swarm.agent_count()
-                }
-            })
-            .collect();
+        let free: Vec<u32> = self.devices.iter().map(Swarm::free_slots).collect();
         self.placement.split(&free, count)
     }
 
@@ -362,13 +352,7 @@ impl MultiSwarm {
     /// Kills the agents of a spawn that failed on a later device. A device that fails here
     /// has failed already; its agents stay, as a failed single-device spawn's would.
     fn undo_spawns(&mut self, ids: &[AgentId]) {
-        if let Ok(groups) = self.by_device(ids) {
-            for (swarm, (ids, _)) in self.devices.iter_mut().zip(groups) {
-                if !ids.is_empty() {
-                    let _ = swarm.kill_many(&ids);
-                }
-            }
-        }
+        let _ = self.kill_many(ids);
     }
 
     /// Runs one fuel slice of every runnable agent on every device at once (see
@@ -484,14 +468,20 @@ impl MultiSwarm {
     }
 
     /// Kills several agents, or none if any id is stale (see [`Swarm::kill_many`]).
+    ///
+    /// Each device kills its agents in one submission; a device that fails there does not
+    /// stop the others, and the first failure is returned.
     pub fn kill_many(&mut self, ids: &[AgentId]) -> Result<(), AccessError> {
         let groups = self.by_device(ids)?;
+        let mut first_error = None;
         for (swarm, (ids, _)) in self.devices.iter_mut().zip(groups) {
-            if !ids.is_empty() {
-                swarm.kill_many(&ids)?;
+            if !ids.is_empty()
+                && let Err(error) = swarm.kill_many(&ids)
+            {
+                first_error.get_or_insert(error);
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Reads `len` bytes at `offset` of an agent's memory 0 (see [`Swarm::read_memory`]).

@@ -324,6 +324,15 @@ impl Swarm {
         self.agents_elsewhere = agents;
     }
 
+    /// Slots a spawn may take now: none on a lost device.
+    pub(crate) fn free_slots(&self) -> u32 {
+        if self.is_lost() {
+            0
+        } else {
+            self.pool.free_slots()
+        }
+    }
+
     /// Whether `id` names a live agent of this swarm.
     pub(crate) fn contains(&self, id: AgentId) -> bool {
         self.pool.contains(id)

@@ -189,15 +189,10 @@ impl MultiSwarm {
         Ok(BatchReport::join(parts))
     }
 
-    /// Kills the batch's agents, one GPU submission per device (see [`Swarm::kill_batch`]):
-    /// every device's part, then the first device's error, if any.
+    /// Kills the batch's agents, one GPU submission per device (see
+    /// [`kill_many`](MultiSwarm::kill_many)).
     pub fn kill_batch(&mut self, batch: MultiBatch) -> Result<(), AccessError> {
-        let mut first_error = None;
-        for (device, part) in batch.parts {
-            if let Err(error) = self.devices[device].kill_batch(part) {
-                first_error.get_or_insert(error);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        let ids: Vec<AgentId> = batch.ids().collect();
+        self.kill_many(&ids)
     }
 }
