@@ -109,6 +109,12 @@ pub struct SwarmConfig {
     /// operations; without them no kernel does it ([`Reconverge`] says what each choice
     /// measured).
     pub reconverge: Reconverge,
+    /// Computes every float instruction with integer code only. By default `add`, `sub` and
+    /// `mul` of normal numbers with a normal result run on the GPU's float unit (f64 where the
+    /// adapter has 64-bit floats), which Vulkan requires to round them correctly; that relies
+    /// on the driver rounding to nearest, ties to even, as every driver known does. Set this
+    /// for an adapter that rounds otherwise: results stay exact either way, only slower.
+    pub soft_float: bool,
     /// A directory that keeps the driver's built pipelines between runs, one file per adapter:
     /// a module whose kernels were built before (by any process using the same directory)
     /// builds from the file instead of compiling again. `None` (the default) keeps none; the
@@ -283,6 +289,7 @@ impl Default for SwarmConfig {
             memory_granule_bytes: DEFAULT_MEMORY_GRANULE_BYTES,
             tier: Tier::Auto,
             reconverge: Reconverge::Compiled,
+            soft_float: false,
             compile_budget: CompileBudget::default(),
             pipeline_cache: None,
         }

@@ -19,7 +19,8 @@ const SPIN_BEFORE_BLOCKING: std::time::Duration = std::time::Duration::from_micr
 const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
     .union(wgpu::Features::TIMESTAMP_QUERY)
     .union(wgpu::Features::PIPELINE_CACHE)
-    .union(wgpu::Features::SUBGROUP);
+    .union(wgpu::Features::SUBGROUP)
+    .union(wgpu::Features::SHADER_F64);
 
 /// Which adapter to open.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -276,6 +277,8 @@ pub struct GpuContext {
     timestamps: bool,
     int64: bool,
     subgroups: bool,
+    /// Whether shaders may use 64-bit floats.
+    float64: bool,
     /// Whether the device can keep pipeline caches.
     caches: bool,
     /// Where built pipelines are kept between runs, once opened.
@@ -437,6 +440,7 @@ impl GpuContext {
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             int64: features.contains(wgpu::Features::SHADER_INT64),
             subgroups: features.contains(wgpu::Features::SUBGROUP),
+            float64: features.contains(wgpu::Features::SHADER_F64),
             caches: features.contains(wgpu::Features::PIPELINE_CACHE),
             pipeline_cache: None,
             lost,
@@ -461,6 +465,7 @@ impl GpuContext {
         ShaderCapabilities {
             int64: self.int64,
             subgroups: self.subgroups,
+            float64: self.float64,
         }
     }
 

@@ -204,6 +204,7 @@ fn int64_is_reported_consistently() {
         ShaderCapabilities {
             int64: true,
             subgroups: true,
+            float64: true,
         },
     )
     .unwrap();

@@ -1,5 +1,6 @@
-//! Runs the integer soft-float library (`SOFTFLOAT_WGSL`) on the real adapter and checks every
-//! result bit for bit against the CPU: x86-64's f32/f64 `+ - * /` and `sqrt` are correctly
+//! Runs the integer soft-float library (`SOFTFLOAT_WGSL`), and the float unit's fast path over
+//! it (`native_float_wgsl`), on the real adapter and checks every result bit for bit against
+//! the CPU: x86-64's f32/f64 `+ - * /` and `sqrt` are correctly
 //! rounded, and the rest (min/max, rounding, comparisons, conversions, truncations and the NaN
 //! rules) follows WebAssembly as written out here.
 
@@ -7,7 +8,7 @@ use std::fmt::Write as _;
 
 use swarm_core::DispatchGrid;
 use swarm_gpu::{AdapterRequest, BindingKind, Dispatch, GpuContext, ReadRequest};
-use swarm_shader::{SOFTFLOAT_WGSL, ValidatedWgsl, validate_wgsl};
+use swarm_shader::{NativeFloats, SOFTFLOAT_WGSL, ValidatedWgsl, native_float_wgsl, validate_wgsl};
 
 const WORKGROUP_SIZE: u32 = 64;
 /// Mismatch lines printed on failure.
@@ -237,6 +238,26 @@ fn f32_ops() -> Vec<Op> {
         op("f32.mul", "sf_f32_mul(a32, b32)", false, |a, b| {
             binary32(a, b, |x, y| x * y)
         }),
+        // The float unit's fast path (`nativefloat.rs`): the GPU's own arithmetic where it
+        // is exact, the routines above elsewhere.
+        op(
+            "f32.add (fast path)",
+            "nf_f32_add(a32, b32)",
+            false,
+            |a, b| binary32(a, b, |x, y| x + y),
+        ),
+        op(
+            "f32.sub (fast path)",
+            "nf_f32_sub(a32, b32)",
+            false,
+            |a, b| binary32(a, b, |x, y| x - y),
+        ),
+        op(
+            "f32.mul (fast path)",
+            "nf_f32_mul(a32, b32)",
+            false,
+            |a, b| binary32(a, b, |x, y| x * y),
+        ),
         op("f32.div", "sf_f32_div(a32, b32)", false, |a, b| {
             binary32(a, b, |x, y| x / y)
         }),
@@ -379,6 +400,26 @@ fn f64_ops() -> Vec<Op> {
         op("f64.mul", "sf_f64_mul(a64, b64)", true, |a, b| {
             binary64(a, b, |x, y| x * y)
         }),
+        // The float unit's fast path (`nativefloat.rs`): the GPU's own arithmetic where it
+        // is exact, the routines above elsewhere.
+        op(
+            "f64.add (fast path)",
+            "nf_f64_add(a64, b64)",
+            true,
+            |a, b| binary64(a, b, |x, y| x + y),
+        ),
+        op(
+            "f64.sub (fast path)",
+            "nf_f64_sub(a64, b64)",
+            true,
+            |a, b| binary64(a, b, |x, y| x - y),
+        ),
+        op(
+            "f64.mul (fast path)",
+            "nf_f64_mul(a64, b64)",
+            true,
+            |a, b| binary64(a, b, |x, y| x * y),
+        ),
         op("f64.div", "sf_f64_div(a64, b64)", true, |a, b| {
             binary64(a, b, |x, y| x / y)
         }),
@@ -1096,9 +1137,10 @@ fn int_inputs() -> Vec<(u64, u64)> {
 // ---------------------------------------------------------------------------------------------
 // The kernel and the comparison.
 
-fn kernel_source(suites: &[Suite]) -> String {
+fn kernel_source(suites: &[Suite], native: NativeFloats) -> String {
     let mut source = format!(
         "{SOFTFLOAT_WGSL}
+{}
 @group(0) @binding(0) var<storage, read> input: array<u32>;
 @group(0) @binding(1) var<storage, read_write> output: array<u32>;
 
@@ -1106,7 +1148,8 @@ fn put64(at: u32, v: u64) {{
     output[at] = u32(v & 0xfffffffflu);
     output[at + 1u] = u32(v >> 32u);
 }}
-"
+",
+        native_float_wgsl(native)
     );
     for suite in suites {
         write!(
@@ -1249,8 +1292,20 @@ fn softfloat_matches_the_cpu_bit_for_bit() {
             inputs: int_inputs(),
         },
     ];
-    let wgsl = validate_wgsl("softfloat test", kernel_source(&suites), gpu.capabilities())
-        .unwrap_or_else(|err| panic!("{err}"));
+    // The fast path's f64 half needs 64-bit floats: the test adapter must have them, so that
+    // it is tested.
+    assert!(
+        gpu.capabilities().float64,
+        "the float unit's f64 fast path needs SHADER_F64"
+    );
+    let native = NativeFloats::for_adapter(gpu.capabilities(), false);
+    assert_eq!(native, NativeFloats::F32AndF64);
+    let wgsl = validate_wgsl(
+        "softfloat test",
+        kernel_source(&suites, native),
+        gpu.capabilities(),
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
 
     let mut report = String::new();
     let mut total = 0;

@@ -53,5 +53,5 @@ pub use swarm_gpu::{
 };
 pub use swarm_shader::isa::OpGroups;
 pub use swarm_shader::program::{Export, ValType};
-pub use swarm_shader::{ExternType, Import, InstanceInfo, Store};
+pub use swarm_shader::{ExternType, Import, InstanceInfo, NativeFloats, Store};
 pub use value::Value;

@@ -18,8 +18,8 @@ use swarm_shader::image::{MemoryPlacement, TablePlacement};
 use swarm_shader::isa::OpGroups;
 use swarm_shader::program::{FuncKind, Program};
 use swarm_shader::{
-    BindingAccess, CodeImage, InterpBinding, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY,
-    Scheduling, Store, interpreter_wgsl, validate_wgsl,
+    BindingAccess, CodeImage, InterpBinding, KernelOptions, NativeFloats, RUN_ENTRY, SPAWN_ENTRY,
+    SPAWN_MEMORY_ENTRY, Scheduling, Store, interpreter_wgsl, validate_wgsl,
 };
 
 use crate::host::HostFunction;
@@ -173,11 +173,11 @@ impl Kernels {
         gpu: &GpuContext,
         layout: &Layout,
         groups: OpGroups,
-        scheduling: Scheduling,
+        options: KernelOptions,
     ) -> Result<Self, LoadError> {
         let wgsl = validate_wgsl(
             &format!("swarm interpreter ({})", groups.name()),
-            interpreter_wgsl(layout, groups, scheduling),
+            interpreter_wgsl(layout, groups, options),
             gpu.capabilities(),
         )?;
         let mut kernels = gpu.create_kernels(
@@ -286,11 +286,23 @@ impl Swarm {
 
     /// How the interpreter's kernel (`compiled == false`) or a compiled kernel orders the
     /// agents of a subgroup.
-    fn scheduling(&self, compiled: bool) -> Scheduling {
-        if self.reconverge().applies_to(compiled) {
+    /// Which float widths add, subtract and multiply on the GPU's float unit where that is
+    /// exact: both on an adapter with 64-bit floats, none with [`SwarmConfig::soft_float`].
+    pub fn native_floats(&self) -> NativeFloats {
+        NativeFloats::for_adapter(self.gpu.capabilities(), self.config.soft_float)
+    }
+
+    /// What the interpreter's kernel (`compiled == false`) or a compiled kernel is generated
+    /// with: how it orders the agents of a subgroup, and which floats take the fast path.
+    fn kernel_options(&self, compiled: bool) -> KernelOptions {
+        let scheduling = if self.reconverge().applies_to(compiled) {
             Scheduling::LowestPcFirst
         } else {
             Scheduling::Free
+        };
+        KernelOptions {
+            scheduling,
+            floats: self.native_floats(),
         }
     }
 
@@ -420,8 +432,8 @@ impl Swarm {
             OpGroups::ALL
         };
         if !self.kernels.contains_key(&op_groups) {
-            let scheduling = self.scheduling(false);
-            let kernels = Kernels::build(&self.gpu, &self.layout, op_groups, scheduling)?;
+            let options = self.kernel_options(false);
+            let kernels = Kernels::build(&self.gpu, &self.layout, op_groups, options)?;
             self.kernels.insert(op_groups, kernels);
         }
         let template = Template::new(&state, &image, trap);

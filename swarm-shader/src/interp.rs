@@ -21,6 +21,7 @@ use crate::isa::{
     BLOCK_SHIFT, DEFERRED_FUEL, FUEL_SHIFT, LOOP_HEAD, OPCODE_MASK, OPS, OpGroups, access_bytes,
 };
 use crate::lower::RETURN_TARGET;
+use crate::nativefloat::{NativeFloats, native_float_wgsl};
 use crate::{SOFTFLOAT_WGSL, records_wgsl};
 
 mod bindings;
@@ -52,8 +53,8 @@ fn field_index(fields: &[WgslField], name: &str) -> u32 {
 /// [`OpGroups::ALL`] for an interpreter that runs any module). An instruction of a group left
 /// out traps with `unreachable`; a module's code holds none, since lowering records every
 /// group it emits.
-pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups, scheduling: Scheduling) -> String {
-    kernel_wgsl(layout, op_groups, None, scheduling)
+pub fn interpreter_wgsl(layout: &Layout, op_groups: OpGroups, options: KernelOptions) -> String {
+    kernel_wgsl(layout, op_groups, None, options)
 }
 
 /// The compiled tier's WGSL (see [`crate::compile`]): the interpreter of [`interpreter_wgsl`],
@@ -65,9 +66,18 @@ pub fn compiled_wgsl(
     layout: &Layout,
     op_groups: OpGroups,
     plan: &CompilePlan,
-    scheduling: Scheduling,
+    options: KernelOptions,
 ) -> String {
-    kernel_wgsl(layout, op_groups, Some(plan), scheduling)
+    kernel_wgsl(layout, op_groups, Some(plan), options)
+}
+
+/// What a kernel is generated with besides its layout, instructions and blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KernelOptions {
+    /// How the dispatch loop orders the agents of one subgroup.
+    pub scheduling: Scheduling,
+    /// Which float widths the float unit's fast path computes on the GPU's float unit.
+    pub floats: NativeFloats,
 }
 
 /// How the dispatch loop orders the agents of one subgroup.
@@ -94,8 +104,9 @@ fn kernel_wgsl(
     layout: &Layout,
     op_groups: OpGroups,
     plan: Option<&CompilePlan>,
-    scheduling: Scheduling,
+    options: KernelOptions,
 ) -> String {
+    let KernelOptions { scheduling, floats } = options;
     let words = |bytes: u64| (bytes / 4) as u32;
     let region = |kind| layout.region(kind);
     let mut constants = String::new();
@@ -271,7 +282,7 @@ fn kernel_wgsl(
     let (float_unit, float_step) = if op_groups.contains(OpGroups::FLOAT) {
         let float_switch = nested_switch("op", float_range.start, &float_arms, "return 0lu;");
         let unit = format!(
-            "{SOFTFLOAT_WGSL}\n{FLOAT_WGSL}\n\
+            "{SOFTFLOAT_WGSL}\n{native}\n{FLOAT_WGSL}\n\
              const FIRST_FLOAT: u32 = {first}u;\n\
              const LAST_FLOAT: u32 = {last}u;\n\
              const FLOAT_BINARY = array<u32, {count}>({binary});\n\n\
@@ -281,6 +292,7 @@ fn kernel_wgsl(
              {float_switch}\
              \x20   return 0lu;\n\
              }}\n",
+            native = native_float_wgsl(floats),
             first = float_range.start,
             last = float_range.end - 1,
             count = float_binary.len(),
@@ -411,8 +423,12 @@ mod tests {
     #[test]
     fn lowest_pc_first_gates_the_dispatch_loop_and_needs_subgroups() {
         let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
-        let free = interpreter_wgsl(&layout, OpGroups::ALL, Scheduling::Free);
-        let gated = interpreter_wgsl(&layout, OpGroups::ALL, Scheduling::LowestPcFirst);
+        let options = |scheduling| KernelOptions {
+            scheduling,
+            floats: NativeFloats::F32,
+        };
+        let free = interpreter_wgsl(&layout, OpGroups::ALL, options(Scheduling::Free));
+        let gated = interpreter_wgsl(&layout, OpGroups::ALL, options(Scheduling::LowestPcFirst));
         assert!(!free.contains("subgroup"));
         assert!(gated.contains("return pc == subgroupMin(pc);"));
         // The loop asks before every step that is not a job's.
@@ -421,11 +437,13 @@ mod tests {
         let without = ShaderCapabilities {
             int64: true,
             subgroups: false,
+            float64: false,
         };
         validate_wgsl("free", free, without).unwrap();
         assert!(validate_wgsl("gated", gated.clone(), without).is_err());
         let with = ShaderCapabilities {
             subgroups: true,
+            float64: true,
             ..without
         };
         validate_wgsl("gated", gated, with).unwrap();

@@ -26,7 +26,9 @@
 //! `fu1`/`fu2` rows are float-unit instructions: their expression (a `u64` over the 64-bit
 //! operands `a`, `b`, or their low words `a32`, `b32`) is evaluated in one `float_unit`
 //! function reached from a single call site, so each soft-float routine is inlined once by
-//! drivers that inline every call (Mesa does): a much smaller shader to compile.
+//! drivers that inline every call (Mesa does): a much smaller shader to compile. `add`, `sub`
+//! and `mul` call the fast path of [`crate::native_float_wgsl`] (`nf_*`), the rest the
+//! soft-float routines (`sf_*`).
 
 /// Bits of an instruction word that hold the opcode.
 pub const OPCODE_MASK: u32 = 0xffff;
@@ -196,9 +198,9 @@ macro_rules! for_each_op {
             F64Abs = "f64.abs" () [1 -> 1] un64 "a & 0x7ffffffffffffffflu";
             F64Neg = "f64.neg" () [1 -> 1] un64 "a ^ 0x8000000000000000lu";
             F64Copysign = "f64.copysign" () [2 -> 1] bin64 "(a & 0x7ffffffffffffffflu) | (b & 0x8000000000000000lu)";
-            F32Add = "f32.add" () [2 -> 1] fu2 "u64(sf_f32_add(a32, b32))";
-            F32Sub = "f32.sub" () [2 -> 1] fu2 "u64(sf_f32_sub(a32, b32))";
-            F32Mul = "f32.mul" () [2 -> 1] fu2 "u64(sf_f32_mul(a32, b32))";
+            F32Add = "f32.add" () [2 -> 1] fu2 "u64(nf_f32_add(a32, b32))";
+            F32Sub = "f32.sub" () [2 -> 1] fu2 "u64(nf_f32_sub(a32, b32))";
+            F32Mul = "f32.mul" () [2 -> 1] fu2 "u64(nf_f32_mul(a32, b32))";
             F32Div = "f32.div" () [2 -> 1] fu2 "u64(sf_f32_div(a32, b32))";
             F32Min = "f32.min" () [2 -> 1] fu2 "u64(sf_f32_min(a32, b32))";
             F32Max = "f32.max" () [2 -> 1] fu2 "u64(sf_f32_max(a32, b32))";
@@ -215,9 +217,9 @@ macro_rules! for_each_op {
             F32Ge = "f32.ge" () [2 -> 1] fu2 "u64(sf_f32_ge(a32, b32))";
 
             // f64, on bits.
-            F64Add = "f64.add" () [2 -> 1] fu2 "sf_f64_add(a, b)";
-            F64Sub = "f64.sub" () [2 -> 1] fu2 "sf_f64_sub(a, b)";
-            F64Mul = "f64.mul" () [2 -> 1] fu2 "sf_f64_mul(a, b)";
+            F64Add = "f64.add" () [2 -> 1] fu2 "nf_f64_add(a, b)";
+            F64Sub = "f64.sub" () [2 -> 1] fu2 "nf_f64_sub(a, b)";
+            F64Mul = "f64.mul" () [2 -> 1] fu2 "nf_f64_mul(a, b)";
             F64Div = "f64.div" () [2 -> 1] fu2 "sf_f64_div(a, b)";
             F64Min = "f64.min" () [2 -> 1] fu2 "sf_f64_min(a, b)";
             F64Max = "f64.max" () [2 -> 1] fu2 "sf_f64_max(a, b)";

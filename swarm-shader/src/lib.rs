@@ -11,6 +11,7 @@ pub mod interp;
 pub mod isa;
 pub mod link;
 mod lower;
+mod nativefloat;
 pub mod program;
 mod records;
 mod softfloat;
@@ -19,11 +20,12 @@ mod wgsl;
 pub use compile::{CompileBudget, CompilePlan};
 pub use image::{CodeImage, FitError};
 pub use interp::{
-    BindingAccess, InterpBinding, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY, SPAWN_PIECE_WORDS,
-    Scheduling, compiled_wgsl, interpreter_wgsl,
+    BindingAccess, InterpBinding, KernelOptions, RUN_ENTRY, SPAWN_ENTRY, SPAWN_MEMORY_ENTRY,
+    SPAWN_PIECE_WORDS, Scheduling, compiled_wgsl, interpreter_wgsl,
 };
 pub use link::{ExternType, Import, InstanceInfo, Store};
 pub use lower::{CODE_BASE, LoadError, RETURN_TARGET, lower, supported_features};
+pub use nativefloat::{NativeFloats, native_float_wgsl};
 pub use program::Program;
 pub use records::records_wgsl;
 pub use softfloat::SOFTFLOAT_WGSL;

@@ -1,9 +1,10 @@
 //! IEEE 754 arithmetic in integer WGSL, so float results are exact on every adapter.
 //!
 //! GPUs round divisions and square roots loosely and flush subnormals (the H100 does both);
-//! WebAssembly demands correctly rounded results with subnormals, so the interpreter computes
+//! WebAssembly demands correctly rounded results with subnormals, so these routines compute
 //! floats on their bit patterns with integer instructions only. f32 values travel as `u32`
 //! bits, f64 values as `u64` bits.
+//! The float unit's fast path ([`crate::nativefloat`]) falls back to these routines.
 
 /// The WGSL library: `sf_*` functions, no bindings. Needs `SHADER_INT64`.
 pub const SOFTFLOAT_WGSL: &str = include_str!("softfloat.wgsl");
@@ -84,6 +85,7 @@ mod tests {
             ShaderCapabilities {
                 int64: true,
                 subgroups: true,
+                float64: true,
             },
         )
         .unwrap_or_else(|err| panic!("{err}"))
@@ -106,6 +108,7 @@ mod tests {
             ShaderCapabilities {
                 int64: false,
                 subgroups: false,
+                float64: false,
             },
         );
         assert!(err.is_err());

@@ -10,6 +10,9 @@ pub struct ShaderCapabilities {
     /// Subgroup operations in compute shaders (`subgroupMin` and the rest of WGSL's subgroup
     /// builtins).
     pub subgroups: bool,
+    /// 64-bit floats (`f64`): the float unit's fast path computes f64 on the GPU
+    /// ([`NativeFloats`](crate::NativeFloats)).
+    pub float64: bool,
 }
 
 impl ShaderCapabilities {
@@ -17,6 +20,8 @@ impl ShaderCapabilities {
         let mut capabilities = Capabilities::empty();
         capabilities.set(Capabilities::SHADER_INT64, self.int64);
         capabilities.set(Capabilities::SUBGROUP, self.subgroups);
+        capabilities.set(Capabilities::FLOAT64, self.float64);
+        capabilities.set(Capabilities::FLOAT64, self.float64);
         capabilities
     }
 
@@ -142,6 +147,7 @@ mod tests {
             ShaderCapabilities {
                 int64: true,
                 subgroups: true,
+                float64: true,
             },
         )
         .unwrap();

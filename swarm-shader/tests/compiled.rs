@@ -3,8 +3,8 @@
 
 use swarm_core::{DeviceLimits, Layout, SwarmConfig};
 use swarm_shader::{
-    CompileBudget, CompilePlan, Scheduling, ShaderCapabilities, compiled_wgsl, disasm, lower,
-    validate_wgsl,
+    CompileBudget, CompilePlan, KernelOptions, NativeFloats, Scheduling, ShaderCapabilities,
+    compiled_wgsl, disasm, lower, validate_wgsl,
 };
 
 fn modules() -> Vec<(String, Vec<u8>)> {
@@ -28,11 +28,18 @@ fn modules() -> Vec<(String, Vec<u8>)> {
     modules
 }
 
+/// Every float width on the GPU's float unit, and no gate.
+const OPTIONS: KernelOptions = KernelOptions {
+    scheduling: Scheduling::Free,
+    floats: NativeFloats::F32AndF64,
+};
+
 #[test]
 fn real_modules_compile_to_valid_wgsl() {
     let capabilities = ShaderCapabilities {
         int64: true,
         subgroups: true,
+        float64: true,
     };
     let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).expect("layout");
     for (name, bytes) in modules() {
@@ -55,7 +62,7 @@ fn real_modules_compile_to_valid_wgsl() {
         );
         validate_wgsl(
             &format!("{name} compiled"),
-            compiled_wgsl(&layout, program.op_groups, &plan, Scheduling::Free),
+            compiled_wgsl(&layout, program.op_groups, &plan, OPTIONS),
             capabilities,
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -67,7 +74,15 @@ fn real_modules_compile_to_valid_wgsl() {
         let plan = CompilePlan::new(&program, &regions);
         validate_wgsl(
             &format!("{name} compiled in regions"),
-            compiled_wgsl(&layout, program.op_groups, &plan, Scheduling::LowestPcFirst),
+            compiled_wgsl(
+                &layout,
+                program.op_groups,
+                &plan,
+                KernelOptions {
+                    scheduling: Scheduling::LowestPcFirst,
+                    floats: NativeFloats::F32,
+                },
+            ),
             capabilities,
         )
         .unwrap_or_else(|e| panic!("{name} in regions: {e}"));

@@ -251,6 +251,7 @@ fn shaders() -> Result<()> {
     let capabilities = swarm_shader::ShaderCapabilities {
         int64: true,
         subgroups: true,
+        float64: true,
     };
     swarm_shader::validate_wgsl("records", swarm_shader::records_wgsl(), capabilities)?;
     for (name, limits) in [
@@ -279,7 +280,14 @@ fn shaders() -> Result<()> {
                             "interpreter ({name} layout, {stack}, {}, {scheduling:?})",
                             groups.name()
                         ),
-                        swarm_shader::interpreter_wgsl(&layout, groups, scheduling),
+                        swarm_shader::interpreter_wgsl(
+                            &layout,
+                            groups,
+                            swarm_shader::KernelOptions {
+                                scheduling,
+                                floats: swarm_shader::NativeFloats::F32AndF64,
+                            },
+                        ),
                         capabilities,
                     )?;
                 }

@@ -13,7 +13,7 @@ use swarm_core::{Layout, Tier};
 use swarm_gpu::{Kernel, PipelineBuilder};
 use swarm_shader::isa::OpGroups;
 use swarm_shader::{
-    CompileBudget, CompilePlan, RUN_ENTRY, Scheduling, ShaderCapabilities, compiled_wgsl,
+    CompileBudget, CompilePlan, KernelOptions, RUN_ENTRY, ShaderCapabilities, compiled_wgsl,
     validate_wgsl,
 };
 
@@ -119,7 +119,7 @@ struct Job {
     layout: Layout,
     groups: OpGroups,
     plan: CompilePlan,
-    scheduling: Scheduling,
+    options: KernelOptions,
     like: Kernel,
 }
 
@@ -128,7 +128,7 @@ impl Job {
         let started = Instant::now();
         let wgsl = validate_wgsl(
             &format!("swarm compiled kernel ({})", self.groups.name()),
-            compiled_wgsl(&self.layout, self.groups, &self.plan, self.scheduling),
+            compiled_wgsl(&self.layout, self.groups, &self.plan, self.options),
             self.capabilities,
         )?;
         let mut kernels = self
@@ -183,7 +183,7 @@ impl Swarm {
             layout: self.layout.clone(),
             groups,
             plan: plan.clone(),
-            scheduling: self.scheduling(true),
+            options: self.kernel_options(true),
             like: self.kernels_of(groups).run.clone(),
         }
     }

@@ -112,6 +112,11 @@ pub(crate) struct RunArgs {
     /// do not; needs an adapter with subgroup operations.
     #[arg(long, value_name = "KERNELS", default_value_t = Reconverge::Compiled)]
     pub(crate) reconverge: Reconverge,
+    /// Computes every float instruction with integer code, never on the GPU's float unit
+    /// (which by default adds, subtracts and multiplies normal numbers): for an adapter that
+    /// does not round to nearest, ties to even. Slower; results are exact either way.
+    #[arg(long)]
+    pub(crate) soft_float: bool,
     /// Most instructions the compiled tier compiles: more compiles more of a large module,
     /// and the driver takes longer to build the kernel.
     #[arg(long, value_name = "N", default_value_t = CompileBudget::default().instructions)]

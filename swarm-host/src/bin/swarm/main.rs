@@ -16,8 +16,8 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiDir, WasiOutput};
 use swarm_host::{
-    AdapterRequest, CompileBudget, Imports, ModuleInfo, MultiDispatchReport, MultiSwarm, Outcome,
-    Reconverge, SwarmConfig, TierStatus, every_adapter, list_adapters,
+    AdapterRequest, CompileBudget, Imports, ModuleInfo, MultiDispatchReport, MultiSwarm,
+    NativeFloats, Outcome, Reconverge, SwarmConfig, TierStatus, every_adapter, list_adapters,
 };
 
 use crate::args::{ArgTemplate, type_list};
@@ -228,6 +228,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         memory_granule_bytes: args.memory_granule,
         tier: args.tier,
         reconverge: args.reconverge,
+        soft_float: args.soft_float,
         compile_budget: CompileBudget {
             instructions: args.compile_instructions,
             blocks: args.compile_blocks,
@@ -572,6 +573,14 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         Reconverge::All => "compiled kernels and the interpreter",
     };
     writeln!(out, "  reconverge    {reconverge}")?;
+    let floats = match swarm.device(0).native_floats() {
+        NativeFloats::None => "integer code only (--soft-float)",
+        NativeFloats::F32 => "f32 add, sub and mul of normal numbers on the float unit",
+        NativeFloats::F32AndF64 => {
+            "f32 and f64 add, sub and mul of normal numbers on the float unit"
+        }
+    };
+    writeln!(out, "  floats        {floats}")?;
     if let Some(cache) = swarm.device(0).pipeline_cache() {
         let mut line = format!(
             "{}: {} bytes loaded, {} saved",
