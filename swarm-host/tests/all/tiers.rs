@@ -524,3 +524,76 @@ fn a_region_looping_past_the_drivers_iteration_limit_leaves_the_interpreters_sta
         );
     }
 }
+
+/// wasmtime's results and fuel for `run(n)` of `wasm`.
+fn wasmtime_fuel(wasm: &[u8], n: i32) -> (i64, u64) {
+    let mut config = wasmtime::Config::new();
+    config.consume_fuel(true);
+    let engine = wasmtime::Engine::new(&config).unwrap();
+    let module = wasmtime::Module::new(&engine, wasm).unwrap();
+    let mut store = wasmtime::Store::new(&engine, ());
+    store.set_fuel(u64::MAX >> 1).unwrap();
+    let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+    let run = instance
+        .get_typed_func::<i32, i64>(&mut store, "run")
+        .unwrap();
+    let before = store.get_fuel().unwrap();
+    let value = run.call(&mut store, n).unwrap();
+    (value, before - store.get_fuel().unwrap())
+}
+
+#[test]
+fn an_inner_loop_entered_past_the_drivers_iteration_limit_is_charged_once_per_run() {
+    // The inner loop is one block that branches to itself, a looping region, entered afresh
+    // on every turn of the outer loop. Each agent turns the outer loop thousands of times, so
+    // on llvmpipe, which cuts a SIMD group's loops after 65,535 iterations in all, the cut
+    // falls as the region is entered: the block it was entering must not stay charged.
+    let wat = r#"(module
+      (func (export "run") (param $n i32) (result i64)
+        (local $i i32) (local $j i32) (local $x i64)
+        (block $out
+          (loop $outer
+            (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $j (i32.const 0))
+            (loop $inner
+              (local.set $x (i64.add (i64.mul (local.get $x) (i64.const 3))
+                                     (i64.extend_i32_u (local.get $j))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br_if $inner (i32.ne (local.get $j) (i32.const 5))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $outer)))
+        (local.get $x)))"#;
+    let wasm = wat::parse_str(wat).unwrap();
+    let ns = [12_000, 12_001, 20_003, 25_007];
+    for tier in [Tier::Interpreter, Tier::Compiled] {
+        let mut swarm = Swarm::new(SwarmConfig {
+            max_agents: ns.len() as u32,
+            fuel_per_dispatch: 100_000_000,
+            tier,
+            ..SwarmConfig::default()
+        })
+        .unwrap();
+        swarm.load_module(&wasm, &Imports::new()).unwrap();
+        for &n in &ns {
+            swarm.spawn("run", &[Value::I32(n)]).unwrap();
+        }
+        let report = swarm.run().unwrap();
+        for (agent, &n) in report.agents.iter().zip(&ns) {
+            let (value, fuel) = wasmtime_fuel(&wasm, n);
+            assert_eq!(
+                agent.outcome,
+                Outcome::Finished(vec![Value::I64(value)]),
+                "{tier:?}, run({n})"
+            );
+            assert_eq!(agent.fuel, fuel, "{tier:?}, run({n}): fuel");
+            if tier == Tier::Compiled {
+                assert!(
+                    agent.compiled * 10 >= agent.instructions * 9,
+                    "run({n}): {} of {} instructions ran compiled",
+                    agent.compiled,
+                    agent.instructions
+                );
+            }
+        }
+    }
+}

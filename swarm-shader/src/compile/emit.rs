@@ -54,9 +54,11 @@ struct Member {
 /// A looping region has one exit, after its loop: an exit inside sets `done` and the value to
 /// return, and the rest of its block is skipped (it sits in the `else` of the exit's test).
 /// The exit writes the locals back once. The loop also ends without `done` where the driver
-/// cuts long loops (llvmpipe, see `SwarmManager::work_limit`): then the block chosen next has
-/// been charged but not run, and the exit gives its fuel back, so the agent stops between two
-/// blocks, exactly.
+/// cuts long loops (llvmpipe, see `Swarm::work_limit`): each block's fuel is charged at the
+/// start of its own iteration, so a block chosen next but cut off was never charged, and the
+/// agent stops between two blocks, exactly. (Where llvmpipe's limiter ends the loop before
+/// the first iteration, nothing after the loop runs either: charging before the loop would
+/// leave fuel charged for a block that never ran.)
 pub(super) fn region(id: u32, members: &[&Block]) -> String {
     let starts: BTreeMap<u32, Member> = members
         .iter()
@@ -120,15 +122,20 @@ pub(super) fn region(id: u32, members: &[&Block]) -> String {
         e.line("var blk = entry;");
     }
     // `done`: an exit was taken, returning `progress`; `pending`: the fuel of the block the
-    // loop runs next, taken but not yet spent.
+    // loop runs next, taken at the start of its iteration. The caller's charge is given back
+    // and taken again there: where llvmpipe's loop limiter ends the loop before an iteration,
+    // no code after that point runs for the agent in this dispatch, so only a charge inside
+    // the iteration is sure to go with the block's work.
     e.line("var done = false;");
     e.line("var progress = true;");
+    e.line("fuel_left += charged; compiled_fuel -= charged;");
     e.line("var pending = charged;");
     // The loop's first iteration is work too: where the driver counts every loop's iterations
     // against one limit, `work` stays at or above the count.
     e.line("work += 1u;");
     e.line("loop {");
     e.indent += 1;
+    e.line("fuel_left -= pending; compiled_fuel += pending;");
     if e.switched {
         let base = e.indent;
         let mut arms = Vec::new();
@@ -148,8 +155,8 @@ pub(super) fn region(id: u32, members: &[&Block]) -> String {
     e.indent -= 1;
     e.line("}");
     e.line("if !done {");
-    e.line("    // Cut by the driver between two blocks: the next one has not run.");
-    e.line("    fuel_left += pending; compiled_fuel -= pending;");
+    e.line("    // Cut by the driver between two blocks: the next one has neither run nor been");
+    e.line("    // charged.");
     e.line("    progress = ran;");
     e.line("}");
     e.write_back();
@@ -373,8 +380,7 @@ impl Emitter<'_> {
             String::new()
         };
         self.line(&format!(
-            "    work += 1u; fuel_left -= {cost}u; compiled_fuel += {cost}u; ran = true; \
-             pending = {cost}u;{select}"
+            "    work += 1u; ran = true; pending = {cost}u;{select}"
         ));
         self.line("} else {");
         self.indent += 1;
