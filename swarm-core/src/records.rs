@@ -115,6 +115,10 @@ gpu_struct! {
         /// Memory pieces per spawned agent (`spawn_memory`): each of its invocations writes one
         /// piece of one new agent's memory.
         pub spawn_pieces: u32,
+        /// Always 0, and unknown to the shader compiler: compiled blocks OR it into the
+        /// results of their float instructions, so that no driver fuses a multiply with the
+        /// add that uses its result.
+        pub zero: u32,
     }
 }
 
@@ -423,7 +427,7 @@ mod tests {
         assert!(wgsl.starts_with("struct DispatchParams {\n    agent_count: u32,\n"));
         assert_eq!(wgsl.matches(": u32,").count(), DispatchParams::FIELDS.len());
         assert_eq!(AgentStatus::SIZE, 112);
-        assert_eq!(DispatchParams::SIZE, 48);
+        assert_eq!(DispatchParams::SIZE, 52);
         assert_eq!(SpawnHeader::SIZE, 64);
         assert_eq!(SpawnRecord::SIZE, 12);
         assert_eq!(ArgRule::SIZE, 24);

@@ -425,7 +425,12 @@ impl Swarm {
                 stream_room = Some(room);
             }
         }
-        let tier = CompiledTier::plan(&program, self.config.tier, &self.config.compile_budget);
+        let tier = CompiledTier::plan(
+            &program,
+            self.config.tier,
+            &self.config.compile_budget,
+            self.native_floats(),
+        );
         let op_groups = if self.config.specialize {
             program.op_groups
         } else {

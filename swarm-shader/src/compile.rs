@@ -2,7 +2,8 @@
 //! inside the interpreter's own dispatch loop.
 //!
 //! **The contract.** A block is a run of instructions the compiler handles (integer arithmetic,
-//! variables, constants, loads and stores, division, `select`, branches to a fixed target) that
+//! variables, constants, loads and stores, division, `select`, branches to a fixed target, and
+//! float `add`, `sub` and `mul` of the widths the float unit's fast path computes) that
 //! starts at a leader and ends at a branch, before an instruction it does not handle, or before
 //! the next leader. Its first instruction word carries its id ([`isa::BLOCK_SHIFT`]). The
 //! compiled kernel is the interpreter with one more step: when the dispatch loop reaches an
@@ -12,14 +13,16 @@
 //! interpreter would have after the same instructions (slots, locals, `pc`, `sp`, fuel), so
 //! either tier continues from any stop: a dispatch can change kernels, a fuel suspension or a
 //! host call stops where it always did, and everything else (calls, returns, tables, bulk and
-//! float instructions) is the interpreter's.
+//! the other float instructions) is the interpreter's.
 //!
 //! **Exactness.** Fuel is charged for the whole block before it runs, so a slice never ends
 //! inside one: where less is left, the interpreter runs the instructions one at a time. An
 //! instruction that can trap (a load or store out of bounds, a division by zero or overflow)
 //! is checked first; when it would trap, the block gives back the fuel of the instructions it
 //! did not run and leaves the agent at that instruction, which the interpreter then executes,
-//! so traps are the interpreter's by construction. Blocks that branch to one another form a
+//! so traps are the interpreter's by construction. Float arithmetic leaves the same way
+//! wherever the fast path ([`crate::nativefloat`]) would hand it to soft-float: an operand or
+//! the result that is not a normal number. Blocks that branch to one another form a
 //! region ([`region`]): one WGSL function, a loop over a `switch` of its blocks, with the
 //! locals in registers; a branch stays inside it when the dispatch loop would run the target
 //! next (the same fuel, lifetime and loop-limit checks), and leaves with the state written
@@ -31,6 +34,7 @@ use std::collections::BTreeSet;
 use crate::disasm::{function_code, instructions};
 use crate::isa::{BLOCK_SHIFT, FUEL_SHIFT, LOOP_HEAD, MAX_BLOCK_ID, Op, access_bytes, division};
 use crate::lower::RETURN_TARGET;
+use crate::nativefloat::NativeFloats;
 use crate::program::Program;
 
 mod emit;
@@ -148,7 +152,14 @@ enum Role {
     Interpreted,
 }
 
-fn role(op: Op, imms: &[u32]) -> Role {
+fn role(op: Op, imms: &[u32], floats: NativeFloats) -> Role {
+    if let Some(width) = native_float(op) {
+        return if width == 32 && floats.f32() || width == 64 && floats.f64() {
+            Role::Straight
+        } else {
+            Role::Interpreted
+        };
+    }
     match op {
         Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust => {
             if imms[0] == RETURN_TARGET {
@@ -183,9 +194,19 @@ fn role(op: Op, imms: &[u32]) -> Role {
     }
 }
 
+/// The width of a float instruction a block runs on the GPU's float unit, where the float
+/// unit's fast path ([`crate::nativefloat`]) allows it: 32 or 64.
+pub(crate) fn native_float(op: Op) -> Option<u32> {
+    match op {
+        Op::F32Add | Op::F32Sub | Op::F32Mul => Some(32),
+        Op::F64Add | Op::F64Sub | Op::F64Mul => Some(64),
+        _ => None,
+    }
+}
+
 /// Which blocks of a module the compiled tier runs: what both its code image (the block ids)
 /// and its kernel (the blocks' WGSL) are made from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompilePlan {
     blocks: Vec<Block>,
     /// The blocks' regions ([`region::regions`]), as indices into `blocks`.
@@ -194,14 +215,33 @@ pub struct CompilePlan {
     used: Vec<u64>,
     /// Instructions of the module's code.
     code_instructions: u32,
+    /// Which float widths its blocks add, subtract and multiply on the GPU's float unit.
+    floats: NativeFloats,
+}
+
+impl Default for CompilePlan {
+    fn default() -> Self {
+        Self {
+            blocks: Vec::new(),
+            regions: Vec::new(),
+            used: Vec::new(),
+            code_instructions: 0,
+            floats: NativeFloats::None,
+        }
+    }
 }
 
 impl CompilePlan {
     /// Splits every defined function of `program` into blocks, and picks those to compile
     /// within `budget`: those the static estimate ([`estimate`]) expects to run the most
-    /// instructions.
-    pub fn new(program: &Program, budget: &CompileBudget) -> Self {
-        let mut plan = Self::default();
+    /// instructions. Blocks run f32 or f64 `add`, `sub` and `mul` where `floats` has the
+    /// width (the kernel's [`KernelOptions::floats`](crate::KernelOptions) must have it too),
+    /// and leave them to the interpreter otherwise.
+    pub fn new(program: &Program, budget: &CompileBudget, floats: NativeFloats) -> Self {
+        let mut plan = Self {
+            floats,
+            ..Self::default()
+        };
         let mut code = Vec::new();
         for index in 0..program.funcs.len() {
             let Some(insts) = Inst::function(program, index) else {
@@ -222,7 +262,7 @@ impl CompilePlan {
         let mut candidates: Vec<(f64, &[Inst])> = Vec::new();
         for function in &code {
             let entry = function.insts.first().map_or(0, |i| i.pc);
-            for block in split(&function.insts, entry, budget.block_instructions) {
+            for block in split(&function.insts, entry, budget.block_instructions, floats) {
                 let runs = counts[function.index] * function.local_count(block[0].pc);
                 candidates.push((runs * block.len() as f64, block));
             }
@@ -297,7 +337,7 @@ impl CompilePlan {
 }
 
 /// The blocks of one function, whose instructions are `insts` and entry `entry`.
-fn split(insts: &[Inst], entry: u32, cap: u32) -> Vec<&[Inst]> {
+fn split(insts: &[Inst], entry: u32, cap: u32, floats: NativeFloats) -> Vec<&[Inst]> {
     let mut leaders = BTreeSet::from([entry]);
     for inst in insts {
         if inst.word & LOOP_HEAD != 0 {
@@ -314,20 +354,20 @@ fn split(insts: &[Inst], entry: u32, cap: u32) -> Vec<&[Inst]> {
             }
             _ => {}
         }
-        if role(inst.op, &inst.imms) != Role::Straight {
+        if role(inst.op, &inst.imms, floats) != Role::Straight {
             leaders.insert(inst.next());
         }
     }
     let mut blocks = Vec::new();
     let mut i = 0;
     while i < insts.len() {
-        if role(insts[i].op, &insts[i].imms) == Role::Interpreted {
+        if role(insts[i].op, &insts[i].imms, floats) == Role::Interpreted {
             i += 1;
             continue;
         }
         let start = i;
         loop {
-            let role = role(insts[i].op, &insts[i].imms);
+            let role = role(insts[i].op, &insts[i].imms, floats);
             if role == Role::Interpreted {
                 break;
             }
@@ -345,10 +385,10 @@ fn split(insts: &[Inst], entry: u32, cap: u32) -> Vec<&[Inst]> {
     blocks
 }
 
-/// Whether `op` is a row the compiled tier runs (for tests and listings).
-pub fn compiles(op: Op) -> bool {
+/// Whether `op` is a row the compiled tier runs with `floats` (for tests and listings).
+pub fn compiles(op: Op, floats: NativeFloats) -> bool {
     let imms = vec![0; op.info().immediates.len().max(1)];
-    role(op, &imms) != Role::Interpreted
+    role(op, &imms, floats) != Role::Interpreted
 }
 
 #[cfg(test)]
@@ -357,7 +397,7 @@ mod tests {
     use crate::isa::OPS;
 
     #[test]
-    fn every_integer_row_compiles_and_calls_stay_with_the_interpreter() {
+    fn integer_rows_and_fast_path_floats_compile_and_calls_stay_with_the_interpreter() {
         for info in OPS {
             let op = info.op;
             let expected = !info.shape.starts_with("fu")
@@ -382,8 +422,29 @@ mod tests {
                         | Op::TableInit
                         | Op::ElemDrop
                 );
-            assert_eq!(compiles(op), expected, "{}", info.mnemonic);
+            assert_eq!(
+                compiles(op, NativeFloats::None),
+                expected,
+                "{}",
+                info.mnemonic
+            );
+            let native = expected || native_float(op).is_some();
+            assert_eq!(
+                compiles(op, NativeFloats::F32AndF64),
+                native,
+                "{}",
+                info.mnemonic
+            );
+            let f32_only = expected || native_float(op) == Some(32);
+            assert_eq!(
+                compiles(op, NativeFloats::F32),
+                f32_only,
+                "{}",
+                info.mnemonic
+            );
         }
+        assert!(compiles(Op::F64Mul, NativeFloats::F32AndF64));
+        assert!(!compiles(Op::F64Mul, NativeFloats::F32));
         assert!(!OPS.is_empty());
     }
 }

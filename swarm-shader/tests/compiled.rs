@@ -44,7 +44,7 @@ fn real_modules_compile_to_valid_wgsl() {
     let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).expect("layout");
     for (name, bytes) in modules() {
         let program = lower(&bytes).expect("the module lowers");
-        let plan = CompilePlan::new(&program, &CompileBudget::default());
+        let plan = CompilePlan::new(&program, &CompileBudget::default(), OPTIONS.floats);
         let (compiled, total) = plan.coverage();
         assert!(plan.blocks() > 0, "{name}: no block");
         let budget = CompileBudget::default();
@@ -71,7 +71,7 @@ fn real_modules_compile_to_valid_wgsl() {
             region_blocks: 32,
             ..budget
         };
-        let plan = CompilePlan::new(&program, &regions);
+        let plan = CompilePlan::new(&program, &regions, NativeFloats::F32);
         validate_wgsl(
             &format!("{name} compiled in regions"),
             compiled_wgsl(
@@ -103,7 +103,7 @@ fn block_ids_mark_instruction_starts_and_the_budget_holds() {
         blocks: 1_000,
         region_blocks: 32,
     };
-    let plan = CompilePlan::new(&program, &budget);
+    let plan = CompilePlan::new(&program, &budget, NativeFloats::F32AndF64);
     let (compiled, total) = plan.coverage();
     assert!(compiled <= 2_000 && compiled > 1_000, "{compiled}");
     assert!(total > compiled);

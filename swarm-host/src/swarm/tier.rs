@@ -13,8 +13,8 @@ use swarm_core::{Layout, Tier};
 use swarm_gpu::{Kernel, PipelineBuilder};
 use swarm_shader::isa::OpGroups;
 use swarm_shader::{
-    CompileBudget, CompilePlan, KernelOptions, RUN_ENTRY, ShaderCapabilities, compiled_wgsl,
-    validate_wgsl,
+    CompileBudget, CompilePlan, KernelOptions, NativeFloats, RUN_ENTRY, ShaderCapabilities,
+    compiled_wgsl, validate_wgsl,
 };
 
 use super::Swarm;
@@ -146,15 +146,17 @@ impl Job {
 }
 
 impl CompiledTier {
-    /// The plan for `program` under `tier`, whose block ids go into the code image.
+    /// The plan for `program` under `tier`, whose block ids go into the code image; its
+    /// blocks compute the float widths of `floats` on the GPU's float unit.
     pub(super) fn plan(
         program: &swarm_shader::Program,
         tier: Tier,
         budget: &CompileBudget,
+        floats: NativeFloats,
     ) -> Self {
         let plan = match tier {
             Tier::Interpreter => CompilePlan::default(),
-            Tier::Auto | Tier::Compiled => CompilePlan::new(program, budget),
+            Tier::Auto | Tier::Compiled => CompilePlan::new(program, budget, floats),
         };
         let state = if plan.blocks() == 0 {
             State::Interpreter

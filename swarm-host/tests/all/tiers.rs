@@ -13,7 +13,8 @@ use crate::reference::{reference, same};
 /// addresses, traps inside compiled loops (out of bounds, division), values kept across a
 /// branch, `select`, globals, recursion (to the call stack's end), calls, returns,
 /// `br_table` (to its function's label too) and `call_indirect` (with every way it traps),
-/// and floats (left to the interpreter) in a module that uses only some float instructions.
+/// and floats (add, sub and mul compiled, the rest left to the interpreter) in a module that
+/// uses only some float instructions.
 const MODULE: &str = r#"(module
   (memory 1)
   (global $g (export "g") (mut i32) (i32.const 0))
@@ -134,12 +135,14 @@ const MODULE: &str = r#"(module
       (i32.load (call $id (local.get $a)))
       (i32.div_u (local.get $b) (call $id (i32.sub (local.get $b) (i32.const 3))))))
   (func (export "float") (param $x f64) (param $n i32) (result f64)
-    (local $i i32)
+    (local $i i32) (local $y f32)
+    (local.set $y (f32.demote_f64 (local.get $x)))
     (loop $l
       (local.set $x (f64.add (f64.mul (local.get $x) (f64.const 0.75)) (f64.const 1.25)))
+      (local.set $y (f32.sub (f32.mul (local.get $y) (f32.const 0.5)) (f32.const 0.25)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
-    (local.get $x)))"#;
+    (f64.add (local.get $x) (f64.promote_f32 (local.get $y)))))"#;
 
 /// Fresh calls of every export: loops of many lengths, traps where some inputs ask for them.
 fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
@@ -192,13 +195,22 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
                     };
                     ("deep", vec![Value::I32(n as i32)])
                 }
-                _ => (
-                    "float",
-                    vec![
-                        Value::F64(((r % 1000) as f64 / 3.0).to_bits()),
-                        Value::I32(40),
-                    ],
-                ),
+                // Operands and results the float unit's fast path leaves to soft-float too:
+                // zeros, subnormals (f32's flush first), infinities, NaNs, and overflow.
+                _ => {
+                    let x = [
+                        (r % 1000) as f64 / 3.0,
+                        0.0,
+                        -0.0,
+                        f64::from_bits(1 + r % 1000),
+                        f64::from(f32::MIN_POSITIVE) * 0.75,
+                        f64::INFINITY,
+                        f64::from_bits(0x7ff4_0000_0000_0000 | (r & 0xffff)),
+                        1e300,
+                        -3.0e38,
+                    ][(r >> 16) as usize % 9];
+                    ("float", vec![Value::F64(x.to_bits()), Value::I32(40)])
+                }
             }
         })
         .collect()
@@ -595,5 +607,62 @@ fn an_inner_loop_entered_past_the_drivers_iteration_limit_is_charged_once_per_ru
                 );
             }
         }
+    }
+}
+
+#[test]
+fn float_arithmetic_runs_compiled_where_it_is_exact() {
+    // `float` adds and multiplies in a loop; from a normal start every operand and result
+    // stays normal, so the whole loop runs compiled. From a zero, a subnormal, an infinity or
+    // a NaN the blocks leave each such operation to the interpreter's soft-float, with the
+    // same results, counts and state.
+    let wasm = wat::parse_str(MODULE).unwrap();
+    let starts = [
+        1.0 / 3.0,
+        -2.5e-3,
+        3.0e20,
+        0.0,
+        -0.0,
+        f64::from_bits(3),
+        f64::INFINITY,
+        f64::from_bits(0xfff8_0000_0000_0123),
+    ];
+    let calls: Vec<(&'static str, Vec<Value>)> = starts
+        .iter()
+        .map(|x| ("float", vec![Value::F64(x.to_bits()), Value::I32(500)]))
+        .collect();
+    let interpreted = run(&wasm, &calls, 100_000_000, None, &[Tier::Interpreter]);
+    let compiled = run(&wasm, &calls, 100_000_000, None, &[Tier::Compiled]);
+    // Agents of one subgroup whose paths part wait for one another on the compiled tier
+    // (`Reconverge`), so its dispatches end elsewhere: the ends must agree.
+    let last = compiled.steps.last().unwrap();
+    assert_eq!(interpreted.steps.last().unwrap(), last);
+    assert!(interpreted.state == compiled.state, "state differs");
+    for ((outcome, ..), (export, args)) in last.iter().zip(&calls) {
+        let want = reference(&wasm, export, args).unwrap();
+        match outcome {
+            Outcome::Finished(got) => assert!(same(got, &want), "{args:?}: {got:?}, {want:?}"),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+    // From a normal start every operation stays normal: nearly every instruction runs
+    // compiled.
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 3,
+        tier: Tier::Compiled,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    for (_, args) in &calls[..3] {
+        swarm.spawn("float", args).unwrap();
+    }
+    for agent in swarm.run().unwrap().agents {
+        assert!(
+            agent.compiled * 10 >= agent.instructions * 9,
+            "{} of {} instructions ran compiled",
+            agent.compiled,
+            agent.instructions
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::region::switch_tree;
-use super::{Block, Inst};
+use super::{Block, Inst, native_float};
 use crate::isa::{Op, access_bytes, division};
 
 /// A value on the operand stack.
@@ -521,6 +521,8 @@ impl Emitter<'_> {
             _ => {
                 if let Some(bytes) = access_bytes(op) {
                     self.memory(inst, bytes, rest);
+                } else if let Some(width) = native_float(op) {
+                    self.float(inst, width, rest);
                 } else if let Some((traps, value)) = division(op) {
                     let wide = op.mnemonic().starts_with("i64");
                     let b = self.peek(0, wide);
@@ -576,6 +578,43 @@ impl Emitter<'_> {
             let val = self.register(wide, &scoped(&a.expr, "", body));
             self.push(val);
         }
+    }
+
+    /// f32 or f64 (`width`) `add`, `sub` or `mul` on the GPU's float unit, as the float
+    /// unit's fast path computes it ([`crate::nativefloat`]): where an operand or the result
+    /// is not a normal number, the agent is left at the instruction for the interpreter,
+    /// whose float unit computes it in integer code.
+    fn float(&mut self, inst: &Inst, width: u32, rest: u32) {
+        let wide = width == 64;
+        let b = self.peek(0, wide);
+        let a = self.peek(1, wide);
+        let (a, b, bits, float, zero) = if wide {
+            (a.wide(), b.wide(), "u64", "f64", "u64(params.zero)")
+        } else {
+            (a.narrow(), b.narrow(), "u32", "f32", "params.zero")
+        };
+        let symbol = match inst.op {
+            Op::F32Add | Op::F64Add => "+",
+            Op::F32Sub | Op::F64Sub => "-",
+            _ => "*",
+        };
+        // Vulkan lets a driver fuse a multiply with the add that uses it (naga marks nothing
+        // `NoContraction`), which rounds once where WebAssembly rounds twice. A product ORed
+        // with a zero the driver cannot know is no longer a multiply to fuse.
+        let r = self.register(
+            wide,
+            &format!(
+                "bitcast<{bits}>(bitcast<{float}>({a}) {symbol} bitcast<{float}>({b})) | {zero}"
+            ),
+        );
+        let normal = format!(
+            "nf_normal{width}({a}) && nf_normal{width}({b}) && nf_normal{width}({})",
+            r.expr
+        );
+        self.deopt(inst, rest, &format!("!({normal})"));
+        self.pop(wide);
+        self.pop(wide);
+        self.push(r);
     }
 
     /// A row of an expression shape: operands popped, its body evaluated with them bound to
