@@ -129,9 +129,10 @@ pub(crate) const COMPILED_IN_CI: &[&str] = &[
 /// On `--tier compiled`, stores with fewer compiled instructions than this run on the
 /// interpreter: a pipeline for each of the suite's thousands of one-line modules would take
 /// lavapipe most of an hour, and every store with a loop or a function body of any size is
-/// well above it. So do stores with float instructions, which the compiled tier leaves to the
-/// interpreter inside its kernel: lavapipe takes seconds to build each such kernel's
-/// soft-float (the tier's own tests and fuzzing cover them).
+/// well above it. So do stores with float instructions: lavapipe takes seconds to build each
+/// such kernel's soft-float, which the compiled tier's kernel holds for the float instructions
+/// its blocks leave to the interpreter (the tier's own tests and fuzzing cover floats in
+/// blocks and out).
 const SPEC_MIN_COMPILED: u32 = 24;
 
 /// Loads, and loads that ran on the compiled tier, over the run.
