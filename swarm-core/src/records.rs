@@ -116,8 +116,8 @@ gpu_struct! {
         /// piece of one new agent's memory.
         pub spawn_pieces: u32,
         /// Always 0, and unknown to the shader compiler: compiled blocks OR it into the
-        /// results of their float instructions, so that no driver fuses a multiply with the
-        /// add that uses its result.
+        /// products of their float multiplies, so that no driver fuses a multiply with the add
+        /// that uses its result.
         pub zero: u32,
     }
 }

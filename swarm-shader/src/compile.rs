@@ -34,7 +34,7 @@ use std::collections::BTreeSet;
 use crate::disasm::{function_code, instructions};
 use crate::isa::{BLOCK_SHIFT, FUEL_SHIFT, LOOP_HEAD, MAX_BLOCK_ID, Op, access_bytes, division};
 use crate::lower::RETURN_TARGET;
-use crate::nativefloat::NativeFloats;
+use crate::nativefloat::{NativeFloats, native_row};
 use crate::program::Program;
 
 mod emit;
@@ -197,11 +197,7 @@ fn role(op: Op, imms: &[u32], floats: NativeFloats) -> Role {
 /// The width of a float instruction a block runs on the GPU's float unit, where the float
 /// unit's fast path ([`crate::nativefloat`]) allows it: 32 or 64.
 pub(crate) fn native_float(op: Op) -> Option<u32> {
-    match op {
-        Op::F32Add | Op::F32Sub | Op::F32Mul => Some(32),
-        Op::F64Add | Op::F64Sub | Op::F64Mul => Some(64),
-        _ => None,
-    }
+    native_row(op).map(|(width, _)| width)
 }
 
 /// Which blocks of a module the compiled tier runs: what both its code image (the block ids)

@@ -12,6 +12,8 @@
 //! off for an adapter that rounds otherwise.
 
 /// Which widths the fast path computes on the GPU's float unit.
+use crate::isa::Op;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NativeFloats {
     /// None: every float instruction is integer code.
@@ -44,11 +46,35 @@ impl NativeFloats {
     }
 }
 
+/// The width (32 or 64) and WGSL operator of a row the fast path computes on the float unit:
+/// f32 and f64 `add`, `sub` and `mul`.
+pub(crate) fn native_row(op: Op) -> Option<(u32, &'static str)> {
+    match op {
+        Op::F32Add => Some((32, "+")),
+        Op::F32Sub => Some((32, "-")),
+        Op::F32Mul => Some((32, "*")),
+        Op::F64Add => Some((64, "+")),
+        Op::F64Sub => Some((64, "-")),
+        Op::F64Mul => Some((64, "*")),
+        _ => None,
+    }
+}
+
+/// The WGSL of `a symbol b` on the float unit, over the bit patterns `a` and `b` (`u32` for
+/// width 32, `u64` for 64), as bits.
+pub(crate) fn native_expr(width: u32, symbol: &str, a: &str, b: &str) -> String {
+    let (bits, float) = if width == 64 {
+        ("u64", "f64")
+    } else {
+        ("u32", "f32")
+    };
+    format!("bitcast<{bits}>(bitcast<{float}>({a}) {symbol} bitcast<{float}>({b}))")
+}
+
 /// One width's fast-path routines, `nf_{ty}_{op}`.
 struct Width {
-    /// WGSL's name of the bits' type and of the float type.
+    /// WGSL's name of the bits' type.
     bits: &'static str,
-    float: &'static str,
     /// The prefix of the soft-float routines and of ours.
     name: &'static str,
     /// Shift of the exponent field, and its all-ones value.
@@ -58,7 +84,6 @@ struct Width {
 
 const F32: Width = Width {
     bits: "u32",
-    float: "f32",
     name: "f32",
     shift: "23u",
     ones: "0xffu",
@@ -66,7 +91,6 @@ const F32: Width = Width {
 
 const F64: Width = Width {
     bits: "u64",
-    float: "f64",
     name: "f64",
     shift: "52u",
     ones: "0x7ffu",
@@ -84,7 +108,6 @@ pub fn native_float_wgsl(native: NativeFloats) -> String {
     for (width, on) in [(F32, native.f32()), (F64, native.f64())] {
         let Width {
             bits,
-            float,
             name,
             shift,
             ones,
@@ -101,9 +124,10 @@ pub fn native_float_wgsl(native: NativeFloats) -> String {
                 "fn nf_{name}_{op}(a: {bits}, b: {bits}) -> {bits} {{\n"
             ));
             if on {
+                let expr = native_expr(if name == "f32" { 32 } else { 64 }, symbol, "a", "b");
                 out.push_str(&format!(
                     "    if nf_normal{word}(a) && nf_normal{word}(b) {{\n\
-                     \x20       let r = bitcast<{bits}>(bitcast<{float}>(a) {symbol} bitcast<{float}>(b));\n\
+                     \x20       let r = {expr};\n\
                      \x20       if nf_normal{word}(r) {{\n\
                      \x20           return r;\n\
                      \x20       }}\n\

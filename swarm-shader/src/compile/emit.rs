@@ -8,6 +8,7 @@ use std::fmt::Write;
 use super::region::switch_tree;
 use super::{Block, Inst, native_float};
 use crate::isa::{Op, access_bytes, division};
+use crate::nativefloat::{native_expr, native_row};
 
 /// A value on the operand stack.
 #[derive(Clone, Debug)]
@@ -588,25 +589,25 @@ impl Emitter<'_> {
         let wide = width == 64;
         let b = self.peek(0, wide);
         let a = self.peek(1, wide);
-        let (a, b, bits, float, zero) = if wide {
-            (a.wide(), b.wide(), "u64", "f64", "u64(params.zero)")
+        let (a, b) = if wide {
+            (a.wide(), b.wide())
         } else {
-            (a.narrow(), b.narrow(), "u32", "f32", "params.zero")
+            (a.narrow(), b.narrow())
         };
-        let symbol = match inst.op {
-            Op::F32Add | Op::F64Add => "+",
-            Op::F32Sub | Op::F64Sub => "-",
-            _ => "*",
-        };
+        let (_, symbol) = native_row(inst.op).expect("a fast-path row");
+        let mut expr = native_expr(width, symbol, &a, &b);
         // Vulkan lets a driver fuse a multiply with the add that uses it (naga marks nothing
         // `NoContraction`), which rounds once where WebAssembly rounds twice. A product ORed
         // with a zero the driver cannot know is no longer a multiply to fuse.
-        let r = self.register(
-            wide,
-            &format!(
-                "bitcast<{bits}>(bitcast<{float}>({a}) {symbol} bitcast<{float}>({b})) | {zero}"
-            ),
-        );
+        if symbol == "*" {
+            let zero = if wide {
+                "u64(params.zero)"
+            } else {
+                "params.zero"
+            };
+            expr = format!("{expr} | {zero}");
+        }
+        let r = self.register(wide, &expr);
         let normal = format!(
             "nf_normal{width}({a}) && nf_normal{width}({b}) && nf_normal{width}({})",
             r.expr
