@@ -2,18 +2,23 @@
 //! inside the interpreter's own dispatch loop.
 //!
 //! **The contract.** A block is a run of instructions the compiler handles (integer arithmetic,
-//! variables, constants, loads and stores, division, `select`, branches to a fixed target, and
-//! float `add`, `sub` and `mul` of the widths the float unit's fast path computes) that
-//! starts at a leader and ends at a branch, before an instruction it does not handle, or before
-//! the next leader. Its first instruction word carries its id ([`isa::BLOCK_SHIFT`]). The
+//! variables, constants, loads and stores, division, `select`, branches to a fixed target,
+//! float `add`, `sub` and `mul` of the widths the float unit's fast path computes, and, as its
+//! last instruction, a call, `call_indirect`, return or `br_table`) that starts at a leader and
+//! ends at a branch, before an instruction it does not handle, or before the next leader. Its
+//! first instruction word carries its id ([`isa::BLOCK_SHIFT`]). The
 //! compiled kernel is the interpreter with one more step: when the dispatch loop reaches an
 //! instruction that starts a block and the slice has fuel for the whole block, it runs the
 //! block's WGSL instead of the next instruction. Operands live in registers and the locals a
 //! block touches in variables; at every exit the block writes exactly the state the
 //! interpreter would have after the same instructions (slots, locals, `pc`, `sp`, fuel), so
 //! either tier continues from any stop: a dispatch can change kernels, a fuel suspension or a
-//! host call stops where it always did, and everything else (calls, returns, tables, bulk and
-//! the other float instructions) is the interpreter's.
+//! host call stops where it always did. A block ending with a call, return or `br_table`
+//! writes its state back and names the interpreter's own step for it (`enter`,
+//! `call_indirect`, `do_return`, `branch_adjust`; [`region::Exit`]), which `run_block` then
+//! takes at one site for every block, so frames, entry fuel, host calls and their traps are
+//! the interpreter's by construction; everything else (`unreachable`, tables, bulk
+//! and the other float instructions) is the interpreter's.
 //!
 //! **Exactness.** Fuel is charged for the whole block before it runs, so a slice never ends
 //! inside one: where less is left, the interpreter runs the instructions one at a time. An
@@ -112,14 +117,24 @@ impl Block {
         self.insts[0].word & LOOP_HEAD != 0
     }
 
-    /// The pcs it can leave to: a branch's targets, else the instruction after it.
+    /// The pcs it can leave to: a branch's targets, else the instruction after it; none
+    /// where it [`leaves`](Self::leaves) through the runtime.
     pub(crate) fn successors(&self) -> Vec<u32> {
         let last = self.insts.last().expect("a block is not empty");
         match last.op {
+            _ if self.leaves() => Vec::new(),
             Op::Jump | Op::BrAdjust => vec![last.imms[0]],
             Op::BrIf | Op::BrUnless | Op::BrIfAdjust => vec![last.imms[0], last.next()],
             _ => vec![self.end()],
         }
+    }
+
+    /// Whether it ends with a call, a return or a table branch, which it leaves to the
+    /// interpreter's runtime once its state is written back (so it is never joined into a
+    /// region with other blocks: the runtime may change the frame the region's locals live in).
+    pub(crate) fn leaves(&self) -> bool {
+        let last = self.insts.last().expect("a block is not empty");
+        region::Exit::of(last.op).is_some()
     }
 
     /// The locals it reads or writes, and those it writes.
@@ -148,6 +163,10 @@ enum Role {
     Straight,
     /// A branch to a fixed target, compiled: the block ends with it.
     Branch,
+    /// A call, a return or a table branch, compiled: the block ends with it, writes its
+    /// state back and leaves the interpreter's own step for it to `run_block`
+    /// ([`region::Exit`]).
+    Leave,
     /// Left to the interpreter: a block ends before it.
     Interpreted,
 }
@@ -159,6 +178,9 @@ fn role(op: Op, imms: &[u32], floats: NativeFloats) -> Role {
         } else {
             Role::Interpreted
         };
+    }
+    if region::Exit::of(op).is_some() {
+        return Role::Leave;
     }
     match op {
         Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust => {
@@ -368,7 +390,7 @@ fn split(insts: &[Inst], entry: u32, cap: u32, floats: NativeFloats) -> Vec<&[In
                 break;
             }
             i += 1;
-            if role == Role::Branch
+            if role != Role::Straight
                 || i - start >= cap as usize
                 || i == insts.len()
                 || leaders.contains(&insts[i].pc)
@@ -393,17 +415,13 @@ mod tests {
     use crate::isa::OPS;
 
     #[test]
-    fn integer_rows_and_fast_path_floats_compile_and_calls_stay_with_the_interpreter() {
+    fn integer_rows_calls_returns_and_fast_path_floats_compile() {
         for info in OPS {
             let op = info.op;
             let expected = !info.shape.starts_with("fu")
                 && !matches!(
                     op,
                     Op::Unreachable
-                        | Op::BrTable
-                        | Op::Return
-                        | Op::Call
-                        | Op::CallIndirect
                         | Op::Output
                         | Op::MemoryGrow
                         | Op::MemoryFill

@@ -3,7 +3,8 @@
 //! globals, agents moving between tiers between dispatches, and `auto` tiering up.
 
 use swarm_host::{
-    AgentId, CompileBudget, Imports, Outcome, Swarm, SwarmConfig, Tier, TierStatus, TrapCode, Value,
+    AgentId, AgentReport, CompileBudget, Imports, Outcome, Swarm, SwarmConfig, Tier, TierStatus,
+    TrapCode, Value,
 };
 
 use crate::differential::Rng;
@@ -295,6 +296,22 @@ fn run(
         compiled,
         ids,
     }
+}
+
+/// Each of `calls` run to its end on the compiled tier with the default budget (no regions),
+/// one agent each: what each agent ran, and how much of it compiled.
+fn compiled_run(wasm: &[u8], calls: &[(&'static str, Vec<Value>)]) -> Vec<AgentReport> {
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: calls.len() as u32,
+        tier: Tier::Compiled,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(wasm, &Imports::new()).unwrap();
+    for (export, args) in calls {
+        swarm.spawn(export, args).unwrap();
+    }
+    swarm.run().unwrap().agents
 }
 
 fn check_against_wasmtime(wasm: &[u8], calls: &[(&'static str, Vec<Value>)], run: &Run) {
@@ -647,20 +664,44 @@ fn float_arithmetic_runs_compiled_where_it_is_exact() {
     }
     // From a normal start every operation stays normal: nearly every instruction runs
     // compiled.
-    let mut swarm = Swarm::new(SwarmConfig {
-        max_agents: 3,
-        tier: Tier::Compiled,
-        ..SwarmConfig::default()
-    })
-    .unwrap();
-    swarm.load_module(&wasm, &Imports::new()).unwrap();
-    for (_, args) in &calls[..3] {
-        swarm.spawn("float", args).unwrap();
-    }
-    for agent in swarm.run().unwrap().agents {
+    for agent in compiled_run(&wasm, &calls[..3]) {
         assert!(
             agent.compiled * 10 >= agent.instructions * 9,
             "{} of {} instructions ran compiled",
+            agent.compiled,
+            agent.instructions
+        );
+    }
+}
+
+#[test]
+fn calls_returns_and_table_branches_run_compiled() {
+    // Recursion (`fib`, `deep`) and a loop of `br_table`, `call`, `call_indirect` and an early
+    // `return` (`switch`): the blocks end with the call, return or table branch and take the
+    // interpreter's own step for it, so nearly every instruction runs compiled, with the
+    // interpreter's results and counts, and wasmtime's results.
+    let wasm = wat::parse_str(MODULE).unwrap();
+    let calls: Vec<(&'static str, Vec<Value>)> = (0..12)
+        .map(|i| match i % 3 {
+            0 => ("fib", vec![Value::I32(12 + i / 3)]),
+            1 => ("deep", vec![Value::I32(20 + i)]),
+            _ => ("switch", vec![Value::I32(i * 7919), Value::I32(30 + i)]),
+        })
+        .collect();
+    let interpreted = run(&wasm, &calls, 100_000_000, None, &[Tier::Interpreter]);
+    let compiled = run(&wasm, &calls, 100_000_000, None, &[Tier::Compiled]);
+    let last = compiled.steps.last().unwrap();
+    assert_eq!(interpreted.steps.last().unwrap(), last);
+    assert!(interpreted.state == compiled.state, "state differs");
+    for (agent, (export, args)) in compiled_run(&wasm, &calls).iter().zip(&calls) {
+        let want = reference(&wasm, export, args).unwrap();
+        match &agent.outcome {
+            Outcome::Finished(got) => assert!(same(got, &want), "{export}{args:?}: {got:?}"),
+            other => panic!("{export}{args:?}: {other:?}"),
+        }
+        assert!(
+            agent.compiled * 100 >= agent.instructions * 99,
+            "{export}{args:?}: {} of {} instructions ran compiled",
             agent.compiled,
             agent.instructions
         );

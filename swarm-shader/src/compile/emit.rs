@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::region::switch_tree;
+use super::region::{Exit, switch_tree};
 use super::{Block, Inst, native_float};
 use crate::isa::{Op, access_bytes, division};
 use crate::nativefloat::{native_expr, native_row};
@@ -204,10 +204,12 @@ impl Emitter<'_> {
             self.inst(inst, rest);
         }
         let last = block.insts.last().expect("a block is not empty");
-        if !matches!(
-            last.op,
-            Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust
-        ) {
+        if !block.leaves()
+            && !matches!(
+                last.op,
+                Op::Jump | Op::BrIf | Op::BrUnless | Op::BrAdjust | Op::BrIfAdjust
+            )
+        {
             // The block ends before a leader or an instruction it leaves to the interpreter.
             self.spill();
             let end = block.end();
@@ -390,6 +392,26 @@ impl Emitter<'_> {
         self.line("}");
     }
 
+    /// Ends the block with a call, a return or a table branch: the stack spilled, the locals
+    /// written back (the step may move to another frame), `pc` where the interpreter has it
+    /// when it takes the step, and the step ([`Exit`]) with its `operands` left for
+    /// `run_block` to take. Such a block is a region of its own ([`Block::leaves`]), so it
+    /// leaves at once.
+    fn leave_through(&mut self, pc: u32, exit: Exit, operands: &[String]) {
+        debug_assert!(
+            !self.inner,
+            "a block that leaves through the runtime joins no region"
+        );
+        self.spill();
+        self.write_back();
+        let mut line = format!("pc = {pc}u; exit_step = {}u;", exit.code());
+        for (name, value) in ["exit_a", "exit_b", "exit_c"].iter().zip(operands) {
+            write!(line, " {name} = {value};").expect("String");
+        }
+        self.line(&line);
+        self.line("return true;");
+    }
+
     /// Whether a branch to `target` can stay inside the region.
     fn inside(&self, target: u32) -> bool {
         self.inner && self.members.contains_key(&target)
@@ -518,6 +540,20 @@ impl Emitter<'_> {
                     &format!("branch_adjust({}u, {}u, {}u);", imm(0), imm(1), imm(2)),
                     imm(0),
                 );
+            }
+            Op::Call => self.leave_through(inst.next(), Exit::Call, &[format!("{}u", imm(0))]),
+            Op::CallIndirect => {
+                let i = self.pop(false).narrow();
+                let operands = [format!("{}u", imm(0)), format!("{}u", imm(1)), i];
+                self.leave_through(inst.next(), Exit::CallIndirect, &operands);
+            }
+            Op::Return => self.leave_through(inst.next(), Exit::Return, &[]),
+            Op::BrTable => {
+                // The entries (target, height, kept) follow the count; the last is the default.
+                let i = self.pop(false).narrow();
+                let table = inst.pc + 2;
+                let entry = format!("{table}u + min({i}, {}u) * 3u", imm(0));
+                self.leave_through(table, Exit::Table, &[entry]);
             }
             _ => {
                 if let Some(bytes) = access_bytes(op) {

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::Block;
 use super::emit;
+use crate::isa::Op;
 
 /// Most locals one region keeps in registers.
 const MAX_REGION_LOCALS: usize = 48;
@@ -40,6 +41,9 @@ pub(super) fn regions(blocks: &[Block], most_blocks: usize) -> Vec<Vec<usize>> {
             let Some(&j) = starts.get(&target) else {
                 continue;
             };
+            if blocks[j].leaves() {
+                continue;
+            }
             let (a, b) = (root(&mut parent, i), root(&mut parent, j));
             if a == b || size[a] + size[b] > most_blocks {
                 continue;
@@ -67,9 +71,76 @@ pub(super) fn regions(blocks: &[Block], most_blocks: usize) -> Vec<Vec<usize>> {
     groups
 }
 
+/// The interpreter's step that ends a block which [leaves](Block::leaves) through the
+/// runtime. The block writes its state back and names the step in `exit_step` (with its
+/// operands in `exit_a`, `exit_b`, `exit_c`), and `run_block` takes it at one site for every
+/// block, so the kernel holds `enter`, `call_indirect`, `do_return` and `branch_adjust` once
+/// rather than once per call site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Exit {
+    /// `enter(exit_a)`: a call of function `exit_a`.
+    Call,
+    /// `call_indirect(exit_a, exit_b, exit_c)`: type, table, element.
+    CallIndirect,
+    /// `do_return()`.
+    Return,
+    /// `branch_adjust` to the `br_table` entry at code word `exit_a`.
+    Table,
+}
+
+impl Exit {
+    /// The exit a block ending with `op` takes, if it leaves through the runtime.
+    pub(super) fn of(op: Op) -> Option<Self> {
+        match op {
+            Op::Call => Some(Self::Call),
+            Op::CallIndirect => Some(Self::CallIndirect),
+            Op::Return => Some(Self::Return),
+            Op::BrTable => Some(Self::Table),
+            _ => None,
+        }
+    }
+
+    /// Its value of `exit_step` (0 is none).
+    pub(super) fn code(self) -> u32 {
+        self as u32 + 1
+    }
+
+    fn step(self) -> &'static str {
+        match self {
+            Self::Call => "enter(exit_a);",
+            Self::CallIndirect => "call_indirect(exit_a, exit_b, exit_c);",
+            Self::Return => "do_return();",
+            Self::Table => "branch_adjust(code[exit_a], code[exit_a + 1u], code[exit_a + 2u]);",
+        }
+    }
+}
+
+/// The variables and the one site of the `exits` blocks take (none: nothing).
+fn exits_wgsl(exits: &BTreeSet<Exit>) -> String {
+    if exits.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "// The runtime step a block that ends with a call, return or table branch leaves to \
+         (`Exit`), taken by `run_block` once the block has written its state back.\n\
+         var<private> exit_step: u32;\nvar<private> exit_a: u32;\nvar<private> exit_b: u32;\n\
+         var<private> exit_c: u32;\n\
+         fn take_exit() {\n    let step = exit_step;\n    exit_step = 0u;\n    switch step {\n",
+    );
+    for exit in exits {
+        writeln!(out, "        case {}u: {{ {} }}", exit.code(), exit.step()).expect("String");
+    }
+    out.push_str("        default: {}\n    }\n}\n\n");
+    out
+}
+
 /// Every region's function, then `run_block`; `regions` are those of `blocks`.
 pub(super) fn plan_wgsl(blocks: &[Block], regions: &[Vec<usize>]) -> String {
-    let mut out = String::new();
+    let exits: BTreeSet<Exit> = blocks
+        .iter()
+        .filter_map(|b| Exit::of(b.insts.last().expect("a block is not empty").op))
+        .collect();
+    let mut out = exits_wgsl(&exits);
     let mut arms = Vec::new();
     for (r, members) in regions.iter().enumerate() {
         let id = r as u32 + 1;
@@ -81,7 +152,7 @@ pub(super) fn plan_wgsl(blocks: &[Block], regions: &[Vec<usize>]) -> String {
                 block.id,
                 format!(
                     "if fuel_left < {cost}u {{ return false; }} fuel_left -= {cost}u; \
-                     compiled_fuel += {cost}u; return cr_{id}({entry}u, {cost}u);"
+                     compiled_fuel += {cost}u; ran = cr_{id}({entry}u, {cost}u);"
                 ),
             ));
         }
@@ -90,11 +161,15 @@ pub(super) fn plan_wgsl(blocks: &[Block], regions: &[Vec<usize>]) -> String {
     out.push_str(
         "// The compiled step: runs the region of block `id` from that block when the slice has \
          the block's fuel. False when it ran nothing (the block's first instruction would \
-         trap): the interpreter then runs it.\n",
+         trap): the interpreter then runs it. A block ending with a call, return or table \
+         branch leaves its step to `take_exit`.\n",
     );
-    out.push_str("fn run_block(id: u32) -> bool {\n");
+    out.push_str("fn run_block(id: u32) -> bool {\n    var ran = false;\n");
     out.push_str(&switch_tree("id", &arms, 1));
-    out.push_str("    return false;\n}\n");
+    if !exits.is_empty() {
+        out.push_str("    if exit_step != 0u {\n        take_exit();\n    }\n");
+    }
+    out.push_str("    return ran;\n}\n");
     out
 }
 
