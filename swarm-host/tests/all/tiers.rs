@@ -298,6 +298,19 @@ fn run(
     }
 }
 
+/// Runs `calls` to their ends on each tier, in slices long enough for one dispatch, and
+/// checks that both end with the same outcomes, counts, memory and globals (agents of one
+/// subgroup whose paths part wait for one another on the compiled tier, `Reconverge`, so the
+/// dispatches before the last end elsewhere): the last dispatch's steps.
+fn same_ends(wasm: &[u8], calls: &[(&'static str, Vec<Value>)]) -> Vec<Step> {
+    let interpreted = run(wasm, calls, 100_000_000, None, &[Tier::Interpreter]);
+    let compiled = run(wasm, calls, 100_000_000, None, &[Tier::Compiled]);
+    let last = compiled.steps.last().unwrap();
+    assert_eq!(interpreted.steps.last().unwrap(), last);
+    assert!(interpreted.state == compiled.state, "state differs");
+    last.clone()
+}
+
 /// Each of `calls` run to its end on the compiled tier with the default budget (no regions),
 /// one agent each: what each agent ran, and how much of it compiled.
 fn compiled_run(wasm: &[u8], calls: &[(&'static str, Vec<Value>)]) -> Vec<AgentReport> {
@@ -648,14 +661,7 @@ fn float_arithmetic_runs_compiled_where_it_is_exact() {
         .iter()
         .map(|x| ("float", vec![Value::F64(x.to_bits()), Value::I32(500)]))
         .collect();
-    let interpreted = run(&wasm, &calls, 100_000_000, None, &[Tier::Interpreter]);
-    let compiled = run(&wasm, &calls, 100_000_000, None, &[Tier::Compiled]);
-    // Agents of one subgroup whose paths part wait for one another on the compiled tier
-    // (`Reconverge`), so its dispatches end elsewhere: the ends must agree.
-    let last = compiled.steps.last().unwrap();
-    assert_eq!(interpreted.steps.last().unwrap(), last);
-    assert!(interpreted.state == compiled.state, "state differs");
-    for ((outcome, ..), (export, args)) in last.iter().zip(&calls) {
+    for ((outcome, ..), (export, args)) in same_ends(&wasm, &calls).iter().zip(&calls) {
         let want = reference(&wasm, export, args).unwrap();
         match outcome {
             Outcome::Finished(got) => assert!(same(got, &want), "{args:?}: {got:?}, {want:?}"),
@@ -688,11 +694,7 @@ fn calls_returns_and_table_branches_run_compiled() {
             _ => ("switch", vec![Value::I32(i * 7919), Value::I32(30 + i)]),
         })
         .collect();
-    let interpreted = run(&wasm, &calls, 100_000_000, None, &[Tier::Interpreter]);
-    let compiled = run(&wasm, &calls, 100_000_000, None, &[Tier::Compiled]);
-    let last = compiled.steps.last().unwrap();
-    assert_eq!(interpreted.steps.last().unwrap(), last);
-    assert!(interpreted.state == compiled.state, "state differs");
+    same_ends(&wasm, &calls);
     for (agent, (export, args)) in compiled_run(&wasm, &calls).iter().zip(&calls) {
         let want = reference(&wasm, export, args).unwrap();
         match &agent.outcome {
