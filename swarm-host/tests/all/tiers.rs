@@ -11,7 +11,8 @@ use crate::differential::Rng;
 use crate::reference::{reference, same};
 
 /// Loops with locals in registers, loads and stores of every width at data-dependent
-/// addresses, traps inside compiled loops (out of bounds, division), values kept across a
+/// addresses, traps inside compiled loops (out of bounds, division), an access out of bounds
+/// after stores in its block, values kept across a
 /// branch, `select`, globals, recursion (to the call stack's end), calls, returns,
 /// `br_table` (to its function's label too) and `call_indirect` (with every way it traps),
 /// and floats (add, sub and mul compiled, the rest left to the interpreter) in a module that
@@ -50,6 +51,13 @@ const MODULE: &str = r#"(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 200))))
     (i32.load (i32.const 65532)))
+  ;; Two stores, then a load that may fail from the same address as one of them: the block's
+  ;; checks at its start cover all three, so where the load fails the interpreter runs the
+  ;; block, and the stores before it land.
+  (func (export "late_oob") (param $p i32) (param $v i32) (result i32)
+    (i32.store (i32.const 64) (local.get $v))
+    (i32.store offset=4 (local.get $p) (i32.add (local.get $v) (i32.const 1)))
+    (i32.add (i32.load offset=65000 (local.get $p)) (i32.load (i32.const 64))))
   (func (export "div") (param $a i32) (param $b i32) (result i32)
     (local $i i32) (local $r i32)
     (loop $l
@@ -156,7 +164,16 @@ fn calls(count: usize, seed: u64) -> Vec<(&'static str, Vec<Value>)> {
                     "mix",
                     vec![Value::I32(r as i32), Value::I32((r >> 40) as i32 % 60)],
                 ),
-                1 => ("oob", vec![Value::I32((r % 260) as i32)]),
+                1 if r.is_multiple_of(2) => ("oob", vec![Value::I32(((r >> 8) % 260) as i32)]),
+                // In bounds, the load out of bounds, or the store out of bounds too.
+                1 => {
+                    let p =
+                        [(r >> 8) % 500, 600 + (r >> 8) % 60_000, 65_534][(r >> 4) as usize % 3];
+                    (
+                        "late_oob",
+                        vec![Value::I32(p as i32), Value::I32((r >> 32) as i32)],
+                    )
+                }
                 2 => {
                     let a = [i32::MIN, r as i32, 7][(r % 3) as usize];
                     (

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use super::checks::EntryChecks;
 use super::region::{Exit, switch_tree};
 use super::{Block, Inst, native_float};
 use crate::isa::{Op, access_bytes, division};
@@ -94,6 +95,7 @@ pub(super) fn region(id: u32, members: &[&Block]) -> String {
         written: BTreeSet::new(),
         first: false,
         open: 0,
+        covered: BTreeSet::new(),
     };
     let spans: Vec<String> = members
         .iter()
@@ -187,6 +189,8 @@ struct Emitter<'b> {
     /// `else` branches opened by exits in the middle of the block (looping regions), closed
     /// at its end.
     open: usize,
+    /// The pcs of the block's loads and stores checked at its start ([`EntryChecks`]).
+    covered: BTreeSet<u32>,
 }
 
 impl Emitter<'_> {
@@ -196,6 +200,12 @@ impl Emitter<'_> {
         self.top = 0;
         self.line(&format!("// Block {} at pc {}.", block.id, block.start()));
         self.line("let s0 = sp;");
+        let checks = EntryChecks::new(&block.insts);
+        if !checks.is_empty() {
+            self.first = true;
+            self.deopt(&block.insts[0], block.cost(), &checks.failing());
+        }
+        self.covered = checks.covered;
         let mut spent = 0;
         for (index, inst) in block.insts.iter().enumerate() {
             let rest = block.cost() - spent;
@@ -596,11 +606,13 @@ impl Emitter<'_> {
         let store = shape.starts_with("st");
         let wide = shape.ends_with("64");
         let address = self.peek(i32::from(store), false).narrow();
-        self.deopt(
-            inst,
-            rest,
-            &format!("u64({address}) + {end}lu > mem_bytes()"),
-        );
+        if !self.covered.contains(&inst.pc) {
+            self.deopt(
+                inst,
+                rest,
+                &format!("u64({address}) + {end}lu > mem_bytes()"),
+            );
+        }
         let body = inst.op.info().body;
         if store {
             let v = self.pop(wide);
@@ -691,7 +703,7 @@ impl Emitter<'_> {
 
 /// `expr` with `a` and `b` bound: an expression evaluated in a function of its own would
 /// need one per row, so the operands are substituted for the identifiers `a` and `b`.
-fn scoped(a: &str, b: &str, expr: &str) -> String {
+pub(super) fn scoped(a: &str, b: &str, expr: &str) -> String {
     let mut out = String::new();
     let mut chars = expr.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
