@@ -58,6 +58,18 @@ const MODULE: &str = r#"(module
     (i32.store (i32.const 64) (local.get $v))
     (i32.store offset=4 (local.get $p) (i32.add (local.get $v) (i32.const 1)))
     (i32.add (i32.load offset=65000 (local.get $p)) (i32.load (i32.const 64))))
+  ;; A loop whose index counts up from below zero to it, the array's address in the constant
+  ;; added to it, as clang's loops do: the sums wrap.
+  (func (export "below_zero") (param $n i32) (result i32)
+    (local $i i32) (local $s i32)
+    (local.set $i (i32.sub (i32.const 0) (local.get $n)))
+    (loop $l
+      (i32.store8 (i32.add (local.get $i) (i32.const 2025)) (local.get $i))
+      (local.set $s (i32.add (local.get $s)
+        (i32.load8_u offset=3 (i32.add (local.get $i) (i32.const 2024)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (local.get $i)))
+    (local.get $s))
   (func (export "div") (param $a i32) (param $b i32) (result i32)
     (local $i i32) (local $r i32)
     (loop $l
@@ -720,6 +732,32 @@ fn calls_returns_and_table_branches_run_compiled() {
         }
         assert!(
             agent.compiled * 100 >= agent.instructions * 99,
+            "{export}{args:?}: {} of {} instructions ran compiled",
+            agent.compiled,
+            agent.instructions
+        );
+    }
+}
+
+#[test]
+fn accesses_whose_address_wraps_run_compiled() {
+    // Each access is checked at its block's start at the address it computes, which wraps
+    // past 2^32 here: checking `base + constant + end` in 64 bits instead would send every
+    // iteration to the interpreter.
+    let wasm = wat::parse_str(MODULE).unwrap();
+    let calls: Vec<(&'static str, Vec<Value>)> = [100, 700, 1500, 2024]
+        .into_iter()
+        .map(|n| ("below_zero", vec![Value::I32(n)]))
+        .collect();
+    same_ends(&wasm, &calls);
+    for (agent, (export, args)) in compiled_run(&wasm, &calls).iter().zip(&calls) {
+        let want = reference(&wasm, export, args).unwrap();
+        match &agent.outcome {
+            Outcome::Finished(got) => assert!(same(got, &want), "{export}{args:?}: {got:?}"),
+            other => panic!("{export}{args:?}: {other:?}"),
+        }
+        assert!(
+            agent.compiled * 100 >= agent.instructions * 95,
             "{export}{args:?}: {} of {} instructions ran compiled",
             agent.compiled,
             agent.instructions

@@ -139,12 +139,12 @@ impl EntryChecks {
                 let store = info.shape.starts_with("st");
                 if let Some(mut address) = known(&stack, top - 1 - i32::from(store)) {
                     let mut end = u64::from(inst.imms[0]) + u64::from(bytes);
-                    // A constant address, or a small non-negative constant added to a base,
-                    // joins the base's one check: `base + plus + end` in 64 bits is the end
-                    // of the access unless `base + plus` wraps, and where it wraps the check
-                    // fails and the interpreter runs the block (exact, if slower). A
-                    // negative constant (a large `plus`) keeps a check of its own.
-                    if address.base == Base::Zero || address.plus < 1 << 31 {
+                    // A constant address joins the one check of constant addresses. A base
+                    // plus a constant keeps a check of its own for each constant: `base +
+                    // plus` wraps in real code (a loop's index counting up from below zero
+                    // to it, the array's address in `plus`), so the sum is checked as the
+                    // access computes it.
+                    if address.base == Base::Zero {
                         end += u64::from(address.plus);
                         address.plus = 0;
                     }
@@ -252,8 +252,32 @@ mod tests {
             checks.failing(),
             "u64(u32(l0 & 0xfffffffflu)) + 201lu > mem_bytes() \
              || u64((u32(l0 & 0xfffffffflu) + 4294967280u)) + 8lu > mem_bytes() \
-             || u64(slot32(s0 - 1u)) + 24lu > mem_bytes() \
+             || u64((slot32(s0 - 1u) + 16u)) + 8lu > mem_bytes() \
              || 1026lu > mem_bytes()"
+        );
+    }
+
+    #[test]
+    fn a_base_plus_a_constant_is_checked_as_the_access_computes_it() {
+        // A loop's index counting up from below zero, the array's address in the constant.
+        let insts = [
+            inst(0, Op::LocalGet, &[0]),
+            inst(2, Op::Const32, &[2025]),
+            inst(4, Op::I32Add, &[]),
+            inst(5, Op::Const32, &[7]),
+            inst(7, Op::I32Store8, &[0]),
+            inst(9, Op::LocalGet, &[0]),
+            inst(11, Op::Const32, &[2024]),
+            inst(13, Op::I32Add, &[]),
+            inst(14, Op::I32Load8U, &[3]),
+            inst(16, Op::Drop, &[]),
+        ];
+        let checks = EntryChecks::new(&insts);
+        assert_eq!(checks.covered, BTreeSet::from([7, 14]));
+        assert_eq!(
+            checks.failing(),
+            "u64((u32(l0 & 0xfffffffflu) + 2024u)) + 4lu > mem_bytes() \
+             || u64((u32(l0 & 0xfffffffflu) + 2025u)) + 1lu > mem_bytes()"
         );
     }
 
