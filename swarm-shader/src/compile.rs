@@ -26,9 +26,9 @@
 //! is checked first; when it would trap, the block gives back the fuel of the instructions it
 //! did not run and leaves the agent at that instruction, which the interpreter then executes,
 //! so traps are the interpreter's by construction. A load or store whose address the block
-//! already had when it started is checked at the start instead, once for every access from
-//! that address, leaving the whole block to the interpreter where one would fail
-//! ([`checks`]). Float arithmetic leaves the same way
+//! had when it started, or computes from such values by integer arithmetic, is checked at the
+//! start instead, once for every access from that address, leaving the whole block to the
+//! interpreter where one would fail ([`checks`]). Float arithmetic leaves the same way
 //! wherever the fast path ([`crate::nativefloat`]) would hand it to soft-float: an operand or
 //! the result that is not a normal number. Blocks that branch to one another form a
 //! region ([`region`]): one WGSL function, a loop over a `switch` of its blocks, with the
