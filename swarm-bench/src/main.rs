@@ -42,7 +42,9 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                      agent counts for that comparison and the interpreter one (default
                      16384,131072; quick: 128)
   --tier TIER        the tier swarm runs on: compiled (default), interpreter or auto;
-                     on compiled, xorshift must run above 99% compiled
+                     on compiled, xorshift, fib, shootout-xchacha20, shootout-base64,
+                     shootout-gimli and polybench-floyd-warshall must run above 99%
+                     compiled (at the default budget)
   --compile-instructions N, --compile-blocks N
                      the compiled tier's budget: most instructions and blocks it compiles
                      per module (default 1500 and 96)
