@@ -40,8 +40,8 @@ pub use multi::{
     DeviceDispatch, DeviceFailure, MultiBatch, MultiBatchReport, MultiDispatchReport, MultiSwarm,
 };
 pub use swarm::{
-    AUTO_COMPILE_AFTER, AgentReport, Arg, Batch, BatchOutcome, BatchReport, CompileReport,
-    DispatchPhases, DispatchReport, HostMemory, Outcome, Swarm, TierStatus,
+    AUTO_COMPILE_AFTER, AgentReport, Arg, Background, Batch, BatchOutcome, BatchReport,
+    CompileReport, DispatchPhases, DispatchReport, HostMemory, Outcome, Swarm, TierStatus,
 };
 pub use swarm_core::{
     AgentId, CompileBudget, ConfigError, DeviceLimits, LayoutError, Placement, PlacementError,

@@ -37,7 +37,7 @@ mod spawn;
 mod tier;
 
 use tier::CompiledTier;
-pub use tier::{AUTO_COMPILE_AFTER, CompileReport, TierStatus};
+pub use tier::{AUTO_COMPILE_AFTER, Background, CompileReport, TierStatus};
 
 pub use batch::{Arg, Batch, BatchOutcome, BatchReport};
 pub use host_memory::HostMemory;

@@ -239,6 +239,11 @@ pub struct CompilePlan {
     code_instructions: u32,
     /// Which float widths its blocks add, subtract and multiply on the GPU's float unit.
     floats: NativeFloats,
+    /// Each block's place in the order of the instructions the estimate expects it to run,
+    /// most first (in `blocks` order): what [`CompilePlan::within`] picks by.
+    rank: Vec<u32>,
+    /// The region budget it was made with.
+    region_blocks: u32,
 }
 
 impl Default for CompilePlan {
@@ -249,6 +254,8 @@ impl Default for CompilePlan {
             used: Vec::new(),
             code_instructions: 0,
             floats: NativeFloats::None,
+            rank: Vec::new(),
+            region_blocks: 1,
         }
     }
 }
@@ -292,6 +299,10 @@ impl CompilePlan {
         // The most instructions first; ids in code order.
         let mut order: Vec<usize> = (0..candidates.len()).collect();
         order.sort_by(|&a, &b| candidates[b].0.total_cmp(&candidates[a].0).then(a.cmp(&b)));
+        let mut rank = vec![0_u32; candidates.len()];
+        for (place, &i) in order.iter().enumerate() {
+            rank[i] = place as u32;
+        }
         let mut chosen = vec![false; candidates.len()];
         let (mut blocks, mut compiled) = (0_u32, 0_u32);
         let most_blocks = budget.blocks.min(MAX_BLOCK_ID);
@@ -310,10 +321,52 @@ impl CompilePlan {
                     id,
                     insts: insts.to_vec(),
                 });
+                plan.rank.push(rank[i]);
             }
         }
-        plan.regions = region::regions(&plan.blocks, budget.region_blocks.max(1) as usize);
+        plan.region_blocks = budget.region_blocks.max(1);
+        plan.regions = region::regions(&plan.blocks, plan.region_blocks as usize);
         plan
+    }
+
+    /// The plan of a smaller kernel: the blocks of this one that the estimate expects to run
+    /// the most instructions, within `instructions` and `blocks`, picked as [`CompilePlan::new`]
+    /// picks them. They keep their ids, so a code image marked by this plan serves both
+    /// kernels: the smaller one's `run_block` declines the other ids, and the interpreter runs
+    /// those blocks. So agents move between the two kernels at any dispatch, and the larger
+    /// one can be built in the background while the smaller one runs.
+    pub fn within(&self, instructions: u32, blocks: u32) -> Self {
+        let mut order: Vec<usize> = (0..self.blocks.len()).collect();
+        order.sort_by_key(|&i| self.rank[i]);
+        let mut chosen = vec![false; self.blocks.len()];
+        let (mut count, mut compiled) = (0_u32, 0_u32);
+        for i in order {
+            let len = self.blocks[i].insts.len() as u32;
+            if count < blocks && compiled + len <= instructions {
+                chosen[i] = true;
+                count += 1;
+                compiled += len;
+            }
+        }
+        let mut plan = Self {
+            blocks: Vec::new(),
+            regions: Vec::new(),
+            rank: Vec::new(),
+            ..self.clone()
+        };
+        for (i, block) in self.blocks.iter().enumerate() {
+            if chosen[i] {
+                plan.blocks.push(block.clone());
+                plan.rank.push(self.rank[i]);
+            }
+        }
+        plan.regions = region::regions(&plan.blocks, plan.region_blocks as usize);
+        plan
+    }
+
+    /// The ids of its blocks, in code order.
+    pub fn block_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.blocks.iter().map(|b| b.id)
     }
 
     /// Whether the module's code holds `op` (the interpreter in its compiled kernel needs no

@@ -102,6 +102,7 @@ fn block_ids_mark_instruction_starts_and_the_budget_holds() {
         instructions: 2_000,
         blocks: 1_000,
         region_blocks: 32,
+        ..CompileBudget::default()
     };
     let plan = CompilePlan::new(&program, &budget, NativeFloats::F32AndF64);
     let (compiled, total) = plan.coverage();
@@ -136,5 +137,54 @@ fn block_ids_mark_instruction_starts_and_the_budget_holds() {
         let (word, before) = (image[pc as usize], original[pc as usize]);
         assert_eq!(word & ((1 << swarm_shader::isa::BLOCK_SHIFT) - 1), before);
         assert_ne!(word >> swarm_shader::isa::BLOCK_SHIFT, 0);
+    }
+}
+
+#[test]
+fn a_smaller_kernel_keeps_the_larger_ones_block_ids() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../swarm-bench/programs/coremark/coremark.wasm"
+    ))
+    .expect("CoreMark");
+    let program = lower(&bytes).expect("lowers");
+    let first = CompileBudget::default();
+    let larger = CompileBudget {
+        instructions: 4_500,
+        blocks: 300,
+        ..first
+    };
+    let full = CompilePlan::new(&program, &larger, NativeFloats::F32AndF64);
+    let small = full.within(first.instructions, first.blocks);
+    assert!(small.blocks() <= first.blocks as usize);
+    assert!(small.coverage().0 <= first.instructions);
+    assert!(
+        full.blocks() > small.blocks() + 100,
+        "{} blocks",
+        full.blocks()
+    );
+    // The smaller kernel's blocks are the larger one's, ids and all.
+    let ids: std::collections::BTreeSet<u32> = full.block_ids().collect();
+    assert!(small.block_ids().all(|id| ids.contains(&id)));
+    // It picks what `new` picks at its budget: the same share of the expected work.
+    let alone = CompilePlan::new(&program, &first, NativeFloats::F32AndF64);
+    let (picked, alone_picked) = (small.coverage().0, alone.coverage().0);
+    assert!(
+        picked.abs_diff(alone_picked) * 20 <= alone_picked,
+        "{picked} against {alone_picked}"
+    );
+    // Both kernels are valid WGSL over the one code image the larger plan marks.
+    let layout = Layout::new(&SwarmConfig::default(), &DeviceLimits::LAVAPIPE).unwrap();
+    for (name, plan) in [("larger", &full), ("smaller", &small)] {
+        validate_wgsl(
+            name,
+            compiled_wgsl(&layout, program.op_groups, plan, OPTIONS),
+            ShaderCapabilities {
+                int64: true,
+                subgroups: true,
+                float64: true,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

@@ -35,6 +35,25 @@ pub struct CompileReport {
     pub code_instructions: u32,
     /// Generating, validating and building the kernel.
     pub time: Duration,
+    /// Where the larger kernel of [`CompileBudget::background_instructions`] stands.
+    pub background: Background,
+}
+
+/// The larger kernel built in the background ([`CompileBudget::background_instructions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Background {
+    /// None was asked for, or the first kernel holds every block it would.
+    None,
+    /// It is being built on another thread while the kernel of this report runs.
+    Building,
+    /// Building it failed; the kernel of this report goes on running the agents.
+    Failed(String),
+    /// The report is the larger kernel's, which runs the agents now; the first kernel took
+    /// `first` to build.
+    Ran {
+        /// The first kernel's build time.
+        first: Duration,
+    },
 }
 
 /// Where the loaded module's compiled tier stands ([`Swarm::tier_status`]).
@@ -78,7 +97,13 @@ impl Rate {
 
 /// The compiled tier of the loaded module.
 pub(super) struct CompiledTier {
+    /// The plan of the kernel built first.
     plan: CompilePlan,
+    /// The plan of the larger kernel built in the background once the first runs, whose
+    /// block ids the code image carries (the first kernel's blocks keep theirs in it).
+    later: Option<CompilePlan>,
+    /// That larger kernel being built.
+    upgrade: Option<Building>,
     /// The speed of each kernel on the module's agents so far.
     interpreted: Rate,
     compiled: Rate,
@@ -140,23 +165,36 @@ impl Job {
             compiled_instructions,
             code_instructions,
             time: started.elapsed(),
+            background: Background::None,
         };
         Ok((kernels.pop().expect("one kernel"), report))
     }
 }
 
 impl CompiledTier {
-    /// The plan for `program` under `tier`, whose block ids go into the code image; its
-    /// blocks compute the float widths of `floats` on the GPU's float unit.
+    /// The plans for `program` under `tier`: the first kernel's within `budget`, and the
+    /// larger one's within its background budget, if that holds more blocks. Their blocks
+    /// compute the float widths of `floats` on the GPU's float unit.
     pub(super) fn plan(
         program: &swarm_shader::Program,
         tier: Tier,
         budget: &CompileBudget,
         floats: NativeFloats,
     ) -> Self {
-        let plan = match tier {
-            Tier::Interpreter => CompilePlan::default(),
-            Tier::Auto | Tier::Compiled => CompilePlan::new(program, budget, floats),
+        let (plan, later) = match (tier, budget.background()) {
+            (Tier::Interpreter, _) => (CompilePlan::default(), None),
+            (Tier::Auto | Tier::Compiled, None) => {
+                (CompilePlan::new(program, budget, floats), None)
+            }
+            (Tier::Auto | Tier::Compiled, Some(larger)) => {
+                let full = CompilePlan::new(program, &larger, floats);
+                let first = full.within(budget.instructions, budget.blocks);
+                if full.blocks() > first.blocks() {
+                    (first, Some(full))
+                } else {
+                    (first, None)
+                }
+            }
         };
         let state = if plan.blocks() == 0 {
             State::Interpreter
@@ -165,15 +203,53 @@ impl CompiledTier {
         };
         Self {
             plan,
+            later,
+            upgrade: None,
             interpreted: Rate::default(),
             compiled: Rate::default(),
             state,
         }
     }
 
-    /// Writes the blocks' ids into the code image.
+    /// Writes the blocks' ids into the code image: the larger plan's, where there is one.
     pub(super) fn mark(&self, image: &mut [u32]) {
-        self.plan.mark(image);
+        self.later.as_ref().unwrap_or(&self.plan).mark(image);
+    }
+
+    /// Takes the larger kernel once built, or the failure of its build, into the state.
+    /// With `wait`, waits for the build.
+    fn take_upgrade(&mut self, wait: bool) {
+        let Some(building) = &self.upgrade else {
+            return;
+        };
+        let receive = building.receive.lock().unwrap_or_else(|p| p.into_inner());
+        let received = if wait {
+            receive.recv().map_err(|_| TryRecvError::Disconnected)
+        } else {
+            receive.try_recv()
+        };
+        drop(receive);
+        let failed = match received {
+            Err(TryRecvError::Empty) => return,
+            Ok(Ok((kernel, mut report))) => {
+                // (A first kernel found slower than the interpreter meanwhile stays retired.)
+                if let State::Ready(_, first) = &self.state {
+                    report.background = Background::Ran { first: first.time };
+                    self.state = State::Ready(kernel, report);
+                    self.plan = self.later.take().expect("a larger plan is being built");
+                }
+                None
+            }
+            Ok(Err(error)) => Some(error.to_string()),
+            Err(TryRecvError::Disconnected) => Some("the compiling thread stopped".to_owned()),
+        };
+        self.upgrade = None;
+        if let Some(reason) = failed {
+            self.later = None;
+            if let State::Ready(_, report) = &mut self.state {
+                report.background = Background::Failed(reason);
+            }
+        }
     }
 }
 
@@ -245,7 +321,45 @@ impl Swarm {
             }
             _ => {}
         }
+        self.poll_upgrade();
         Ok(())
+    }
+
+    /// Once the first compiled kernel runs: starts building the larger one on another thread,
+    /// or takes it when it is ready. Agents move to it at the next dispatch, as they move
+    /// between tiers: both kernels read the one code image.
+    fn poll_upgrade(&mut self) {
+        let Some(module) = self.module.as_ref() else {
+            return;
+        };
+        let tier = &module.tier;
+        if !matches!(tier.state, State::Ready(..)) {
+            return;
+        }
+        if tier.upgrade.is_some() {
+            self.module
+                .as_mut()
+                .expect("loaded")
+                .tier
+                .take_upgrade(false);
+            return;
+        }
+        let Some(later) = &tier.later else {
+            return;
+        };
+        let job = self.compile_job(module.op_groups, later);
+        let (send, receive) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let _ = send.send(job.run());
+        });
+        let tier = &mut self.module.as_mut().expect("loaded").tier;
+        tier.upgrade = Some(Building {
+            receive: Mutex::new(receive),
+            thread: Some(thread),
+        });
+        if let State::Ready(_, report) = &mut tier.state {
+            report.background = Background::Building;
+        }
     }
 
     /// Counts a dispatch's time and fuel towards the speed of the kernel that ran it.
@@ -307,8 +421,9 @@ impl Swarm {
         })
     }
 
-    /// Waits until a compiled kernel being built is ready (or failed), and runs it from the
-    /// next dispatch on. Returns the status it ends in.
+    /// Waits until the compiled kernels being built are ready (or failed), the larger one of
+    /// [`CompileBudget::background_instructions`] included, and runs the last from the next
+    /// dispatch on. Returns the status it ends in.
     pub fn wait_for_tier(&mut self) -> Option<TierStatus> {
         while matches!(
             self.module.as_ref().map(|m| &m.tier.state),
@@ -327,6 +442,9 @@ impl Swarm {
                 };
                 self.module.as_mut().expect("loaded").tier.state = state;
             }
+        }
+        if let Some(module) = self.module.as_mut() {
+            module.tier.take_upgrade(true);
         }
         self.tier_status()
     }

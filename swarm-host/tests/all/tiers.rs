@@ -3,8 +3,8 @@
 //! globals, agents moving between tiers between dispatches, and `auto` tiering up.
 
 use swarm_host::{
-    AgentId, AgentReport, CompileBudget, Imports, Outcome, Swarm, SwarmConfig, Tier, TierStatus,
-    TrapCode, Value,
+    AgentId, AgentReport, Background, CompileBudget, Imports, Outcome, Swarm, SwarmConfig, Tier,
+    TierStatus, TrapCode, Value,
 };
 
 use crate::differential::Rng;
@@ -565,6 +565,113 @@ fn a_small_budget_compiles_the_code_that_runs_most() {
             agent.instructions
         );
     }
+}
+
+/// A module whose hottest block is a small part of what it runs: `hot`'s body, called from a
+/// loop whose own blocks end at the call.
+fn hot_and_cold() -> Vec<u8> {
+    let chain = |n: usize| {
+        "(local.set 0 (i32.xor (local.get 0) (i32.shl (local.get 0) (i32.const 3))))\n".repeat(n)
+    };
+    let wat = format!(
+        r#"(module
+          (func $hot (param i32) (result i32) {hot} (local.get 0))
+          (func $cold (param i32) (result i32) {cold} (local.get 0))
+          (func (export "run") (param $x i32) (result i32) (local $i i32)
+            (local.set $x (call $cold (local.get $x)))
+            (loop $l
+              (local.set $x (call $hot (local.get $x)))
+              (local.set $x (i32.add (local.get $x) (i32.mul (local.get $i) (i32.const 31))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (i32.const 300))))
+            (local.get $x)))"#,
+        hot = chain(2),
+        cold = chain(6),
+    );
+    wat::parse_str(&wat).unwrap()
+}
+
+/// Runs 8 agents of [`hot_and_cold`] to their ends in short slices on the compiled tier under
+/// `budget`, checking wasmtime's results: the agents' instructions and compiled instructions
+/// after each dispatch, the swarm's tier status after the first dispatch, and after waiting for the
+/// builds.
+fn background_run(
+    budget: CompileBudget,
+) -> (Vec<(u64, u64)>, Option<TierStatus>, Option<TierStatus>) {
+    let wasm = hot_and_cold();
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 8,
+        fuel_per_dispatch: 1_000,
+        tier: Tier::Compiled,
+        compile_budget: budget,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    swarm.load_module(&wasm, &Imports::new()).unwrap();
+    let args = |i: i32| vec![Value::I32(i * 7919 + 1)];
+    for i in 0..8 {
+        swarm.spawn("run", &args(i)).unwrap();
+    }
+    let (mut counts, mut first, mut waited) = (Vec::new(), None, None);
+    for dispatch in 0.. {
+        let report = swarm.dispatch().unwrap();
+        counts.push((
+            report.agents.iter().map(|a| a.instructions).sum(),
+            report.agents.iter().map(|a| a.compiled).sum(),
+        ));
+        if dispatch == 0 {
+            first = swarm.tier_status();
+            waited = swarm.wait_for_tier();
+        }
+        if !report.agents.iter().any(|a| a.outcome.is_running()) {
+            for (agent, i) in report.agents.iter().zip(0..) {
+                let want = reference(&wasm, "run", &args(i)).unwrap();
+                assert_eq!(agent.outcome, Outcome::Finished(want));
+            }
+            break;
+        }
+        assert!(dispatch < 1_000, "agents never finished");
+    }
+    (counts, first, waited)
+}
+
+#[test]
+fn a_larger_kernel_built_in_the_background_takes_over() {
+    let first = CompileBudget {
+        blocks: 1,
+        ..CompileBudget::default()
+    };
+    // The first kernel alone: one block, so half of what runs after the first dispatch runs
+    // on the interpreter. (Counts are an agent's since its call began.)
+    let (alone, ..) = background_run(first);
+    let after_first = |counts: &[(u64, u64)]| {
+        let ((all0, compiled0), (all, compiled)) = (counts[0], counts[counts.len() - 1]);
+        (compiled - compiled0) as f64 / (all - all0) as f64
+    };
+    assert!(after_first(&alone) < 0.6, "{}", after_first(&alone));
+    // With a background budget: the first dispatch runs that kernel while the larger one
+    // builds; from the dispatch after the wait on, the larger one runs them.
+    let (counts, status, waited) = background_run(CompileBudget {
+        background_blocks: 100,
+        ..first
+    });
+    let Some(TierStatus::Compiled(report)) = status else {
+        panic!("{status:?}")
+    };
+    assert_eq!(
+        (report.blocks, &report.background),
+        (1, &Background::Building)
+    );
+    let Some(TierStatus::Compiled(report)) = waited else {
+        panic!("{waited:?}")
+    };
+    assert!(report.blocks > 1, "{report:?}");
+    assert!(
+        matches!(report.background, Background::Ran { .. }),
+        "{report:?}"
+    );
+    assert!(after_first(&counts) > 0.95, "{}", after_first(&counts));
+    assert!(counts.len() > 4, "{} dispatches", counts.len());
 }
 
 #[test]

@@ -128,6 +128,15 @@ pub(crate) struct RunArgs {
     /// block to block; larger regions take the driver much longer to build.
     #[arg(long, value_name = "N", default_value_t = CompileBudget::default().region_blocks)]
     pub(crate) compile_region_blocks: u32,
+    /// Most instructions of a second, larger compiled kernel, built on another thread while
+    /// the first runs; agents move to it once it is ready. For long runs of modules larger
+    /// than the first kernel's budget. 0 (the default): none. swarm waits for the build to
+    /// end before it exits.
+    #[arg(long, value_name = "N", default_value_t = CompileBudget::default().background_instructions)]
+    pub(crate) compile_background_instructions: u32,
+    /// Most blocks of that second kernel (at least --compile-blocks).
+    #[arg(long, value_name = "N", default_value_t = CompileBudget::default().background_blocks)]
+    pub(crate) compile_background_blocks: u32,
     /// Keep the driver's built pipelines in DIR between runs, so that a module's kernels are
     /// compiled once [default: $XDG_CACHE_HOME/swarm/pipelines, else
     /// ~/.cache/swarm/pipelines].

@@ -16,8 +16,9 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use swarm_host::wasi::{self, Wasi, WasiClock, WasiConfig, WasiDir, WasiOutput};
 use swarm_host::{
-    AdapterRequest, CompileBudget, Imports, ModuleInfo, MultiDispatchReport, MultiSwarm,
-    NativeFloats, Outcome, Reconverge, SwarmConfig, TierStatus, every_adapter, list_adapters,
+    AdapterRequest, Background, CompileBudget, Imports, ModuleInfo, MultiDispatchReport,
+    MultiSwarm, NativeFloats, Outcome, Reconverge, SwarmConfig, TierStatus, every_adapter,
+    list_adapters,
 };
 
 use crate::args::{ArgTemplate, type_list};
@@ -233,6 +234,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             instructions: args.compile_instructions,
             blocks: args.compile_blocks,
             region_blocks: args.compile_region_blocks,
+            background_instructions: args.compile_background_instructions,
+            background_blocks: args.compile_background_blocks,
             ..CompileBudget::default()
         },
         pipeline_cache: if args.no_pipeline_cache {
@@ -542,11 +545,20 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let compiled: u64 = report.agents.iter().map(|a| a.compiled).sum();
     let kernel = match swarm.device(0).tier_status() {
         Some(TierStatus::Compiled(c)) => format!(
-            "; {} blocks, {} of {} instructions of code, built in {}",
+            "; {} blocks, {} of {} instructions of code, built in {}{}",
             group(c.blocks as u64),
             group(u64::from(c.compiled_instructions)),
             group(u64::from(c.code_instructions)),
-            millis(c.time)
+            millis(c.time),
+            match &c.background {
+                Background::None => String::new(),
+                Background::Building => "; a larger kernel was still building".to_owned(),
+                Background::Failed(why) => format!("; building a larger kernel failed: {why}"),
+                Background::Ran { first } => format!(
+                    " in the background, after a first kernel built in {}",
+                    millis(*first)
+                ),
+            }
         ),
         Some(TierStatus::Failed(why)) => format!("; compiling failed: {why}"),
         Some(TierStatus::Slower {
