@@ -148,9 +148,10 @@ pub struct CompileBudget {
     /// Most instructions of a second, larger kernel, built on another thread as soon as the
     /// first runs; the agents move to it at the first dispatch after it is ready. 0, the
     /// default, builds none, as does a budget no larger than the first's (`instructions`,
-    /// `blocks`). For long runs of modules too large for a first kernel that builds in
-    /// seconds: on an NVIDIA H100, keccak's whole module (12,000 instructions in 500 blocks)
-    /// took 56 s to build and then ran 5.5 times as fast as with the default budget. A swarm
+    /// `blocks`) or a first budget that holds no block. For long runs of modules too large
+    /// for a first kernel that builds in seconds: on an NVIDIA H100, keccak's whole module
+    /// (12,000 instructions in 500 blocks) took 56 s to build and then ran 5.5 times as fast
+    /// as with the default budget. A swarm
     /// dropped while the build runs waits for it to end (a thread left inside the driver can
     /// crash the process when it exits).
     pub background_instructions: u32,

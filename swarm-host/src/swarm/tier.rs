@@ -333,7 +333,7 @@ impl Swarm {
             return;
         };
         let tier = &module.tier;
-        if !matches!(tier.state, State::Ready(..)) {
+        if self.config.tier == Tier::Interpreter || !matches!(tier.state, State::Ready(..)) {
             return;
         }
         if tier.upgrade.is_some() {
