@@ -259,11 +259,23 @@ impl SwarmRunner {
         self.swarm.interpreter_groups()
     }
 
-    /// How long the loaded module's compiled kernel took to build, once it is built.
+    /// How long the loaded module's compiled kernel took to build, once it is built: with a
+    /// background budget, the first kernel's build and then the larger one's.
     pub fn compile_time(&self) -> Option<Duration> {
         match self.swarm.tier_status()? {
-            TierStatus::Compiled(report) => Some(report.time),
+            TierStatus::Compiled(report) => Some(match report.background {
+                swarm_host::Background::Ran { first } => first + report.time,
+                _ => report.time,
+            }),
             _ => None,
+        }
+    }
+
+    /// With a background budget ([`CompileBudget::background`]), waits for the loaded
+    /// module's larger kernel, so that the runs after it use it.
+    pub fn wait_for_background(&mut self) {
+        if compile_budget().background().is_some() {
+            self.swarm.wait_for_tier();
         }
     }
 

@@ -18,6 +18,7 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                    [--workloads NAMES] [--sections NAMES] [--programs NAMES]
                    [--program-agents LIST] [--tier TIER] [--compile-instructions N]
                    [--compile-blocks N] [--compile-region-blocks N]
+                   [--compile-background-instructions N] [--compile-background-blocks N]
                    [--reconverge KERNELS] [--pipeline-cache DIR]
 
   --quick            a smoke test: a tenth of the work, small agent counts
@@ -50,6 +51,10 @@ usage: swarm-bench [--quick] [--out DIR] [--agents LIST] [--scaling LIST] [--gue
                      per module (default 1500 and 96)
   --compile-region-blocks N
                      most compiled blocks joined into one region (default 1: none)
+  --compile-background-instructions N, --compile-background-blocks N
+                     the budget of a larger kernel built in the background once the first
+                     runs (default 0: none); swarm's timed runs wait for it, and the build
+                     column gives both builds' time
   --reconverge KERNELS
                      which kernels keep a subgroup's agents together: compiled (default),
                      all (the interpreter too) or off
@@ -159,6 +164,16 @@ fn options() -> Result<Options> {
             }
             "--compile-region-blocks" => {
                 budget.region_blocks = value.parse().context("--compile-region-blocks: a count")?;
+            }
+            "--compile-background-instructions" => {
+                budget.background_instructions = value
+                    .parse()
+                    .context("--compile-background-instructions: a count")?;
+            }
+            "--compile-background-blocks" => {
+                budget.background_blocks = value
+                    .parse()
+                    .context("--compile-background-blocks: a count")?;
             }
             "--pipeline-cache" => swarm_bench::set_pipeline_cache(PathBuf::from(value)),
             other => bail!("unknown option {other}\n\n{USAGE}"),

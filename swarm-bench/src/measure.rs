@@ -168,6 +168,7 @@ pub fn point(
     repeat: Repeat,
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
+    runner.wait_for_background();
     let instructions = reference.instructions.unwrap_or_default();
     let compiled = expect_compiled(runner.tier(), workload, &reference)?;
     let swarm = swarm_time(runner, workload, agents, repeat, &reference)?;
@@ -231,6 +232,7 @@ pub fn swarm_point(
     repeat: Repeat,
 ) -> Result<Point> {
     let reference = runner.run(workload, agents)?;
+    runner.wait_for_background();
     let compiled = expect_compiled(runner.tier(), workload, &reference)?;
     let swarm = swarm_time(runner, workload, agents, repeat, &reference)?;
     Ok(Point {
@@ -306,6 +308,7 @@ pub fn program_point(
     // compiled tier's included.
     let warm = runner.run(workload, agents)?;
     warm.check_same(workload, &reference, "wasmtime")?;
+    runner.wait_for_background();
     expect_compiled(runner.tier(), workload, &warm)?;
     let build = runner.compile_time();
     let mut gpu = Vec::new();
