@@ -89,14 +89,19 @@ fn real_modules_compile_to_valid_wgsl() {
     }
 }
 
-#[test]
-fn block_ids_mark_instruction_starts_and_the_budget_holds() {
+/// CoreMark's module, lowered.
+fn coremark() -> swarm_shader::Program {
     let bytes = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../swarm-bench/programs/coremark/coremark.wasm"
     ))
     .expect("CoreMark");
-    let program = lower(&bytes).expect("lowers");
+    lower(&bytes).expect("lowers")
+}
+
+#[test]
+fn block_ids_mark_instruction_starts_and_the_budget_holds() {
+    let program = coremark();
     let budget = CompileBudget {
         block_instructions: 8,
         instructions: 2_000,
@@ -142,12 +147,7 @@ fn block_ids_mark_instruction_starts_and_the_budget_holds() {
 
 #[test]
 fn a_smaller_kernel_keeps_the_larger_ones_block_ids() {
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../swarm-bench/programs/coremark/coremark.wasm"
-    ))
-    .expect("CoreMark");
-    let program = lower(&bytes).expect("lowers");
+    let program = coremark();
     let first = CompileBudget::default();
     let larger = CompileBudget {
         instructions: 4_500,

@@ -518,24 +518,7 @@ fn a_small_budget_compiles_the_code_that_runs_most() {
     // `hot` is straight code called from a loop, `cold` longer straight code called once:
     // both sit outside any loop of their own, so only the calls tell them apart. The budget
     // holds one of them.
-    let chain = |n: usize| {
-        "(local.set 0 (i32.xor (local.get 0) (i32.shl (local.get 0) (i32.const 3))))\n".repeat(n)
-    };
-    let wat = format!(
-        r#"(module
-          (func $hot (param i32) (result i32) {hot} (local.get 0))
-          (func $cold (param i32) (result i32) {cold} (local.get 0))
-          (func (export "run") (param $x i32) (result i32) (local $i i32)
-            (local.set $x (call $cold (local.get $x)))
-            (loop $l
-              (local.set $x (call $hot (local.get $x)))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
-            (local.get $x)))"#,
-        hot = chain(4),
-        cold = chain(6),
-    );
-    let wasm = wat::parse_str(&wat).unwrap();
+    let wasm = hot_and_cold(4, "", 1_000);
     let budget = CompileBudget {
         instructions: 50,
         ..CompileBudget::default()
@@ -567,9 +550,9 @@ fn a_small_budget_compiles_the_code_that_runs_most() {
     }
 }
 
-/// A module whose hottest block is a small part of what it runs: `hot`'s body, called from a
-/// loop whose own blocks end at the call.
-fn hot_and_cold() -> Vec<u8> {
+/// A module whose `run` calls `cold` (six xor-shift steps) once, then `hot` (`hot` steps)
+/// from a loop of `iterations`, whose body also runs `extra` after the call.
+fn hot_and_cold(hot: usize, extra: &str, iterations: u32) -> Vec<u8> {
     let chain = |n: usize| {
         "(local.set 0 (i32.xor (local.get 0) (i32.shl (local.get 0) (i32.const 3))))\n".repeat(n)
     };
@@ -581,11 +564,11 @@ fn hot_and_cold() -> Vec<u8> {
             (local.set $x (call $cold (local.get $x)))
             (loop $l
               (local.set $x (call $hot (local.get $x)))
-              (local.set $x (i32.add (local.get $x) (i32.mul (local.get $i) (i32.const 31))))
+              {extra}
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br_if $l (i32.lt_u (local.get $i) (i32.const 300))))
+              (br_if $l (i32.lt_u (local.get $i) (i32.const {iterations}))))
             (local.get $x)))"#,
-        hot = chain(2),
+        hot = chain(hot),
         cold = chain(6),
     );
     wat::parse_str(&wat).unwrap()
@@ -598,7 +581,13 @@ fn hot_and_cold() -> Vec<u8> {
 fn background_run(
     budget: CompileBudget,
 ) -> (Vec<(u64, u64)>, Option<TierStatus>, Option<TierStatus>) {
-    let wasm = hot_and_cold();
+    // `hot`'s body is the hottest block, but a small part of what runs: the loop's own
+    // blocks end at the call.
+    let wasm = hot_and_cold(
+        2,
+        "(local.set $x (i32.add (local.get $x) (i32.mul (local.get $i) (i32.const 31))))",
+        300,
+    );
     let mut swarm = Swarm::new(SwarmConfig {
         max_agents: 8,
         fuel_per_dispatch: 1_000,
