@@ -303,17 +303,12 @@ impl CompilePlan {
         for (place, &i) in order.iter().enumerate() {
             rank[i] = place as u32;
         }
-        let mut chosen = vec![false; candidates.len()];
-        let (mut blocks, mut compiled) = (0_u32, 0_u32);
-        let most_blocks = budget.blocks.min(MAX_BLOCK_ID);
-        for i in order {
-            let len = candidates[i].1.len() as u32;
-            if blocks < most_blocks && compiled + len <= budget.instructions {
-                chosen[i] = true;
-                blocks += 1;
-                compiled += len;
-            }
-        }
+        let chosen = pick(
+            &order,
+            |i| candidates[i].1.len() as u32,
+            budget.instructions,
+            budget.blocks.min(MAX_BLOCK_ID),
+        );
         for (i, (_, insts)) in candidates.into_iter().enumerate() {
             if chosen[i] {
                 let id = plan.blocks.len() as u32 + 1;
@@ -338,21 +333,20 @@ impl CompilePlan {
     pub fn within(&self, instructions: u32, blocks: u32) -> Self {
         let mut order: Vec<usize> = (0..self.blocks.len()).collect();
         order.sort_by_key(|&i| self.rank[i]);
-        let mut chosen = vec![false; self.blocks.len()];
-        let (mut count, mut compiled) = (0_u32, 0_u32);
-        for i in order {
-            let len = self.blocks[i].insts.len() as u32;
-            if count < blocks && compiled + len <= instructions {
-                chosen[i] = true;
-                count += 1;
-                compiled += len;
-            }
-        }
+        let chosen = pick(
+            &order,
+            |i| self.blocks[i].insts.len() as u32,
+            instructions,
+            blocks,
+        );
         let mut plan = Self {
             blocks: Vec::new(),
             regions: Vec::new(),
+            used: self.used.clone(),
+            code_instructions: self.code_instructions,
+            floats: self.floats,
             rank: Vec::new(),
-            ..self.clone()
+            region_blocks: self.region_blocks,
         };
         for (i, block) in self.blocks.iter().enumerate() {
             if chosen[i] {
@@ -409,6 +403,21 @@ impl CompilePlan {
     pub fn wgsl(&self) -> String {
         region::plan_wgsl(&self.blocks, &self.regions)
     }
+}
+
+/// Which of the blocks whose lengths `len` gives to pick, going through them in `order` (most
+/// expected instructions first): each that still fits within `instructions` and `blocks`.
+fn pick(order: &[usize], len: impl Fn(usize) -> u32, instructions: u32, blocks: u32) -> Vec<bool> {
+    let mut chosen = vec![false; order.len()];
+    let (mut count, mut compiled) = (0_u32, 0_u32);
+    for &i in order {
+        if count < blocks && compiled + len(i) <= instructions {
+            chosen[i] = true;
+            count += 1;
+            compiled += len(i);
+        }
+    }
+    chosen
 }
 
 /// The blocks of one function, whose instructions are `insts` and entry `entry`.
