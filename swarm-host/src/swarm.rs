@@ -127,6 +127,8 @@ pub struct Swarm {
     /// Interpreter pipelines by instruction groups, built the first time a loaded module needs
     /// them.
     kernels: HashMap<OpGroups, Kernels>,
+    /// The compiled kernels built last, for later loads of the same code.
+    built_kernels: tier::BuiltKernels,
     /// The work list: spawn records and dispatch selections (see `SpawnRecord`).
     list: GpuBuffer,
     /// Words of `list` holding data for the next submission.
@@ -248,6 +250,7 @@ impl Swarm {
             config,
             layout,
             kernels: HashMap::new(),
+            built_kernels: tier::BuiltKernels::default(),
             list,
             list_used: 0,
             pending_spawns: Vec::new(),

@@ -35,6 +35,13 @@ pub struct CompileReport {
     pub code_instructions: u32,
     /// Generating, validating and building the kernel.
     pub time: Duration,
+    /// Whether the kernel was one this swarm had built for an earlier load of the same code
+    /// ([`Swarm::load`] again, or [`Swarm::load_store`] with a new state), taken instead of
+    /// building it again.
+    ///
+    /// [`Swarm::load`]: crate::Swarm::load
+    /// [`Swarm::load_store`]: crate::Swarm::load_store
+    pub reused: bool,
     /// Where the larger kernel of [`CompileBudget::background_instructions`] stands.
     pub background: Background,
 }
@@ -137,6 +144,37 @@ impl Drop for Building {
     }
 }
 
+/// Most compiled kernels a swarm keeps for later loads of the same code.
+const KEPT_KERNELS: usize = 4;
+
+/// The compiled kernels a swarm built last, by their source: a module or store loaded again
+/// runs on the kernel built the first time, instead of waiting seconds for the driver to build
+/// the same one. Shared with the threads that build in the background.
+#[derive(Clone, Default)]
+pub(super) struct BuiltKernels(std::sync::Arc<Mutex<std::collections::VecDeque<(String, Kernel)>>>);
+
+impl BuiltKernels {
+    /// The kernel built from `source`, if it is kept; it becomes the most recent.
+    fn find(&self, source: &str) -> Option<Kernel> {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let at = kept.iter().position(|(s, _)| s == source)?;
+        let entry = kept.remove(at).expect("found above");
+        let kernel = entry.1.clone();
+        kept.push_back(entry);
+        Some(kernel)
+    }
+
+    /// Keeps `kernel`, built from `source`, in place of the least recent beyond
+    /// [`KEPT_KERNELS`].
+    fn keep(&self, source: String, kernel: Kernel) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() == KEPT_KERNELS {
+            kept.pop_front();
+        }
+        kept.push_back((source, kernel));
+    }
+}
+
 /// What building a compiled kernel needs, owned, so it can happen on another thread.
 struct Job {
     builder: PipelineBuilder,
@@ -146,28 +184,42 @@ struct Job {
     plan: CompilePlan,
     options: KernelOptions,
     like: Kernel,
+    built: BuiltKernels,
 }
 
 impl Job {
     fn run(self) -> Result<(Kernel, CompileReport), LoadError> {
         let started = Instant::now();
-        let wgsl = validate_wgsl(
-            &format!("swarm compiled kernel ({})", self.groups.name()),
-            compiled_wgsl(&self.layout, self.groups, &self.plan, self.options),
-            self.capabilities,
-        )?;
-        let mut kernels = self
-            .builder
-            .create_kernels_like(&wgsl, &[RUN_ENTRY], &self.like)?;
+        // The source holds everything the kernel is made of (the interpreter of `groups`, the
+        // layout, the blocks), and one swarm binds every kernel alike.
+        let source = compiled_wgsl(&self.layout, self.groups, &self.plan, self.options);
+        let reused = self.built.find(&source);
+        let kernel = match &reused {
+            Some(kernel) => kernel.clone(),
+            None => {
+                let wgsl = validate_wgsl(
+                    &format!("swarm compiled kernel ({})", self.groups.name()),
+                    source.clone(),
+                    self.capabilities,
+                )?;
+                let mut kernels =
+                    self.builder
+                        .create_kernels_like(&wgsl, &[RUN_ENTRY], &self.like)?;
+                let kernel = kernels.pop().expect("one kernel");
+                self.built.keep(source, kernel.clone());
+                kernel
+            }
+        };
         let (compiled_instructions, code_instructions) = self.plan.coverage();
         let report = CompileReport {
             blocks: self.plan.blocks(),
             compiled_instructions,
             code_instructions,
             time: started.elapsed(),
+            reused: reused.is_some(),
             background: Background::None,
         };
-        Ok((kernels.pop().expect("one kernel"), report))
+        Ok((kernel, report))
     }
 }
 
@@ -263,6 +315,7 @@ impl Swarm {
             plan: plan.clone(),
             options: self.kernel_options(true),
             like: self.kernels_of(groups).run.clone(),
+            built: self.built_kernels.clone(),
         }
     }
 

@@ -664,6 +664,41 @@ fn a_larger_kernel_built_in_the_background_takes_over() {
 }
 
 #[test]
+fn a_module_loaded_again_runs_on_the_kernel_built_for_it() {
+    let mut swarm = Swarm::new(SwarmConfig {
+        max_agents: 4,
+        tier: Tier::Compiled,
+        ..SwarmConfig::default()
+    })
+    .unwrap();
+    // Loads `wasm`, runs 4 agents of it to wasmtime's results, partly compiled, and gives
+    // whether the compiled kernel was one built for an earlier load.
+    let mut reused = |wasm: &[u8]| {
+        swarm.load_module(wasm, &Imports::new()).unwrap();
+        let args = |i: i32| vec![Value::I32(i * 31 + 7)];
+        let ids: Vec<_> = (0..4)
+            .map(|i| swarm.spawn("run", &args(i)).unwrap())
+            .collect();
+        let report = swarm.run().unwrap();
+        for (agent, i) in report.agents.iter().zip(0..) {
+            let want = reference(wasm, "run", &args(i)).unwrap();
+            assert_eq!(agent.outcome, Outcome::Finished(want));
+            assert!(agent.compiled > 0, "nothing ran compiled");
+        }
+        swarm.kill_many(&ids).unwrap();
+        match swarm.tier_status() {
+            Some(TierStatus::Compiled(report)) => report.reused,
+            other => panic!("{other:?}"),
+        }
+    };
+    let (a, b) = (hot_and_cold(3, "", 20), hot_and_cold(4, "", 20));
+    assert!(!reused(&a));
+    assert!(!reused(&b), "another module's kernel was taken");
+    assert!(reused(&a), "the first module's kernel was built again");
+    assert!(reused(&b));
+}
+
+#[test]
 fn a_region_looping_past_the_drivers_iteration_limit_leaves_the_interpreters_state() {
     // The loop's body is four blocks (the head, both arms of the `if`, the back branch) that
     // form one region. Each agent goes round it more than 65,535 times in one dispatch, so on
