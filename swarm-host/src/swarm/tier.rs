@@ -33,13 +33,14 @@ pub struct CompileReport {
     pub compiled_instructions: u32,
     /// Instructions of the module's code: the rest run on the interpreter.
     pub code_instructions: u32,
-    /// Generating, validating and building the kernel.
+    /// Generating, validating and building the kernel; where it was [`reused`](Self::reused),
+    /// generating its source and finding it.
     pub time: Duration,
     /// Whether the kernel was one this swarm had built for an earlier load of the same code
-    /// ([`Swarm::load`] again, or [`Swarm::load_store`] with a new state), taken instead of
-    /// building it again.
+    /// ([`Swarm::load_module`] again, or [`Swarm::load_store`] with a new state), taken instead
+    /// of building it again.
     ///
-    /// [`Swarm::load`]: crate::Swarm::load
+    /// [`Swarm::load_module`]: crate::Swarm::load_module
     /// [`Swarm::load_store`]: crate::Swarm::load_store
     pub reused: bool,
     /// Where the larger kernel of [`CompileBudget::background_instructions`] stands.

@@ -140,7 +140,7 @@ impl<'s> Runner<'s> {
     /// under all its names.
     fn recreate(&mut self, id: usize) -> Result<(), Failure> {
         let bytes = self.records[id].bytes.clone();
-        let (at, initial) = self.instantiate_in_a_store(&bytes, false)?;
+        let (at, initial) = self.instantiate_in_a_store(&bytes, true)?;
         let record = &mut self.records[id];
         record.at = at;
         record.initial = initial;
@@ -150,7 +150,7 @@ impl<'s> Runner<'s> {
 
     /// Instantiates a module as the file's next instance, with a record.
     pub(super) fn instantiate(&mut self, bytes: &[u8]) -> Result<usize, Failure> {
-        let (at, initial) = self.instantiate_in_a_store(bytes, true)?;
+        let (at, initial) = self.instantiate_in_a_store(bytes, false)?;
         self.records.push(Record {
             bytes: bytes.to_vec(),
             at,
@@ -428,15 +428,15 @@ impl<'s> Runner<'s> {
         Ok(instance.index)
     }
 
-    /// Instantiates a module in the current store, or in a new one (not when `fresh_store`
-    /// is false: an instance made again for a module that imports from it joins the store
-    /// that module goes to).
+    /// Instantiates a module in the current store, or in a new one. An instance made again
+    /// (`remade`) starts one only for a memory of its own: it joins the store of the module
+    /// that imports from it, or of the directive that names it.
     fn instantiate_in_a_store(
         &mut self,
         bytes: &[u8],
-        fresh_store: bool,
+        remade: bool,
     ) -> Result<(InstanceRef, StoreState), Failure> {
-        if fresh_store && !self.store.instances().is_empty() && self.store_replaceable(bytes)? {
+        if !self.store.instances().is_empty() && self.store_replaceable(bytes, remade)? {
             self.new_store().map_err(Failure::Other)?;
         }
         self.add(bytes)
@@ -444,13 +444,16 @@ impl<'s> Runner<'s> {
 
     /// Whether the module `bytes` starts a new store instead of joining the current one. It
     /// does when it has a memory of its own and imports nothing from this store (beyond
-    /// `spectest`), so each memory gets the agent's memory budget to itself; and when every
-    /// instance of this store a later directive can reach is as instantiated, so can be made
-    /// again where it is needed. Unrelated modules then load alone, or beside the instances
-    /// they import from, instead of in a store that grows with each (`const.wast` has 402
-    /// modules, `table_copy.wast` 52 that import one), and the compiled tier builds a kernel
-    /// of each module's own code.
-    fn store_replaceable(&mut self, bytes: &[u8]) -> Result<bool, Failure> {
+    /// `spectest`), so each memory gets the agent's memory budget to itself. Unless it is an
+    /// instance made again (`remade`), it also does when every instance of this store that a
+    /// later directive can reach is as instantiated, so can be made again where it is needed:
+    /// unrelated modules then load alone, or beside the instances they import from, instead of
+    /// in a store that grows with each (`const.wast` has 402 modules, `table_copy.wast` 52
+    /// that import one), and the compiled tier builds a kernel of each module's own code. Not
+    /// while `spectest` is in the store with something reachable (its table and memory keep
+    /// writes no instance of ours records), nor for a module whose imports name a module
+    /// nothing is registered as (it will not link).
+    fn store_replaceable(&mut self, bytes: &[u8], remade: bool) -> Result<bool, Failure> {
         let imports = Store::imports(bytes).map_err(|e| Failure::Link(e.to_string()))?;
         let own_memory = Store::defines_memory(bytes).map_err(|e| Failure::Link(e.to_string()))?;
         let depends = imports.iter().any(|import| {
@@ -461,9 +464,18 @@ impl<'s> Runner<'s> {
         if own_memory && !depends && !self.store.program().memories.is_empty() {
             return Ok(true);
         }
+        let unknown = imports.iter().any(|import| {
+            import.module != "spectest" && !self.registered.contains_key(&import.module)
+        });
+        if remade || unknown {
+            return Ok(false);
+        }
         let reachable = self.reachable();
         if reachable.is_empty() {
             return Ok(true);
+        }
+        if self.spectest.is_some() || self.spectest_memory.is_some() {
+            return Ok(false);
         }
         let last = self.state().map_err(Failure::Other)?;
         Ok(reachable.iter().all(|&id| self.is_pristine(&last, id)))
