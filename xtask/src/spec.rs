@@ -113,11 +113,11 @@ fn spec_config(tier: Tier) -> SwarmConfig {
 
 /// The files `cargo xtask test` runs with the compiled tier forced: integer arithmetic,
 /// branches, loops, calls, `select`, memory and traps, what the tier compiles. The whole
-/// suite (`cargo xtask spec --tier compiled`) took lavapipe 22 minutes on 2 cores, almost all
-/// of it building pipelines (`skip-stack-guard-page.wast`, whose function of 1,056 locals
-/// makes a kernel llvmpipe takes 3 minutes to build, and the 52 and 35 stores of
-/// `table_copy.wast` and `table_init.wast` alone take 8 of them): too long for CI beside
-/// everything else. These twenty took 347 s of it, with Mesa's shader cache empty at the start.
+/// suite (`cargo xtask spec --tier compiled`) took lavapipe 21 minutes on 2 cores, almost all
+/// of it building pipelines: `skip-stack-guard-page.wast` (a function of 1,056 locals makes a
+/// kernel llvmpipe takes 3 minutes to build) and the 52 and 35 stores of `table_copy.wast`
+/// and `table_init.wast` take 8.6 of them. Too long for CI beside everything else: these
+/// twenty took 305 s of it, with Mesa's shader cache empty at the start.
 pub(crate) const COMPILED_IN_CI: &[&str] = &[
     "block.wast",
     "br.wast",
