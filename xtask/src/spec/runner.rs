@@ -68,6 +68,13 @@ struct Record {
     pristine: bool,
 }
 
+/// Whether a module joins the current store or starts a new one.
+enum Replace {
+    Keep,
+    /// A new store, with the agent's state where it has been read already.
+    New(Option<StoreState>),
+}
+
 /// The file's store and the agent holding it.
 pub(super) struct Runner<'s> {
     /// The tier the run forces.
@@ -316,10 +323,14 @@ impl<'s> Runner<'s> {
     /// Drops the current store and its agent: the next instance starts a new one. The
     /// instances a later directive can still reach note whether they are as instantiated, so
     /// that they can be made again where they are needed.
-    fn new_store(&mut self) -> Result<(), String> {
+    /// `last` is the agent's state, where the caller has read it already.
+    fn new_store(&mut self, last: Option<StoreState>) -> Result<(), String> {
         let reachable = self.reachable();
         if !reachable.is_empty() {
-            let last = self.state()?;
+            let last = match last {
+                Some(last) => last,
+                None => self.state()?,
+            };
             for id in reachable {
                 self.records[id].pristine = self.is_pristine(&last, id);
             }
@@ -436,8 +447,10 @@ impl<'s> Runner<'s> {
         bytes: &[u8],
         remade: bool,
     ) -> Result<(InstanceRef, StoreState), Failure> {
-        if !self.store.instances().is_empty() && self.store_replaceable(bytes, remade)? {
-            self.new_store().map_err(Failure::Other)?;
+        if !self.store.instances().is_empty()
+            && let Replace::New(last) = self.store_replaceable(bytes, remade)?
+        {
+            self.new_store(last).map_err(Failure::Other)?;
         }
         self.add(bytes)
     }
@@ -453,7 +466,7 @@ impl<'s> Runner<'s> {
     /// while `spectest` is in the store with something reachable (its table and memory keep
     /// writes no instance of ours records), nor for a module whose imports name a module
     /// nothing is registered as (it will not link).
-    fn store_replaceable(&mut self, bytes: &[u8], remade: bool) -> Result<bool, Failure> {
+    fn store_replaceable(&mut self, bytes: &[u8], remade: bool) -> Result<Replace, Failure> {
         let imports = Store::imports(bytes).map_err(|e| Failure::Link(e.to_string()))?;
         let own_memory = Store::defines_memory(bytes).map_err(|e| Failure::Link(e.to_string()))?;
         let depends = imports.iter().any(|import| {
@@ -462,23 +475,27 @@ impl<'s> Runner<'s> {
                 .is_some_and(|&id| self.records[id].at.store == self.generation)
         });
         if own_memory && !depends && !self.store.program().memories.is_empty() {
-            return Ok(true);
+            return Ok(Replace::New(None));
         }
         let unknown = imports.iter().any(|import| {
             import.module != "spectest" && !self.registered.contains_key(&import.module)
         });
         if remade || unknown {
-            return Ok(false);
+            return Ok(Replace::Keep);
         }
         let reachable = self.reachable();
         if reachable.is_empty() {
-            return Ok(true);
+            return Ok(Replace::New(None));
         }
         if self.spectest.is_some() || self.spectest_memory.is_some() {
-            return Ok(false);
+            return Ok(Replace::Keep);
         }
         let last = self.state().map_err(Failure::Other)?;
-        Ok(reachable.iter().all(|&id| self.is_pristine(&last, id)))
+        Ok(if reachable.iter().all(|&id| self.is_pristine(&last, id)) {
+            Replace::New(Some(last))
+        } else {
+            Replace::Keep
+        })
     }
 
     fn add(&mut self, bytes: &[u8]) -> Result<(InstanceRef, StoreState), Failure> {
