@@ -1,5 +1,5 @@
 //! `Kernel`: a compute pipeline built from validated WGSL, its bind groups, and submitting a
-//! batch of dispatches (plus the readbacks that go with them) as one submission.
+//! batch of dispatches in stages (plus the readbacks that go with them) as one submission.
 
 use std::time::{Duration, Instant};
 
@@ -236,43 +236,60 @@ impl GpuContext {
         Ok(KernelBindings { group })
     }
 
-    /// Runs `dispatches` in order in one compute pass and one submission, then reads `reads`
-    /// back, and waits for both; `visit` gets every read's bytes, in order, while they are
-    /// mapped.
+    /// Runs `stages` in order in one submission, then reads `reads` back, and waits for
+    /// both; `visit` gets every read's bytes, in order, while they are mapped.
+    ///
+    /// Each stage is one command buffer whose dispatches wgpu orders only where they touch
+    /// the same writable buffer: dispatches over disjoint buffers (the chunks of a pool) may
+    /// run at the same time. A stage starts once the stages before it are done with the
+    /// buffers it uses. Putting work that must follow a whole stage (the runs after the
+    /// spawns) into a stage of its own keeps its ordering barriers between the stages, rather
+    /// than before each of its dispatches, where one barrier waits for every dispatch before it.
     pub fn dispatch(
         &self,
-        dispatches: &[Dispatch<'_>],
+        stages: &[&[Dispatch<'_>]],
         reads: &[ReadRequest<'_>],
         visit: impl FnOnce(&[&[u8]]),
     ) -> Result<DispatchTiming, GpuError> {
         let start = Instant::now();
         let timing = self.timer();
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("swarm dispatch"),
-            });
         let extra = if timing.is_some() { TIMESTAMP_BYTES } else { 0 };
+        let stages = nonempty(stages);
+        let last = stages.len() - 1;
         // One error scope for the recording and the submission.
         let staging = self.scoped("submitting dispatches", || {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("swarm"),
-                timestamp_writes: timing.as_ref().map(|(set, _)| {
-                    wgpu::ComputePassTimestampWrites {
+            let mut buffers = Vec::with_capacity(stages.len());
+            let mut staging = None;
+            for (index, stage) in stages.iter().enumerate() {
+                let mut encoder =
+                    self.device
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("swarm dispatch"),
+                        });
+                let writes = timing.as_ref().and_then(|(set, _)| {
+                    let (first, end) = (index == 0, index == last);
+                    (first || end).then_some(wgpu::ComputePassTimestampWrites {
                         query_set: set,
-                        beginning_of_pass_write_index: Some(0),
-                        end_of_pass_write_index: Some(1),
+                        beginning_of_pass_write_index: first.then_some(0),
+                        end_of_pass_write_index: end.then_some(1),
+                    })
+                });
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("swarm"),
+                    timestamp_writes: writes,
+                });
+                record(&mut pass, stage);
+                drop(pass);
+                if index == last {
+                    staging = self.encode_reads(&mut encoder, reads, extra);
+                    if let (Some((set, resolve)), Some(staging)) = (&timing, &staging) {
+                        encoder.resolve_query_set(set, 0..2, resolve, 0);
+                        encoder.copy_buffer_to_buffer(resolve, 0, staging, 0, TIMESTAMP_BYTES);
                     }
-                }),
-            });
-            record(&mut pass, dispatches);
-            drop(pass);
-            let staging = self.encode_reads(&mut encoder, reads, extra);
-            if let (Some((set, resolve)), Some(staging)) = (&timing, &staging) {
-                encoder.resolve_query_set(set, 0..2, resolve, 0);
-                encoder.copy_buffer_to_buffer(resolve, 0, staging, 0, TIMESTAMP_BYTES);
+                }
+                buffers.push(encoder.finish());
             }
-            self.queue.submit([encoder.finish()]);
+            self.queue.submit(buffers);
             staging
         })?;
         let submit = start.elapsed();
@@ -293,23 +310,31 @@ impl GpuContext {
         })
     }
 
-    /// Records `dispatches` in one compute pass and submits them without waiting; later
-    /// submissions and queued writes happen after them.
-    pub fn submit(&self, dispatches: &[Dispatch<'_>]) -> Result<(), GpuError> {
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("swarm submit"),
-            });
-        self.scoped("recording dispatches", || {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("swarm"),
-                timestamp_writes: None,
-            });
-            record(&mut pass, dispatches);
+    /// Records `stages` as [`dispatch`](Self::dispatch) does and submits them without
+    /// waiting; later submissions and queued writes happen after them.
+    pub fn submit(&self, stages: &[&[Dispatch<'_>]]) -> Result<(), GpuError> {
+        let stages = nonempty(stages);
+        let buffers = self.scoped("recording dispatches", || {
+            stages
+                .iter()
+                .map(|stage| {
+                    let mut encoder =
+                        self.device
+                            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                                label: Some("swarm submit"),
+                            });
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("swarm"),
+                        timestamp_writes: None,
+                    });
+                    record(&mut pass, stage);
+                    drop(pass);
+                    encoder.finish()
+                })
+                .collect::<Vec<_>>()
         })?;
         self.scoped("submitting dispatches", || {
-            self.queue.submit([encoder.finish()]);
+            self.queue.submit(buffers);
         })
     }
 
@@ -337,6 +362,17 @@ impl GpuContext {
             .clone(),
         )
     }
+}
+
+/// The stages that dispatch something, or one empty stage (whose pass still takes the
+/// timestamps) where none does.
+fn nonempty<'s, 'a>(stages: &[&'s [Dispatch<'a>]]) -> Vec<&'s [Dispatch<'a>]> {
+    let busy: Vec<_> = stages
+        .iter()
+        .copied()
+        .filter(|stage| stage.iter().any(|d| d.grid.x > 0 && d.grid.y > 0))
+        .collect();
+    if busy.is_empty() { vec![&[]] } else { busy }
 }
 
 /// Records `dispatches` into `pass`, in order; wgpu orders their storage accesses.

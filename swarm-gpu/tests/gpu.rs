@@ -102,11 +102,11 @@ fn compute_shader_writes_every_element_over_a_two_dimensional_grid() {
     let mut data: Vec<Vec<u8>> = Vec::new();
     let timing = gpu
         .dispatch(
-            &[Dispatch {
+            &[&[Dispatch {
                 kernel: &kernel,
                 bindings: &bindings,
                 grid,
-            }],
+            }]],
             &[ReadRequest {
                 buffer: &output_buffer,
                 offset: 0,

@@ -1223,11 +1223,11 @@ fn run_suite(gpu: &GpuContext, wgsl: &ValidatedWgsl, suite: &Suite) -> Vec<(&'st
     let mut data: Vec<Vec<u8>> = Vec::new();
     let _ = gpu
         .dispatch(
-            &[Dispatch {
+            &[&[Dispatch {
                 kernel: &kernel,
                 bindings: &bindings,
                 grid,
-            }],
+            }]],
             &[ReadRequest {
                 buffer: &output,
                 offset: 0,

@@ -667,34 +667,37 @@ impl Swarm {
         .expect("a chunk's agents fit a two-dimensional grid")
     }
 
-    /// The spawn dispatches recorded since the last submission: per chunk, the memory pieces,
-    /// then the spawns.
-    fn spawn_dispatches(&self) -> Vec<Dispatch<'_>> {
-        let mut dispatches = Vec::new();
+    /// The spawn dispatches recorded since the last submission, in two stages (see
+    /// [`GpuContext::dispatch`](swarm_gpu::GpuContext::dispatch)): every chunk's memory
+    /// pieces, then every chunk's spawns, so that the chunks' dispatches of one stage may run
+    /// at the same time.
+    fn spawn_dispatches(&self) -> [Vec<Dispatch<'_>>; 2] {
+        let (mut pieces, mut spawns) = (Vec::new(), Vec::new());
         for spawn in &self.pending_spawns {
             let Some((_, bindings)) = self.chunks[spawn.chunk].bindings.as_ref() else {
                 continue;
             };
             if spawn.pieces > 0 {
-                dispatches.push(Dispatch {
+                pieces.push(Dispatch {
                     kernel: &self.kernels().spawn_memory,
                     bindings,
                     grid: self.grid(spawn.count * spawn.pieces),
                 });
             }
-            dispatches.push(Dispatch {
+            spawns.push(Dispatch {
                 kernel: &self.kernels().spawn,
                 bindings,
                 grid: self.grid(spawn.count),
             });
         }
-        dispatches
+        [pieces, spawns]
     }
 
     /// Submits pending spawns, so that later queued writes and reads see the new agents.
     fn flush(&mut self) -> Result<(), swarm_gpu::GpuError> {
         if !self.pending_spawns.is_empty() {
-            self.gpu.submit(&self.spawn_dispatches())?;
+            let [pieces, spawns] = self.spawn_dispatches();
+            self.gpu.submit(&[&pieces, &spawns])?;
             self.pending_spawns.clear();
         }
         self.list_used = 0;

@@ -197,12 +197,13 @@ impl Swarm {
             restarts: Vec::new(),
             tally: Tally::default(),
         };
-        let mut dispatches = self.spawn_dispatches();
+        let [pieces, spawns] = self.spawn_dispatches();
+        let mut runs = Vec::new();
         let mut reads = Vec::new();
         for (index, count, _, range) in &plans {
             let chunk = &self.chunks[*index];
             if let Some((bindings, _)) = &chunk.bindings {
-                dispatches.push(Dispatch {
+                runs.push(Dispatch {
                     kernel: self.run_kernel(),
                     bindings,
                     grid: self.grid(*count),
@@ -220,15 +221,18 @@ impl Swarm {
             .map(|(index, ..)| self.chunks[*index].layout.first_slot)
             .collect();
         let prepare = started.elapsed();
-        let timing = self.gpu.dispatch(&dispatches, &reads, |bytes| {
-            let runs: Vec<(u32, &[u8])> = bytes
-                .iter()
-                .enumerate()
-                .map(|(read, bytes)| (firsts[read] + plans[read].3.start, *bytes))
-                .collect();
-            decode.records(pool, slots, &runs);
-        });
-        drop(dispatches);
+        // The runs are a stage of their own: the chunks' runs may overlap on the GPU.
+        let timing = self
+            .gpu
+            .dispatch(&[&pieces, &spawns, &runs], &reads, |bytes| {
+                let runs: Vec<(u32, &[u8])> = bytes
+                    .iter()
+                    .enumerate()
+                    .map(|(read, bytes)| (firsts[read] + plans[read].3.start, *bytes))
+                    .collect();
+                decode.records(pool, slots, &runs);
+            });
+        drop((pieces, spawns, runs));
         drop(reads);
         let Decode {
             slots: decoded,

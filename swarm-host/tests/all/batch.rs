@@ -1,11 +1,11 @@
 //! Batches: arguments computed on the GPU from each agent's index (32- and 64-bit, wrapping)
 //! or uploaded as typed columns, results, traps and counts harvested as columns, checked
 //! against wasmtime agent by agent; batches beside other agents, with a start function, over
-//! several dispatches, and the errors bad arguments get.
+//! several dispatches or several chunks, and the errors bad arguments get.
 
 use swarm_host::{
-    AgentId, Arg, BatchOutcome, Imports, Outcome, SpawnError, Swarm, SwarmConfig, TrapCode,
-    ValType, Value,
+    AgentId, Arg, BatchOutcome, DeviceLimits, Imports, Outcome, SpawnError, Swarm, SwarmConfig,
+    Tier, TrapCode, ValType, Value,
 };
 
 const MIX: &str = r#"(module
@@ -412,5 +412,82 @@ fn index_arguments_past_65536_agents_carry_into_the_high_words() {
             Value::I32(11_u32.wrapping_add(0xdead_beef_u32.wrapping_mul(i)) as i32),
         ];
         assert_eq!(report.results(i as usize), Some(want), "agent {i}");
+    }
+}
+
+/// Agent `seed` grows its memory to 100 pages, copies a data segment far up, stirs it with
+/// its seed and sums it: an agent that ran before its spawn had written its memory, or on a
+/// memory still holding the last batch's bytes, would sum something else.
+const CHUNKED: &str = r#"(module
+  (memory 1 128)
+  (data (i32.const 16) "swarm: spawned before it ran, in every chunk")
+  (func (export "stir") (param $seed i32) (result i64)
+    (local $at i32) (local $i i32) (local $acc i64)
+    (drop (memory.grow (i32.const 99)))
+    (local.set $at (i32.add (i32.const 6_000_000)
+      (i32.mul (i32.and (local.get $seed) (i32.const 127)) (i32.const 4_099))))
+    (memory.copy (local.get $at) (i32.const 16) (i32.const 44))
+    (i32.store (i32.const 60) (i32.add (i32.load (i32.const 60)) (local.get $seed)))
+    (loop $l
+      (local.set $acc (i64.add
+        (i64.mul (local.get $acc) (i64.const 31))
+        (i64.load8_u (i32.add (local.get $at) (local.get $i)))))
+      (local.set $acc (i64.xor (local.get $acc)
+        (i64.extend_i32_u (i32.load8_u (i32.add (i32.const 16) (local.get $i))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 48))))
+    (i64.add (local.get $acc) (i64.extend_i32_u (i32.load (i32.const 60))))))"#;
+
+/// The runs of a pool's chunks share one stage of the submission, after their spawns' stages
+/// (`GpuContext::dispatch`): a batch over three chunks, spawned and run in one submission, and
+/// another spawned into the same slots, match wasmtime on both tiers.
+#[test]
+fn a_batch_over_several_chunks_spawns_and_runs_in_one_submission_as_wasmtime_does() {
+    const AGENTS: u32 = 40;
+    let wasm = wat::parse_str(CHUNKED).unwrap();
+    for tier in [Tier::Interpreter, Tier::Compiled] {
+        // 8 MiB of memory an agent: lavapipe's 128 MiB bindings hold 16 agents a chunk.
+        let config = SwarmConfig {
+            max_agents: AGENTS,
+            max_memory_pages: 128,
+            value_stack_slots: 64,
+            call_frames: 4,
+            max_results: 1,
+            tier,
+            ..SwarmConfig::default()
+        };
+        let layout = swarm_core::Layout::new(&config, &DeviceLimits::LAVAPIPE).unwrap();
+        assert_eq!(layout.chunk_count(), 3);
+        let mut swarm = Swarm::new(config).unwrap();
+        swarm.load_module(&wasm, &Imports::new()).unwrap();
+        for start in [0, 1_000] {
+            let batch = swarm
+                .spawn_batch("stir", AGENTS, &[Arg::Index { start, step: 7 }])
+                .unwrap();
+            let report = swarm.dispatch_batch(&batch).unwrap();
+            assert_eq!(report.dispatches, 1);
+            assert_eq!(
+                report.finished(),
+                AGENTS as usize,
+                "{tier:?}: {:?}",
+                report.outcomes
+            );
+            if tier == Tier::Compiled {
+                assert!(
+                    report.compiled.iter().all(|&n| n > 0),
+                    "nothing ran compiled"
+                );
+            }
+            for i in 0..AGENTS {
+                let seed = Value::I32((start + 7 * i64::from(i)) as i32);
+                let want = crate::reference::reference(&wasm, "stir", &[seed]).unwrap();
+                assert_eq!(
+                    report.results(i as usize),
+                    Some(want),
+                    "{tier:?}, agent {i}"
+                );
+            }
+            swarm.kill_batch(batch).unwrap();
+        }
     }
 }
