@@ -23,9 +23,10 @@ commands:
   adapters   list the GPU adapters wgpu sees, with the limits and features swarm requests
   layering   check the crate layering invariants of ARCHITECTURE.md
   shaders    validate every WGSL source swarm generates with naga
-  spec [FILTER] [-v] [--tier T]
+  spec [FILTER] [-v] [--tier T] [--jobs N]
              run the WebAssembly 2.0 spec suite (non-SIMD files) on the GPU, on the
-             interpreter or with the tier T forced (auto, interpreter or compiled)
+             interpreter or with the tier T forced (auto, interpreter or compiled), on N
+             threads (default: one per core)
   bench [--quick] [OPTIONS]
              run the benchmarks against wasmtime and wasmi (release build) and write
              target/swarm-bench/report.md, throughput.svg and results.csv; --quick is a
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
                 &|name| pattern.is_none_or(|p| name.contains(p)),
                 args.iter().any(|a| a == "-v" || a == "--verbose"),
                 tier,
+                spec::jobs(&args[1..])?,
             )
         }),
         Some("bench") => bench(&args[1..]),
@@ -116,14 +118,15 @@ fn test() -> Result<()> {
     shaders()?;
     step("tests", cargo(&["test", "--workspace"]))?;
     // The spec suite runs in this process on the GPU; it needs the same environment.
-    spec::run(&|_| true, false, swarm_host::Tier::Interpreter)?;
-    // The compiled tier's whole spec run (`cargo xtask spec --tier compiled`) takes lavapipe
-    // most of an hour of pipeline builds, too long for CI: the files of what it compiles run
-    // here, beside the tier's lockstep tests and fuzzing.
+    let jobs = spec::jobs(&[])?;
+    spec::run(&|_| true, false, swarm_host::Tier::Interpreter, jobs)?;
+    // The compiled tier's spec run, but for the four files whose pipeline builds take most of
+    // its time (`spec::COMPILED_NOT_IN_CI`), beside the tier's lockstep tests and fuzzing.
     spec::run(
-        &|name| spec::COMPILED_IN_CI.contains(&name),
+        &spec::compiled_in_ci,
         false,
         swarm_host::Tier::Compiled,
+        jobs,
     )?;
     // A bounded differential fuzz against wasmtime, fixed seeds (about a minute on lavapipe),
     // and a shorter one on the compiled tier, which builds two pipelines per case.
