@@ -261,11 +261,6 @@ impl GpuContext {
             let mut buffers = Vec::with_capacity(stages.len());
             let mut staging = None;
             for (index, stage) in stages.iter().enumerate() {
-                let mut encoder =
-                    self.device
-                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                            label: Some("swarm dispatch"),
-                        });
                 let writes = timing.as_ref().and_then(|(set, _)| {
                     let (first, end) = (index == 0, index == last);
                     (first || end).then_some(wgpu::ComputePassTimestampWrites {
@@ -274,12 +269,7 @@ impl GpuContext {
                         end_of_pass_write_index: end.then_some(1),
                     })
                 });
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("swarm"),
-                    timestamp_writes: writes,
-                });
-                record(&mut pass, stage);
-                drop(pass);
+                let mut encoder = self.encode_stage("swarm dispatch", stage, writes);
                 if index == last {
                     staging = self.encode_reads(&mut encoder, reads, extra);
                     if let (Some((set, resolve)), Some(staging)) = (&timing, &staging) {
@@ -317,25 +307,31 @@ impl GpuContext {
         let buffers = self.scoped("recording dispatches", || {
             stages
                 .iter()
-                .map(|stage| {
-                    let mut encoder =
-                        self.device
-                            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                                label: Some("swarm submit"),
-                            });
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("swarm"),
-                        timestamp_writes: None,
-                    });
-                    record(&mut pass, stage);
-                    drop(pass);
-                    encoder.finish()
-                })
+                .map(|stage| self.encode_stage("swarm submit", stage, None).finish())
                 .collect::<Vec<_>>()
         })?;
         self.scoped("submitting dispatches", || {
             self.queue.submit(buffers);
         })
+    }
+
+    /// A command encoder holding one compute pass of `stage`'s dispatches, with `writes`.
+    fn encode_stage(
+        &self,
+        label: &str,
+        stage: &[Dispatch<'_>],
+        writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
+    ) -> wgpu::CommandEncoder {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("swarm"),
+            timestamp_writes: writes,
+        });
+        record(&mut pass, stage);
+        drop(pass);
+        encoder
     }
 
     /// The timestamp query set and its resolve buffer, when the device has timestamps.
