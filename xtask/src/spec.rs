@@ -262,7 +262,11 @@ pub(crate) fn run(
                     let mut swarm = Swarm::new(spec_config(tier))?;
                     let mut batch = Swarm::new(batch_config(tier))?;
                     if worker == 0 {
-                        println!("spec: adapter {}, {jobs} threads", swarm.adapter().name);
+                        let plural = if jobs == 1 { "" } else { "s" };
+                        println!(
+                            "spec: adapter {}, {jobs} thread{plural}",
+                            swarm.adapter().name
+                        );
                     }
                     while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
                         let file_started = Instant::now();
